@@ -1,0 +1,1 @@
+//! peel-model (being built)

@@ -1,0 +1,1 @@
+//! peel-protocol (being built)

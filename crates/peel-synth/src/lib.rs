@@ -1,0 +1,1 @@
+//! peel-synth (being built)

@@ -1,0 +1,1 @@
+//! Peel's web app. Built for wasm32 by Trunk; see README.md.
