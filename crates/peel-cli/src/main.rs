@@ -1,1 +1,50 @@
-fn main() {}
+//! `peel`: decode, encode and score Vision-Banana-style visualization images from the command line.
+//!
+//! Each subcommand lives in its own module with a clap `Args` struct and a `run` function.
+//! To add one: declare the module, add a variant to [`Command`] and an arm to the `match` in `main`.
+//! Bad input (unreadable file, bad prompt, size mismatch) exits 2 with a one-line message on stderr.
+
+mod decode;
+mod encode;
+mod error;
+mod io;
+mod metrics;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use error::{CliError, CliResult};
+
+#[derive(Parser, Debug)]
+#[command(name = "peel", version, about = "Decode, encode and score Vision-Banana-style visualization images")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Decode a generated visualization image into values (depth, normals, segmentation).
+    Decode(decode::Args),
+    /// Encode values (.npy) into a visualization image, e.g. to make training targets.
+    Encode(encode::Args),
+    /// Compare predictions with ground truth and print the metrics as JSON.
+    Metrics(metrics::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Decode(args) => decode::run(args),
+        Command::Encode(args) => encode::run(args),
+        Command::Metrics(args) => metrics::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("peel: {err}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! File formats used by the CLI (being built).
