@@ -25,7 +25,8 @@
 //!
 //! **Precision.** In float, encode→decode recovers `f` to ~1e-7 and depth to a relative 1e-4 up to
 //! 1 km (beyond that the f32 colour channel, not the transform, limits it). Through 8 bits the walk
-//! is quantised to 7·255 = 1785 steps; decoding recovers `f` within half a step, e.g. 1 m → (255, 55, 0) → 1.0008 m and 10 m → (64, 0, 255) → 10.006 m.
+//! is quantised to 7·255 = 1785 steps; decoding recovers `f` within half a step,
+//! e.g. 1 m → (255, 55, 0) → 1.0008 m and 10 m → (64, 0, 255) → 10.006 m.
 //!
 //! **Range-tuned variants.** λ < −1 and c > 0 are free parameters ([`DepthCodec::new`]); long-range
 //! outdoor scenes do better with e.g. λ = −4, c = 120 (half the range covers 0–125 m). The default is
