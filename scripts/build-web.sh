@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Builds the page into dist/ (release, both wasm modules).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+trunk build --release

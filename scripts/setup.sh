@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what Peel's build and tests need and a fresh machine lacks. Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TRUNK_VERSION=0.21.14         # 0.22 needs a newer rustc
+WASM_BINDGEN_VERSION=0.2.130  # must equal the wasm-bindgen pin in Cargo.toml
+export PATH="$HOME/.cargo/bin:$PATH"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+missing_debs=()
+for deb in chromium; do dpkg -s "$deb" >/dev/null 2>&1 || missing_debs+=("$deb"); done
+if [ ${#missing_debs[@]} -gt 0 ]; then
+  say "Installing Debian packages: ${missing_debs[*]}"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing_debs[@]}"
+fi
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "Adding the wasm32 Rust target"
+  rustup target add wasm32-unknown-unknown
+fi
+if ! trunk --version 2>/dev/null | grep -q " $TRUNK_VERSION\$"; then
+  say "Installing trunk $TRUNK_VERSION (about 8 minutes on 2 cores)"
+  cargo install --locked trunk --version "$TRUNK_VERSION"
+fi
+if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION\$"; then
+  say "Installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
+  # Not --locked: its lockfile pins a webpki-roots that the registry no longer serves.
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+if [ ! -d tests/node_modules/playwright-core ]; then
+  say "Installing the browser-test driver (playwright-core; it downloads no browser)"
+  (cd tests && npm ci --no-audit --no-fund)
+fi
+# Trunk builds with `cargo --offline` (Trunk.toml), so every crate must be here first.
+cargo fetch --quiet

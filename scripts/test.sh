@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# README's test command: every test, native and in the browser.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+echo "==> Native tests (cargo test --workspace)"
+cargo test --workspace --quiet
+echo "==> Building the page"
+bash scripts/build-web.sh
+echo "==> Browser tests (headless chromium; screenshots in target/browser-tests/)"
+(cd tests && npm test)

@@ -1,0 +1,364 @@
+//! The page: wires the DOM in `index.html` to the worker. No tensors here.
+
+use crate::{BackendRequest, FromWorker, ToWorker};
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    CanvasRenderingContext2d, Document, DragEvent, Event, HtmlCanvasElement, HtmlElement, HtmlImageElement,
+    HtmlInputElement, MessageEvent, MouseEvent, Worker, WorkerOptions,
+};
+
+/// Widest the overlay canvas is drawn; larger photos are scaled down for display only.
+const MAX_CANVAS_WIDTH: u32 = 960;
+
+/// What the generator returned for the current photo.
+struct Painting {
+    width: u32,
+    height: u32,
+    depth_m: Vec<f32>,
+    /// The visualization at model resolution, drawn scaled over the photo.
+    canvas: HtmlCanvasElement,
+}
+
+struct Page {
+    document: Document,
+    worker: Worker,
+    overlay: HtmlCanvasElement,
+    context: CanvasRenderingContext2d,
+    photo: Option<HtmlImageElement>,
+    painting: Option<Painting>,
+    ready: bool,
+    busy: bool,
+    /// The latest photo chosen while the worker was busy or still loading.
+    pending: Option<Vec<u8>>,
+}
+
+type Shared = Rc<RefCell<Page>>;
+
+fn element<T: JsCast>(document: &Document, id: &str) -> T {
+    document
+        .get_element_by_id(id)
+        .unwrap_or_else(|| panic!("index.html lacks #{id}"))
+        .dyn_into()
+        .unwrap_or_else(|_| panic!("#{id} has the wrong element type"))
+}
+
+fn listen<E: JsCast + 'static>(target: &web_sys::EventTarget, kind: &str, handler: impl FnMut(E) + 'static) {
+    let closure = Closure::<dyn FnMut(E)>::new(handler);
+    target
+        .add_event_listener_with_callback(kind, closure.as_ref().unchecked_ref())
+        .expect("addEventListener");
+    closure.forget();
+}
+
+impl Page {
+    fn set_text(&self, id: &str, text: &str) {
+        element::<HtmlElement>(&self.document, id).set_text_content(Some(text));
+    }
+
+    fn set_status(&self, text: &str, is_error: bool) {
+        let status: HtmlElement = element(&self.document, "status");
+        status.set_text_content(Some(text));
+        status.set_class_name(if is_error { "status error" } else { "status" });
+    }
+
+    fn set_state(&self, state: &str) {
+        let _ = self.document.body().map(|b| b.set_attribute("data-state", state));
+    }
+
+    fn send(&self, message: &ToWorker) {
+        match serde_wasm_bindgen::to_value(message) {
+            Ok(value) => {
+                if let Err(e) = self.worker.post_message(&value) {
+                    self.set_status(&format!("Could not reach the worker: {e:?}"), true);
+                }
+            }
+            Err(e) => self.set_status(&format!("Could not send to the worker: {e}"), true),
+        }
+    }
+
+    fn paint_next(&mut self) {
+        if !self.ready || self.busy {
+            return;
+        }
+        if let Some(file) = self.pending.take() {
+            self.busy = true;
+            self.set_state("painting");
+            self.set_status("Painting the depth map…", false);
+            self.send(&ToWorker::Paint { file });
+        }
+    }
+
+    fn opacity(&self) -> f64 {
+        element::<HtmlInputElement>(&self.document, "opacity").value_as_number() / 100.0
+    }
+
+    /// Photo, then the visualization on top at the slider's opacity.
+    fn redraw(&self) {
+        let Some(photo) = &self.photo else { return };
+        let (w, h) = (self.overlay.width() as f64, self.overlay.height() as f64);
+        self.context.set_global_alpha(1.0);
+        let _ = self.context.draw_image_with_html_image_element_and_dw_and_dh(photo, 0.0, 0.0, w, h);
+        if let Some(painting) = &self.painting {
+            self.context.set_global_alpha(self.opacity());
+            let _ = self.context.draw_image_with_html_canvas_element_and_dw_and_dh(&painting.canvas, 0.0, 0.0, w, h);
+            self.context.set_global_alpha(1.0);
+        }
+    }
+
+    fn show_photo(&mut self, photo: HtmlImageElement) {
+        let (w, h) = (photo.natural_width().max(1), photo.natural_height().max(1));
+        let scale = (MAX_CANVAS_WIDTH as f64 / w as f64).min(1.0);
+        self.overlay.set_width(((w as f64 * scale).round() as u32).max(1));
+        self.overlay.set_height(((h as f64 * scale).round() as u32).max(1));
+        self.photo = Some(photo);
+        self.redraw();
+    }
+
+    fn readout(&self, event: &MouseEvent) {
+        let Some(painting) = &self.painting else { return };
+        let rect = self.overlay.get_bounding_client_rect();
+        let u = (event.client_x() as f64 - rect.left()) / rect.width();
+        let v = (event.client_y() as f64 - rect.top()) / rect.height();
+        if !(0.0..1.0).contains(&u) || !(0.0..1.0).contains(&v) {
+            return;
+        }
+        let x = (u * painting.width as f64) as usize;
+        let y = (v * painting.height as f64) as usize;
+        let meters = painting.depth_m[y * painting.width as usize + x];
+        let text = if meters.is_finite() { format!("Depth here: {meters:.2} m") } else { "Depth here: sky (infinitely far)".into() };
+        self.set_text("readout", &text);
+    }
+
+    fn on_worker(&mut self, message: FromWorker) {
+        match message {
+            FromWorker::Progress { text } => self.set_status(&text, false),
+            FromWorker::Ready { model_name, placeholder, backend, backend_reason } => {
+                let model_line: HtmlElement = element(&self.document, "model-line");
+                let badge = if placeholder {
+                    " <span class=\"placeholder-badge\">placeholder</span> a small depth-only network, briefly trained on our synthetic scenes; the trained generalist model is not shipped yet"
+                } else {
+                    ""
+                };
+                model_line.set_inner_html(&format!("Model: {}{badge}", html_escape(&model_name)));
+                self.set_text("backend-line", &format!("Running on {backend} ({backend_reason})"));
+                let _ = self.document.body().map(|b| b.set_attribute("data-backend", &backend));
+                self.ready = true;
+                self.set_state("ready");
+                self.set_status("Ready. Drop a photo.", false);
+                self.paint_next();
+            }
+            FromWorker::Painted { width, height, visualization, depth_m, summary, millis } => {
+                self.busy = false;
+                match self.visualization_canvas(width, height, &visualization) {
+                    Ok(canvas) => {
+                        self.painting = Some(Painting { width, height, depth_m, canvas });
+                        self.redraw();
+                        self.show_summary(&summary, millis, width, height);
+                        self.set_status(&format!("Painted in {millis:.0} ms."), false);
+                        self.set_state("painted");
+                    }
+                    Err(e) => {
+                        self.set_status(&format!("Could not draw the result: {e:?}"), true);
+                        self.set_state("failed");
+                    }
+                }
+                self.paint_next();
+            }
+            FromWorker::Failed { message } => {
+                self.busy = false;
+                self.set_status(&message, true);
+                self.set_state(if self.ready { "failed" } else { "load-failed" });
+                if !self.ready {
+                    self.set_text("model-line", "The model could not be loaded.");
+                }
+                self.paint_next();
+            }
+        }
+    }
+
+    fn visualization_canvas(&self, width: u32, height: u32, rgb: &[u8]) -> Result<HtmlCanvasElement, JsValue> {
+        let canvas: HtmlCanvasElement = self.document.create_element("canvas")?.dyn_into()?;
+        canvas.set_width(width);
+        canvas.set_height(height);
+        let context: CanvasRenderingContext2d = canvas.get_context("2d")?.ok_or("no 2d context")?.dyn_into()?;
+        let rgba: Vec<u8> = rgb.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect();
+        let data = web_sys::ImageData::new_with_u8_clamped_array_and_sh(wasm_bindgen::Clamped(&rgba), width, height)?;
+        context.put_image_data(&data, 0.0, 0.0)?;
+        let link: web_sys::HtmlAnchorElement = element(&self.document, "export-visualization");
+        link.set_href(&canvas.to_data_url()?);
+        link.set_hidden(false);
+        Ok(canvas)
+    }
+
+    fn show_summary(&self, summary: &crate::DepthSummary, millis: f64, width: u32, height: u32) {
+        let rows = [
+            ("Nearest", format!("{:.2} m", summary.min_m)),
+            ("Median", format!("{:.2} m", summary.median_m)),
+            ("Farthest (not sky)", format!("{:.2} m", summary.max_m)),
+            ("Sky", format!("{:.0} %", summary.sky_fraction * 100.0)),
+            ("Colour fit (median off-path)", format!("{:.3}", summary.median_off_path)),
+            ("Model resolution", format!("{width}×{height}")),
+            ("Inference", format!("{millis:.0} ms")),
+        ];
+        let html: String = rows.iter().map(|(k, v)| format!("<dt>{k}</dt><dd>{v}</dd>")).collect();
+        element::<HtmlElement>(&self.document, "summary").set_inner_html(&html);
+        if let Ok(json) = serde_json_summary(summary, width, height) {
+            self.set_text("result-json", &json);
+        }
+    }
+}
+
+fn serde_json_summary(summary: &crate::DepthSummary, width: u32, height: u32) -> Result<String, JsValue> {
+    let value = serde_wasm_bindgen::to_value(summary)?;
+    js_sys::Reflect::set(&value, &"width".into(), &width.into())?;
+    js_sys::Reflect::set(&value, &"height".into(), &height.into())?;
+    js_sys::JSON::stringify(&value).map(String::from)
+}
+
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// Shows the photo from its file bytes, then queues it for the worker.
+fn open_photo(page: &Shared, bytes: Vec<u8>) {
+    let array = js_sys::Uint8Array::from(bytes.as_slice());
+    let parts = js_sys::Array::of1(&array);
+    let url = web_sys::Blob::new_with_u8_array_sequence(&parts).and_then(|blob| web_sys::Url::create_object_url_with_blob(&blob));
+    let (Ok(url), Ok(image)) = (url, HtmlImageElement::new()) else {
+        page.borrow().set_status("This browser cannot display the photo.", true);
+        return;
+    };
+    let loaded = image.clone();
+    let shown = page.clone();
+    listen::<Event>(&image, "load", move |_| shown.borrow_mut().show_photo(loaded.clone()));
+    let failed = page.clone();
+    listen::<Event>(&image, "error", move |_| {
+        failed.borrow().set_status("The browser could not display this photo; Peel will still try to read it.", true)
+    });
+    image.set_src(&url);
+    let mut page = page.borrow_mut();
+    page.painting = None;
+    page.pending = Some(bytes);
+    if !page.ready {
+        page.set_status("The photo will be painted once the model is loaded.", false);
+    }
+    page.paint_next();
+}
+
+async fn file_bytes(file: web_sys::File) -> Result<Vec<u8>, JsValue> {
+    let buffer = JsFuture::from(file.array_buffer()).await?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+async fn url_bytes(url: &str) -> Result<Vec<u8>, JsValue> {
+    let window = web_sys::window().ok_or("no window")?;
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str(url)).await?.dyn_into()?;
+    if !response.ok() {
+        return Err(format!("HTTP {}", response.status()).into());
+    }
+    let buffer = JsFuture::from(response.array_buffer()?).await?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+fn open_file(page: &Shared, file: web_sys::File) {
+    let page = page.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        match file_bytes(file).await {
+            Ok(bytes) => open_photo(&page, bytes),
+            Err(e) => page.borrow().set_status(&format!("Could not read the file: {e:?}"), true),
+        }
+    });
+}
+
+pub fn start() -> Result<(), JsValue> {
+    console_error_panic_hook::set_once();
+    let window = web_sys::window().ok_or("no window")?;
+    let document = window.document().ok_or("no document")?;
+    let options = WorkerOptions::new();
+    let worker = Worker::new_with_options("./peel-worker_loader.js", &options)?;
+    let overlay: HtmlCanvasElement = element(&document, "overlay");
+    let context: CanvasRenderingContext2d = overlay.get_context("2d")?.ok_or("no 2d context")?.dyn_into()?;
+    let page: Shared = Rc::new(RefCell::new(Page {
+        document: document.clone(),
+        worker: worker.clone(),
+        overlay: overlay.clone(),
+        context,
+        photo: None,
+        painting: None,
+        ready: false,
+        busy: false,
+        pending: None,
+    }));
+
+    let from_worker = page.clone();
+    listen::<MessageEvent>(&worker, "message", move |event| match serde_wasm_bindgen::from_value(event.data()) {
+        Ok(message) => from_worker.borrow_mut().on_worker(message),
+        Err(e) => from_worker.borrow().set_status(&format!("Unreadable message from the worker: {e}"), true),
+    });
+    let worker_error = page.clone();
+    listen::<web_sys::ErrorEvent>(&worker, "error", move |event| {
+        let page = worker_error.borrow();
+        page.set_status(&format!("The worker stopped: {}", event.message()), true);
+        page.set_state("load-failed");
+    });
+
+    let input: HtmlInputElement = element(&document, "file-input");
+    let on_input = page.clone();
+    let input_clone = input.clone();
+    listen::<Event>(&input, "change", move |_| {
+        if let Some(file) = input_clone.files().and_then(|files| files.get(0)) {
+            open_file(&on_input, file);
+        }
+    });
+
+    let drop_zone: HtmlElement = element(&document, "drop-zone");
+    let zone = drop_zone.clone();
+    listen::<DragEvent>(&drop_zone, "dragover", move |event| {
+        event.prevent_default();
+        let _ = zone.class_list().add_1("dragging");
+    });
+    let zone = drop_zone.clone();
+    listen::<DragEvent>(&drop_zone, "dragleave", move |_| {
+        let _ = zone.class_list().remove_1("dragging");
+    });
+    let on_drop = page.clone();
+    let zone = drop_zone.clone();
+    listen::<DragEvent>(&drop_zone, "drop", move |event| {
+        event.prevent_default();
+        let _ = zone.class_list().remove_1("dragging");
+        match event.data_transfer().and_then(|t| t.files()).and_then(|files| files.get(0)) {
+            Some(file) => open_file(&on_drop, file),
+            None => on_drop.borrow().set_status("Drop an image file.", true),
+        }
+    });
+
+    let buttons = document.query_selector_all("button[data-sample]")?;
+    for i in 0..buttons.length() {
+        let Some(button) = buttons.item(i).and_then(|n| n.dyn_into::<HtmlElement>().ok()) else { continue };
+        let url = button.get_attribute("data-sample").unwrap_or_default();
+        let on_sample = page.clone();
+        listen::<Event>(&button, "click", move |_| {
+            let page = on_sample.clone();
+            let url = url.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                match url_bytes(&url).await {
+                    Ok(bytes) => open_photo(&page, bytes),
+                    Err(e) => page.borrow().set_status(&format!("Could not load the sample {url}: {e:?}"), true),
+                }
+            });
+        });
+    }
+
+    let on_opacity = page.clone();
+    listen::<Event>(&element::<HtmlElement>(&document, "opacity"), "input", move |_| on_opacity.borrow().redraw());
+    let on_move = page.clone();
+    listen::<MouseEvent>(&overlay, "mousemove", move |event| on_move.borrow().readout(&event));
+
+    let query = web_sys::UrlSearchParams::new_with_str(&window.location().search()?)?;
+    let backend = BackendRequest::from_query(query.get("backend").as_deref());
+    page.borrow().send(&ToWorker::Load { backend });
+    Ok(())
+}

@@ -1,0 +1,210 @@
+//! The Web Worker: fetches and verifies the weights, picks the backend, paints and decodes.
+
+use crate::{BackendRequest, DepthSummary, FromWorker, ToWorker};
+use burn::prelude::Device;
+use image::RgbImage;
+use peel_model::{Generator, Manifest};
+use peel_protocol::depth::DepthCodec;
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, Response};
+
+/// Photos larger than this (either side) are refused before decoding.
+const MAX_PHOTO_SIDE: u32 = 12_000;
+/// Decoder memory cap, so a malicious header cannot exhaust the tab.
+const MAX_DECODE_BYTES: u64 = 1 << 29;
+const MANIFEST_URL: &str = "weights/manifest.json";
+
+fn scope() -> DedicatedWorkerGlobalScope {
+    js_sys::global().unchecked_into()
+}
+
+fn post(message: &FromWorker) {
+    match serde_wasm_bindgen::to_value(message) {
+        Ok(value) => {
+            let _ = scope().post_message(&value);
+        }
+        Err(e) => web_sys::console::error_1(&format!("cannot serialise a message: {e}").into()),
+    }
+}
+
+fn progress(text: impl Into<String>) {
+    post(&FromWorker::Progress { text: text.into() });
+}
+
+fn now_ms() -> f64 {
+    scope().performance().map(|p| p.now()).unwrap_or(0.0)
+}
+
+/// Worker state: the generator, once loaded.
+#[derive(Default)]
+struct State {
+    generator: Option<Generator>,
+}
+
+pub fn start() {
+    console_error_panic_hook::set_once();
+    let state = Rc::new(RefCell::new(State::default()));
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        let state = state.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let message: ToWorker = match serde_wasm_bindgen::from_value(event.data()) {
+                Ok(m) => m,
+                Err(e) => return post(&FromWorker::Failed { message: format!("bad message to the worker: {e}") }),
+            };
+            let reply = match message {
+                ToWorker::Load { backend } => load(&state, backend).await,
+                ToWorker::Paint { file } => paint(&state, &file).await,
+            };
+            post(&reply.unwrap_or_else(|message| FromWorker::Failed { message }));
+        });
+    });
+    scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+}
+
+async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
+    let response: Response = JsFuture::from(scope().fetch_with_str(url))
+        .await
+        .map_err(|e| format!("could not fetch {url}: {e:?}"))?
+        .unchecked_into();
+    if !response.ok() {
+        return Err(format!("could not fetch {url}: HTTP {}", response.status()));
+    }
+    let buffer = response.array_buffer().map_err(|e| format!("{e:?}"))?;
+    let buffer = JsFuture::from(buffer).await.map_err(|e| format!("could not read {url}: {e:?}"))?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+/// A fixed, textured probe photo for timing backends.
+fn probe_photo(manifest: &Manifest) -> RgbImage {
+    let side = manifest.input_long_side;
+    RgbImage::from_fn(side, side * 3 / 4, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x ^ y) % 256) as u8]))
+}
+
+async fn timed_paint(generator: &Generator, photo: &RgbImage) -> Result<f64, String> {
+    let started = now_ms();
+    generator.paint_async(photo).await?;
+    Ok(now_ms() - started)
+}
+
+async fn webgpu_device() -> Result<(Device, String), String> {
+    let has_gpu = js_sys::Reflect::get(&scope().navigator(), &"gpu".into())
+        .map(|gpu| !gpu.is_undefined())
+        .unwrap_or(false);
+    if !has_gpu {
+        return Err("this browser exposes no WebGPU (navigator.gpu is missing)".into());
+    }
+    let (device, setup) = Device::wgpu_options()
+        .init_with_setup_async()
+        .await
+        .map_err(|e| format!("no usable WebGPU adapter: {e}"))?;
+    let info = setup.adapter.get_info();
+    let fallback = if info.device_type == burn::tensor::wgpu::wgpu::DeviceType::Cpu { ", software" } else { "" };
+    Ok((device, format!("{} {}{fallback}", info.vendor, info.name).trim().to_string()))
+}
+
+async fn load(state: &Rc<RefCell<State>>, request: BackendRequest) -> Result<FromWorker, String> {
+    progress("Downloading the model…");
+    let manifest_text = fetch_bytes(MANIFEST_URL).await?;
+    let manifest_text = String::from_utf8(manifest_text).map_err(|_| "the model manifest is not UTF-8".to_string())?;
+    let manifest = Manifest::from_json(&manifest_text).map_err(|e| e.to_string())?;
+    let weights = fetch_bytes(&format!("weights/{}", manifest.weights_file)).await?;
+    progress("Verifying and loading the weights…");
+    let cpu = Generator::new(manifest.clone(), weights.clone(), Device::flex()).map_err(|e| e.to_string())?;
+
+    let (generator, backend, reason) = match request {
+        BackendRequest::Cpu => (cpu, "CPU", "CPU requested".to_string()),
+        BackendRequest::WebGpu => {
+            let (device, adapter) = webgpu_device().await?;
+            let gpu = Generator::new(manifest, weights, device).map_err(|e| e.to_string())?;
+            (gpu, "WebGPU", format!("WebGPU requested ({adapter})"))
+        }
+        BackendRequest::Auto => match webgpu_device().await {
+            Err(why) => (cpu, "CPU", why),
+            Ok((device, adapter)) => {
+                progress(format!("Timing WebGPU ({adapter}) against the CPU…"));
+                let gpu = Generator::new(manifest.clone(), weights, device).map_err(|e| e.to_string())?;
+                let photo = probe_photo(&manifest);
+                timed_paint(&gpu, &photo).await?; // compiles the shaders
+                let gpu_ms = timed_paint(&gpu, &photo).await?;
+                let cpu_ms = timed_paint(&cpu, &photo).await?;
+                let timings = format!("probe: WebGPU {gpu_ms:.0} ms, CPU {cpu_ms:.0} ms on {adapter}");
+                if gpu_ms < cpu_ms { (gpu, "WebGPU", timings) } else { (cpu, "CPU", timings) }
+            }
+        },
+    };
+    let ready = FromWorker::Ready {
+        model_name: generator.manifest.name.clone(),
+        placeholder: generator.manifest.placeholder,
+        backend: backend.to_string(),
+        backend_reason: reason,
+    };
+    state.borrow_mut().generator = Some(generator);
+    Ok(ready)
+}
+
+fn decode_photo(file: &[u8]) -> Result<RgbImage, String> {
+    let reader = image::ImageReader::new(std::io::Cursor::new(file))
+        .with_guessed_format()
+        .map_err(|e| format!("cannot read the photo: {e}"))?;
+    if reader.format().is_none() {
+        return Err("this file is not an image Peel can read (PNG, JPEG or WebP)".into());
+    }
+    let (width, height) = reader.into_dimensions().map_err(|e| format!("cannot read the photo: {e}"))?;
+    if width.max(height) > MAX_PHOTO_SIDE {
+        return Err(format!("the photo is {width}×{height}; Peel accepts up to {MAX_PHOTO_SIDE} pixels a side"));
+    }
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(file))
+        .with_guessed_format()
+        .map_err(|e| format!("cannot read the photo: {e}"))?;
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(MAX_DECODE_BYTES);
+    reader.limits(limits);
+    let decoded = reader.decode().map_err(|e| format!("the photo is corrupt or unsupported: {e}"))?;
+    Ok(decoded.to_rgb8())
+}
+
+async fn paint(state: &Rc<RefCell<State>>, file: &[u8]) -> Result<FromWorker, String> {
+    let photo = decode_photo(file)?;
+    // The generator is taken out while painting so no RefCell borrow spans an await.
+    let generator = state.borrow_mut().generator.take().ok_or("the model is not loaded")?;
+    let started = now_ms();
+    let painted = generator.paint_async(&photo).await;
+    let millis = now_ms() - started;
+    state.borrow_mut().generator = Some(generator);
+    let visualization = painted?;
+    let (width, height) = visualization.dimensions();
+    let depth = DepthCodec::default()
+        .decode_image(visualization.as_raw(), width, height)
+        .map_err(|e| e.to_string())?;
+    Ok(FromWorker::Painted {
+        width,
+        height,
+        summary: summarise(&depth.meters, &depth.off_path),
+        visualization: visualization.into_raw(),
+        depth_m: depth.meters,
+        millis,
+    })
+}
+
+fn median(mut values: Vec<f32>) -> f32 {
+    if values.is_empty() {
+        return f32::NAN;
+    }
+    let middle = values.len() / 2;
+    *values.select_nth_unstable_by(middle, f32::total_cmp).1
+}
+
+fn summarise(meters: &[f32], off_path: &[f32]) -> DepthSummary {
+    let finite: Vec<f32> = meters.iter().copied().filter(|d| d.is_finite()).collect();
+    DepthSummary {
+        min_m: finite.iter().copied().fold(f32::INFINITY, f32::min),
+        max_m: finite.iter().copied().fold(f32::NEG_INFINITY, f32::max),
+        sky_fraction: 1.0 - finite.len() as f32 / meters.len().max(1) as f32,
+        median_m: median(finite),
+        median_off_path: median(off_path.to_vec()),
+    }
+}

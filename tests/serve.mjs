@@ -1,0 +1,48 @@
+// A static file server for the built page, bound to 127.0.0.1 only.
+// `node tests/serve.mjs DIR [PORT]` serves DIR and prints the URL; tests import `serve`.
+import { createServer } from "node:http";
+import { readFile } from "node:fs/promises";
+import { extname, join, normalize, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const TYPES = {
+  ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".mjs": "text/javascript",
+  ".wasm": "application/wasm", ".css": "text/css", ".json": "application/json", ".png": "image/png",
+  ".jpg": "image/jpeg", ".svg": "image/svg+xml", ".webmanifest": "application/manifest+json",
+};
+
+/** Serves `root`; `overrides` maps a URL path to replacement bytes (or null for a 404). */
+export function serve(root, { port = 0, overrides = {} } = {}) {
+  const base = resolve(root);
+  const server = createServer(async (request, response) => {
+    const path = decodeURIComponent(new URL(request.url, "http://127.0.0.1").pathname);
+    const file = normalize(join(base, path.endsWith("/") ? path + "index.html" : path));
+    try {
+      if (!file.startsWith(base)) throw new Error("outside the served folder");
+      let body;
+      if (path in overrides) {
+        if (overrides[path] === null) throw new Error("removed for this test");
+        body = overrides[path];
+      } else {
+        body = await readFile(file);
+      }
+      response.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream", "cache-control": "no-store" });
+      response.end(body);
+    } catch {
+      response.writeHead(404, { "content-type": "text/plain" });
+      response.end("not found");
+    }
+  });
+  return new Promise((ready) => {
+    server.listen(port, "127.0.0.1", () => {
+      const url = `http://127.0.0.1:${server.address().port}/`;
+      ready({ url, close: () => new Promise((done) => server.close(done)) });
+    });
+  });
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const [root = "dist", port = "8080"] = process.argv.slice(2);
+  const { url } = await serve(root, { port: Number(port) });
+  console.log(`Peel is served at ${url}  (Ctrl-C to stop)`);
+}

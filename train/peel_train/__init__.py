@@ -1,0 +1,1 @@
+"""Peel's trainer: PyTorch code that produces the weights in `weights/`."""
