@@ -49,3 +49,14 @@ impl<T, E: Into<CliError>> Context<T> for Result<T, E> {
         self.map_err(|e| e.into().context(prefix))
     }
 }
+
+/// Prints one line to stdout. A closed pipe (`peel ... | head`) is not an error; other write
+/// failures are reported instead of panicking as `println!` would.
+pub fn print_line(text: &str) -> CliResult {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(CliError::msg(format!("writing to stdout: {e}"))),
+        _ => Ok(()),
+    }
+}

@@ -1,1 +1,271 @@
-//! File formats used by the CLI (being built).
+//! File formats: images, `.npy`, `.pfm`, 16-bit millimetre PNGs and JSON legends.
+
+use std::fs;
+use std::path::Path;
+
+use image::{DynamicImage, GenericImageView, ImageBuffer, Luma};
+use ndarray::{Array2, Array3};
+use ndarray_npy::{read_npy, write_npy};
+use peel_protocol::depth::DepthCodec;
+use peel_protocol::normals;
+
+use crate::error::{CliError, CliResult, Context};
+
+/// A row-major buffer with its size.
+pub struct Grid<T> {
+    pub width: u32,
+    pub height: u32,
+    pub data: Vec<T>,
+}
+
+/// Lower-case extension of a path ("" if none).
+pub fn extension(path: &Path) -> String {
+    path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase()
+}
+
+pub fn open_image(path: &Path) -> CliResult<DynamicImage> {
+    image::ImageReader::open(path)
+        .context(path.display())?
+        .with_guessed_format()
+        .context(path.display())?
+        .decode()
+        .context(path.display())
+}
+
+/// Whether an image holds colour (a visualization) rather than one channel (labels, mm, masks).
+pub fn is_colour(img: &DynamicImage) -> bool {
+    img.color().has_color()
+}
+
+pub fn rgb8(img: &DynamicImage) -> Grid<u8> {
+    let (width, height) = img.dimensions();
+    Grid { width, height, data: img.to_rgb8().into_raw() }
+}
+
+/// One-channel values of a grey image (8- or 16-bit).
+pub fn grey16(img: &DynamicImage) -> Grid<u16> {
+    let (width, height) = img.dimensions();
+    Grid { width, height, data: img.to_luma16().into_raw() }
+}
+
+/// Grey 8-bit images keep their values (to_luma16 would scale 255 to 65535).
+pub fn grey_labels(img: &DynamicImage) -> Grid<u16> {
+    match img {
+        DynamicImage::ImageLuma8(buf) => {
+            let (width, height) = buf.dimensions();
+            Grid { width, height, data: buf.as_raw().iter().map(|&v| u16::from(v)).collect() }
+        }
+        other => grey16(other),
+    }
+}
+
+fn read_npy_2d(path: &Path) -> CliResult<Array2<f32>> {
+    match read_npy::<_, Array2<f32>>(path) {
+        Ok(a) => Ok(a),
+        Err(_) => read_npy::<_, Array2<f64>>(path)
+            .map(|a| a.mapv(|v| v as f32))
+            .map_err(|e| CliError::msg(format!("{}: expected a 2-D float32/float64 .npy (H, W): {e}", path.display()))),
+    }
+}
+
+fn read_npy_3d(path: &Path) -> CliResult<Array3<f32>> {
+    match read_npy::<_, Array3<f32>>(path) {
+        Ok(a) => Ok(a),
+        Err(_) => read_npy::<_, Array3<f64>>(path)
+            .map(|a| a.mapv(|v| v as f32))
+            .map_err(|e| CliError::msg(format!("{}: expected a 3-D float32/float64 .npy (H, W, 3): {e}", path.display()))),
+    }
+}
+
+fn grid_from_2d(path: &Path, a: Array2<f32>) -> CliResult<Grid<f32>> {
+    let (h, w) = a.dim();
+    let (width, height) = dims(path, w, h)?;
+    Ok(Grid { width, height, data: a.as_standard_layout().iter().copied().collect() })
+}
+
+fn dims(path: &Path, w: usize, h: usize) -> CliResult<(u32, u32)> {
+    match (u32::try_from(w), u32::try_from(h)) {
+        (Ok(width), Ok(height)) if width > 0 && height > 0 => Ok((width, height)),
+        _ => Err(CliError::msg(format!("{}: bad array size {h}x{w}", path.display()))),
+    }
+}
+
+/// Depth in metres from `.npy`, `.pfm`, a 16-bit millimetre PNG or a colour visualization.
+pub fn load_depth(path: &Path, codec: &DepthCodec) -> CliResult<Grid<f32>> {
+    match extension(path).as_str() {
+        "npy" => grid_from_2d(path, read_npy_2d(path)?),
+        "pfm" => read_pfm(path),
+        _ => {
+            let img = open_image(path)?;
+            if is_colour(&img) {
+                let rgb = rgb8(&img);
+                let map = codec.decode_image(&rgb.data, rgb.width, rgb.height).context(path.display())?;
+                Ok(Grid { width: map.width, height: map.height, data: map.meters })
+            } else {
+                // 16-bit PNG in millimetres; 0 means no depth.
+                let mm = grey16(&img);
+                Ok(Grid { width: mm.width, height: mm.height, data: mm.data.iter().map(|&v| f32::from(v) / 1000.0).collect() })
+            }
+        }
+    }
+}
+
+/// Unit normals from an (H, W, 3) `.npy` or a colour visualization.
+pub fn load_normals(path: &Path) -> CliResult<Grid<[f32; 3]>> {
+    if extension(path) == "npy" {
+        let a = read_npy_3d(path)?;
+        let (h, w, c) = a.dim();
+        if c != 3 {
+            return Err(CliError::msg(format!("{}: expected shape (H, W, 3), found ({h}, {w}, {c})", path.display())));
+        }
+        let (width, height) = dims(path, w, h)?;
+        let flat: Vec<f32> = a.as_standard_layout().iter().copied().collect();
+        return Ok(Grid { width, height, data: flat.chunks_exact(3).map(|n| [n[0], n[1], n[2]]).collect() });
+    }
+    let img = open_image(path)?;
+    let rgb = rgb8(&img);
+    let map = normals::decode_image(&rgb.data, rgb.width, rgb.height).context(path.display())?;
+    Ok(Grid { width: map.width, height: map.height, data: map.normals })
+}
+
+/// Normal vectors (not a visualization) to encode: an (H, W, 3) `.npy`.
+pub fn load_normals_values(path: &Path) -> CliResult<Grid<[f32; 3]>> {
+    if extension(path) != "npy" {
+        return Err(CliError::msg(format!("{}: expected normals as an (H, W, 3) .npy", path.display())));
+    }
+    load_normals(path)
+}
+
+/// Depth values (not a visualization) to encode: `.npy`, `.pfm` or a 16-bit millimetre PNG.
+pub fn load_depth_values(path: &Path) -> CliResult<Grid<f32>> {
+    match extension(path).as_str() {
+        "npy" => grid_from_2d(path, read_npy_2d(path)?),
+        "pfm" => read_pfm(path),
+        _ => {
+            let img = open_image(path)?;
+            if is_colour(&img) {
+                return Err(CliError::msg(format!("{}: expected depth values (.npy, .pfm or 16-bit PNG), found a colour image", path.display())));
+            }
+            let mm = grey16(&img);
+            Ok(Grid { width: mm.width, height: mm.height, data: mm.data.iter().map(|&v| f32::from(v) / 1000.0).collect() })
+        }
+    }
+}
+
+/// Writes depth by extension: `.npy` (float32 m), `.png` (16-bit mm; 0 = sky/invalid, saturating
+/// at 65535) or `.pfm` (float32 m).
+pub fn write_depth(path: &Path, depth: &Grid<f32>) -> CliResult {
+    match extension(path).as_str() {
+        "npy" => {
+            let a = Array2::from_shape_vec((depth.height as usize, depth.width as usize), depth.data.clone())
+                .map_err(CliError::msg)?;
+            write_npy(path, &a).context(path.display())
+        }
+        "png" => {
+            let mm: Vec<u16> = depth
+                .data
+                .iter()
+                .map(|&d| if d.is_finite() && d > 0.0 { (d * 1000.0).round().clamp(1.0, 65535.0) as u16 } else { 0 })
+                .collect();
+            let buf = ImageBuffer::<Luma<u16>, _>::from_raw(depth.width, depth.height, mm)
+                .ok_or_else(|| CliError::msg("depth buffer does not match its size"))?;
+            buf.save(path).context(path.display())
+        }
+        "pfm" => write_pfm(path, depth),
+        other => Err(CliError::msg(format!(
+            "{}: unsupported depth output extension {other:?}: expected .npy, .png or .pfm",
+            path.display()
+        ))),
+    }
+}
+
+/// Writes (H, W, 3) float32 `.npy`.
+pub fn write_normals_npy(path: &Path, normals: &Grid<[f32; 3]>) -> CliResult {
+    if extension(path) != "npy" {
+        return Err(CliError::msg(format!("{}: normals are written as .npy", path.display())));
+    }
+    let flat: Vec<f32> = normals.data.iter().flatten().copied().collect();
+    let a = Array3::from_shape_vec((normals.height as usize, normals.width as usize, 3), flat).map_err(CliError::msg)?;
+    write_npy(path, &a).context(path.display())
+}
+
+/// Writes an RGB image; the format follows the extension.
+pub fn write_rgb(path: &Path, rgb: Vec<u8>, width: u32, height: u32) -> CliResult {
+    let buf = image::RgbImage::from_raw(width, height, rgb).ok_or_else(|| CliError::msg("image buffer does not match its size"))?;
+    buf.save(path).context(path.display())
+}
+
+/// Writes labels as an 8-bit grey PNG when they fit (65535 becomes 255), else 16-bit.
+/// Returns the value that marks unlabeled pixels in the file.
+pub fn write_index_png(path: &Path, labels: &Grid<u16>, unlabeled: u16) -> CliResult<u16> {
+    if extension(path) != "png" {
+        return Err(CliError::msg(format!("{}: label maps are written as .png", path.display())));
+    }
+    let fits_8bit = labels.data.iter().all(|&l| l < 255 || l == unlabeled);
+    if fits_8bit {
+        let data: Vec<u8> = labels.data.iter().map(|&l| if l == unlabeled { 255 } else { l as u8 }).collect();
+        let buf = ImageBuffer::<Luma<u8>, _>::from_raw(labels.width, labels.height, data)
+            .ok_or_else(|| CliError::msg("label buffer does not match its size"))?;
+        buf.save(path).context(path.display())?;
+        Ok(255)
+    } else {
+        let buf = ImageBuffer::<Luma<u16>, _>::from_raw(labels.width, labels.height, labels.data.clone())
+            .ok_or_else(|| CliError::msg("label buffer does not match its size"))?;
+        buf.save(path).context(path.display())?;
+        Ok(unlabeled)
+    }
+}
+
+pub fn write_json(path: &Path, value: &serde_json::Value) -> CliResult {
+    let text = serde_json::to_string_pretty(value).map_err(CliError::msg)?;
+    fs::write(path, text + "\n").context(path.display())
+}
+
+/// PFM: "Pf", size, negative scale for little-endian, then rows from the bottom up.
+fn write_pfm(path: &Path, depth: &Grid<f32>) -> CliResult {
+    let (w, h) = (depth.width as usize, depth.height as usize);
+    let mut bytes = format!("Pf\n{w} {h}\n-1.0\n").into_bytes();
+    for row in depth.data.chunks_exact(w).rev() {
+        for v in row {
+            bytes.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+    fs::write(path, bytes).context(path.display())
+}
+
+fn read_pfm(path: &Path) -> CliResult<Grid<f32>> {
+    let bytes = fs::read(path).context(path.display())?;
+    let bad = |what: &str| CliError::msg(format!("{}: not a greyscale PFM ({what})", path.display()));
+    // Header: three whitespace-separated lines.
+    let mut fields = Vec::new();
+    let mut at = 0;
+    while fields.len() < 4 {
+        while at < bytes.len() && bytes[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        let start = at;
+        while at < bytes.len() && !bytes[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        if start == at {
+            return Err(bad("truncated header"));
+        }
+        fields.push(String::from_utf8_lossy(&bytes[start..at]).into_owned());
+    }
+    at += 1; // the single whitespace byte after the scale
+    if fields[0] != "Pf" {
+        return Err(bad("magic is not Pf"));
+    }
+    let w: usize = fields[1].parse().map_err(|_| bad("width"))?;
+    let h: usize = fields[2].parse().map_err(|_| bad("height"))?;
+    let scale: f32 = fields[3].parse().map_err(|_| bad("scale"))?;
+    let (width, height) = dims(path, w, h)?;
+    let needed = w.checked_mul(h).and_then(|n| n.checked_mul(4)).ok_or_else(|| bad("size"))?;
+    let body = bytes.get(at..).filter(|b| b.len() >= needed).ok_or_else(|| bad("truncated data"))?;
+    let read = |c: &[u8]| {
+        let raw = [c[0], c[1], c[2], c[3]];
+        if scale < 0.0 { f32::from_le_bytes(raw) } else { f32::from_be_bytes(raw) }
+    };
+    let rows: Vec<Vec<f32>> = body[..needed].chunks_exact(4 * w).map(|row| row.chunks_exact(4).map(read).collect()).collect();
+    Ok(Grid { width, height, data: rows.into_iter().rev().flatten().collect() })
+}

@@ -9,6 +9,7 @@ mod encode;
 mod error;
 mod io;
 mod metrics;
+mod tasks;
 
 use std::process::ExitCode;
 
