@@ -9,6 +9,7 @@ mod encode;
 mod error;
 mod io;
 mod metrics;
+mod synth;
 mod tasks;
 
 use std::process::ExitCode;
@@ -32,6 +33,8 @@ enum Command {
     Encode(encode::Args),
     /// Compare predictions with ground truth and print the metrics as JSON.
     Metrics(metrics::Args),
+    /// Render synthetic scenes with exact metric depth, normals, labels and referring expressions.
+    Synth(synth::Args),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +43,7 @@ fn main() -> ExitCode {
         Command::Decode(args) => decode::run(args),
         Command::Encode(args) => encode::run(args),
         Command::Metrics(args) => metrics::run(args),
+        Command::Synth(args) => synth::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
