@@ -42,9 +42,11 @@ pub struct InstanceInfo {
     /// Pixel bounding box `[x0, y0, x1, y1]`, inclusive-exclusive.
     pub bbox: [u32; 4],
     pub pixels: u32,
-    /// Centre of its 3D bounding box in the camera frame (meters).
+    /// Centre of its 3D bounding box in the camera frame (meters); for unbounded surfaces (the
+    /// ground plane) the mean of its visible points.
     pub position: [f32; 3],
-    /// Extent of its world-axis 3D bounding box (meters).
+    /// Extent of its world-axis 3D bounding box (meters); for unbounded surfaces, the extent of
+    /// its visible points along the camera axes.
     pub size: [f32; 3],
     /// Id of the instance it stands on, if that one is visible.
     pub on: Option<u16>,
@@ -146,6 +148,10 @@ pub fn annotate(
     let mut count = vec![0u32; nobj];
     let mut bbox = vec![[u32::MAX, u32::MAX, 0u32, 0u32]; nobj];
     let mut sumx = vec![0f64; nobj];
+    // Visible 3D points (camera frame) of objects without a bounded shape, e.g. the ground plane.
+    let unbounded: Vec<bool> = scene.objects.iter().map(|o| !(o.bb.lo.x.is_finite() && o.bb.hi.x.is_finite())).collect();
+    let mut pts = vec![(Vec3::ZERO, Vec3::splat(f32::INFINITY), Vec3::splat(f32::NEG_INFINITY)); nobj];
+    let cam = &scene.camera;
     for (i, &o) in frame.object.iter().enumerate() {
         if o == u32::MAX {
             continue;
@@ -154,6 +160,14 @@ pub fn annotate(
         let k = o as usize;
         count[k] += 1;
         sumx[k] += x as f64 + 0.5;
+        if unbounded[k] {
+            let d = frame.depth[i];
+            let p = Vec3 { x: (x as f32 + 0.5 - cam.cx) / cam.fx * d, y: -(y as f32 + 0.5 - cam.cy) / cam.fy * d, z: -d };
+            let e = &mut pts[k];
+            e.0 += p;
+            e.1 = e.1.min(p);
+            e.2 = e.2.max(p);
+        }
         let b = &mut bbox[k];
         b[0] = b[0].min(x);
         b[1] = b[1].min(y);
@@ -171,16 +185,20 @@ pub fn annotate(
     }
     let semantic: Vec<u8> = frame.object.iter().map(|&o| if o == u32::MAX { class::SKY } else { scene.objects[o as usize].class }).collect();
     let instance: Vec<u16> = frame.object.iter().map(|&o| if o == u32::MAX { 0 } else { id_of[o as usize] }).collect();
-    let cam = &scene.camera;
     let mut insts: Vec<Inst> = Vec::new();
     for k in 0..nobj {
         if id_of[k] == 0 {
             continue;
         }
         let o = &scene.objects[k];
-        let centre = o.bb.centre();
-        let pc = cam.to_cam(centre);
-        let size = o.bb.hi - o.bb.lo;
+        let (centre, pc, size) = if unbounded[k] {
+            // Extent of the visible part, in camera axes.
+            let pc = pts[k].0 / count[k] as f32;
+            let world = cam.pos + cam.f.to_world(pc);
+            (world, pc, pts[k].2 - pts[k].1)
+        } else {
+            (o.bb.centre(), cam.to_cam(o.bb.centre()), o.bb.hi - o.bb.lo)
+        };
         let on = o.on.map(|s| id_of[s as usize]).filter(|&i| i > 0);
         insts.push(Inst {
             info: InstanceInfo {

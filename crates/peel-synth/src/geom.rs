@@ -431,7 +431,7 @@ mod tests {
 
     #[test]
     fn bvh_matches_brute_force() {
-        let mut rng = crate::math::Rng::new(7);
+        let rng = crate::math::Rng::new(7);
         let prims: Vec<Prim> = (0..40)
             .map(|i| {
                 let c = v3(rng.range(-5.0, 5.0), rng.range(-5.0, 5.0), rng.range(-5.0, 5.0));

@@ -50,6 +50,7 @@ pub mod post;
 pub mod render;
 pub mod scene;
 pub mod texture;
+pub mod validate;
 mod scenegen;
 mod io;
 
@@ -241,13 +242,13 @@ pub struct Stats {
 
 /// Renders `count` samples starting at `start` into `out/<id>/`, streaming: rendering of the next
 /// sample overlaps with writing the previous one, and at most two samples are held in memory.
-/// `progress` is called after each written sample with its index.
+/// `progress` sees each sample after it is rendered, before it is written.
 pub fn generate_dataset(
     synth: &Synth,
     start: u64,
     count: u64,
     out: &Path,
-    mut progress: impl FnMut(u64),
+    mut progress: impl FnMut(&Sample),
 ) -> Result<Stats, SynthError> {
     synth.config.validate()?;
     std::fs::create_dir_all(out).map_err(|e| SynthError::Io { path: out.to_path_buf(), source: e })?;
@@ -266,11 +267,11 @@ pub fn generate_dataset(
     let mut send_err = false;
     for i in start..start + count {
         let s = synth.render(i);
+        progress(&s);
         if tx.send(s).is_err() {
             send_err = true;
             break;
         }
-        progress(i);
     }
     drop(tx);
     let res = writer.join().map_err(|_| SynthError::Invalid("writer thread panicked".into()))?;

@@ -899,7 +899,7 @@ pub fn street(b: &mut Builder, width: u32, height: u32) -> (Camera, Env) {
             }
         }
     }
-    let yaw = if b.rng.chance(0.8) { b.rng.normal() * 15.0 * DEG } else { b.rng.range(-90.0, 90.0) * DEG };
+    let yaw = if ch > 3.0 || b.rng.chance(0.8) { b.rng.normal() * 15.0 * DEG } else { b.rng.range(-65.0, 65.0) * DEG };
     let pitch = if ch > 3.0 { b.rng.range(-25.0, 0.0) } else { b.rng.range(-12.0, 8.0) } * DEG;
     let roll = b.rng.normal() * 2.0 * DEG;
     let cam = Camera::new(pos, yaw, pitch, roll, sample_fov(&mut b.rng), width, height);
