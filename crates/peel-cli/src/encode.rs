@@ -27,7 +27,7 @@ pub struct Args {
 pub fn run(args: Args) -> CliResult {
     let (rgb, width, height) = match args.task {
         EncodeTask::Depth => {
-            let depth = io::load_depth_values(&args.input)?;
+            let depth = io::load_depth(&args.input, None)?;
             let codec = args.codec.codec(DepthCodec::default())?;
             (codec.encode_image(&depth.data, depth.width, depth.height).context(args.input.display())?, depth.width, depth.height)
         }

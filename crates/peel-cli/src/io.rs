@@ -4,7 +4,7 @@ use std::fs;
 use std::path::Path;
 
 use image::{DynamicImage, GenericImageView, ImageBuffer, Luma};
-use ndarray::{Array2, Array3};
+use ndarray::{Array, Array2, Array3};
 use ndarray_npy::{read_npy, write_npy};
 use peel_protocol::depth::DepthCodec;
 use peel_protocol::normals;
@@ -59,21 +59,13 @@ pub fn grey_labels(img: &DynamicImage) -> Grid<u16> {
     }
 }
 
-fn read_npy_2d(path: &Path) -> CliResult<Array2<f32>> {
-    match read_npy::<_, Array2<f32>>(path) {
+/// A float32 or float64 `.npy` of dimension `D`, as f32; `shape` names the expected shape for errors.
+fn read_npy_f32<D: ndarray::Dimension>(path: &Path, shape: &str) -> CliResult<Array<f32, D>> {
+    match read_npy::<_, Array<f32, D>>(path) {
         Ok(a) => Ok(a),
-        Err(_) => read_npy::<_, Array2<f64>>(path)
+        Err(_) => read_npy::<_, Array<f64, D>>(path)
             .map(|a| a.mapv(|v| v as f32))
-            .map_err(|e| CliError::msg(format!("{}: expected a 2-D float32/float64 .npy (H, W): {e}", path.display()))),
-    }
-}
-
-fn read_npy_3d(path: &Path) -> CliResult<Array3<f32>> {
-    match read_npy::<_, Array3<f32>>(path) {
-        Ok(a) => Ok(a),
-        Err(_) => read_npy::<_, Array3<f64>>(path)
-            .map(|a| a.mapv(|v| v as f32))
-            .map_err(|e| CliError::msg(format!("{}: expected a 3-D float32/float64 .npy (H, W, 3): {e}", path.display()))),
+            .map_err(|e| CliError::msg(format!("{}: expected a float32/float64 .npy of shape {shape}: {e}", path.display()))),
     }
 }
 
@@ -90,21 +82,28 @@ fn dims(path: &Path, w: usize, h: usize) -> CliResult<(u32, u32)> {
     }
 }
 
-/// Depth in metres from `.npy`, `.pfm`, a 16-bit millimetre PNG or a colour visualization.
-pub fn load_depth(path: &Path, codec: &DepthCodec) -> CliResult<Grid<f32>> {
+/// Depth in metres from `.npy`, `.pfm` or a 16-bit millimetre PNG (0 = no depth) or, given a
+/// codec, a colour visualization.
+pub fn load_depth(path: &Path, codec: Option<&DepthCodec>) -> CliResult<Grid<f32>> {
     match extension(path).as_str() {
-        "npy" => grid_from_2d(path, read_npy_2d(path)?),
+        "npy" => grid_from_2d(path, read_npy_f32(path, "(H, W)")?),
         "pfm" => read_pfm(path),
         _ => {
             let img = open_image(path)?;
-            if is_colour(&img) {
-                let rgb = rgb8(&img);
-                let map = codec.decode_image(&rgb.data, rgb.width, rgb.height).context(path.display())?;
-                Ok(Grid { width: map.width, height: map.height, data: map.meters })
-            } else {
-                // 16-bit PNG in millimetres; 0 means no depth.
-                let mm = grey16(&img);
-                Ok(Grid { width: mm.width, height: mm.height, data: mm.data.iter().map(|&v| f32::from(v) / 1000.0).collect() })
+            match (is_colour(&img), codec) {
+                (true, Some(codec)) => {
+                    let rgb = rgb8(&img);
+                    let map = codec.decode_image(&rgb.data, rgb.width, rgb.height).context(path.display())?;
+                    Ok(Grid { width: map.width, height: map.height, data: map.meters })
+                }
+                (true, None) => Err(CliError::msg(format!(
+                    "{}: expected depth values (.npy, .pfm or 16-bit PNG), found a colour image",
+                    path.display()
+                ))),
+                (false, _) => {
+                    let mm = grey16(&img);
+                    Ok(Grid { width: mm.width, height: mm.height, data: mm.data.iter().map(|&v| f32::from(v) / 1000.0).collect() })
+                }
             }
         }
     }
@@ -113,7 +112,7 @@ pub fn load_depth(path: &Path, codec: &DepthCodec) -> CliResult<Grid<f32>> {
 /// Unit normals from an (H, W, 3) `.npy` or a colour visualization.
 pub fn load_normals(path: &Path) -> CliResult<Grid<[f32; 3]>> {
     if extension(path) == "npy" {
-        let a = read_npy_3d(path)?;
+        let a: Array3<f32> = read_npy_f32(path, "(H, W, 3)")?;
         let (h, w, c) = a.dim();
         if c != 3 {
             return Err(CliError::msg(format!("{}: expected shape (H, W, 3), found ({h}, {w}, {c})", path.display())));
@@ -134,22 +133,6 @@ pub fn load_normals_values(path: &Path) -> CliResult<Grid<[f32; 3]>> {
         return Err(CliError::msg(format!("{}: expected normals as an (H, W, 3) .npy", path.display())));
     }
     load_normals(path)
-}
-
-/// Depth values (not a visualization) to encode: `.npy`, `.pfm` or a 16-bit millimetre PNG.
-pub fn load_depth_values(path: &Path) -> CliResult<Grid<f32>> {
-    match extension(path).as_str() {
-        "npy" => grid_from_2d(path, read_npy_2d(path)?),
-        "pfm" => read_pfm(path),
-        _ => {
-            let img = open_image(path)?;
-            if is_colour(&img) {
-                return Err(CliError::msg(format!("{}: expected depth values (.npy, .pfm or 16-bit PNG), found a colour image", path.display())));
-            }
-            let mm = grey16(&img);
-            Ok(Grid { width: mm.width, height: mm.height, data: mm.data.iter().map(|&v| f32::from(v) / 1000.0).collect() })
-        }
-    }
 }
 
 /// Writes depth by extension: `.npy` (float32 m), `.png` (16-bit mm; 0 = sky/invalid, saturating

@@ -111,8 +111,8 @@ fn depth_metrics(args: &Args, request: Option<&Request>, pairs: &[(&Path, &Path)
     let config = depth::DepthEvalConfig { min_depth: args.min_depth, max_depth: args.max_depth };
     let mut per_image = Vec::new();
     for &(pred_path, gt_path) in pairs {
-        let pred = io::load_depth(pred_path, &codec)?;
-        let gt = io::load_depth(gt_path, &codec)?;
+        let pred = io::load_depth(pred_path, Some(&codec))?;
+        let gt = io::load_depth(gt_path, Some(&codec))?;
         same_size(&pred, &gt, pred_path, gt_path)?;
         per_image.push(depth::evaluate(&pred.data, &gt.data, None, &config).context(gt_path.display())?);
     }
