@@ -50,10 +50,8 @@ pub fn run(args: Args) -> CliResult {
     }
     let mut cfg = SynthConfig { width, height, kind, seed: args.seed, ..SynthConfig::default() };
     cfg.photos.dir = if args.no_photos { None } else { args.photos.clone().or_else(default_photo_dir) };
-    if let Some(p) = &args.photos {
-        if !args.no_photos && !p.is_dir() {
-            eprintln!("warning: --photos {} is not a folder", p.display());
-        }
+    if let Some(p) = args.photos.as_ref().filter(|p| !args.no_photos && !p.is_dir()) {
+        eprintln!("warning: --photos {} is not a folder", p.display());
     }
     let t0 = Instant::now();
     let synth = Synth::new(cfg);
@@ -75,7 +73,7 @@ pub fn run(args: Args) -> CliResult {
                     sheet.push(s.clone());
                 }
                 done += 1;
-                if done % every == 0 {
+                if done.is_multiple_of(every) {
                     eprintln!("rendered {done}/{}", args.count);
                 }
             })?

@@ -49,8 +49,8 @@ impl Aabb {
     }
     #[inline]
     fn hit(&self, o: Vec3, inv: Vec3, tmax: f32) -> bool {
-        let t0 = (self.lo - o).mul(inv);
-        let t1 = (self.hi - o).mul(inv);
+        let t0 = (self.lo - o).cmul(inv);
+        let t1 = (self.hi - o).cmul(inv);
         let tn = t0.min(t1).max_elem().max(0.0);
         let tf = t0.max(t1);
         let tf = tf.x.min(tf.y).min(tf.z).min(tmax);
@@ -328,17 +328,17 @@ impl Bvh {
         idx
     }
 
-    /// Closest hit; returns the hit and the primitive index.
-    pub fn closest(&self, prims: &[Prim], ray: &Ray, tmin: f32, mut tmax: f32) -> Option<(Hit, u32)> {
-        let mut best: Option<(Hit, u32)> = None;
+    /// Visits the primitives whose node boxes the ray enters before `tmax`; `visit(prim, tmax)`
+    /// may shrink `tmax` and returns true to stop. Unbounded primitives come first.
+    #[inline]
+    fn walk(&self, ray: &Ray, mut tmax: f32, mut visit: impl FnMut(u32, &mut f32) -> bool) {
         for &i in &self.unbounded {
-            if let Some(h) = prims[i as usize].shape.intersect(ray, tmin, tmax) {
-                tmax = h.t;
-                best = Some((h, i));
+            if visit(i, &mut tmax) {
+                return;
             }
         }
         if self.nodes.is_empty() {
-            return best;
+            return;
         }
         let inv = v3(1.0 / ray.d.x, 1.0 / ray.d.y, 1.0 / ray.d.z);
         let mut stack = [0u32; 64];
@@ -351,10 +351,8 @@ impl Bvh {
             }
             if node.n > 0 {
                 for k in node.a..node.a + node.n {
-                    let pi = self.order[k as usize];
-                    if let Some(h) = prims[pi as usize].shape.intersect(ray, tmin, tmax) {
-                        tmax = h.t;
-                        best = Some((h, pi));
+                    if visit(self.order[k as usize], &mut tmax) {
+                        return;
                     }
                 }
             } else if sp + 2 <= stack.len() {
@@ -366,43 +364,29 @@ impl Bvh {
                 sp += 2;
             }
         }
+    }
+
+    /// Closest hit; returns the hit and the primitive index.
+    pub fn closest(&self, prims: &[Prim], ray: &Ray, tmin: f32, tmax: f32) -> Option<(Hit, u32)> {
+        let mut best: Option<(Hit, u32)> = None;
+        self.walk(ray, tmax, |pi, tmax| {
+            if let Some(h) = prims[pi as usize].shape.intersect(ray, tmin, *tmax) {
+                *tmax = h.t;
+                best = Some((h, pi));
+            }
+            false
+        });
         best
     }
 
     /// True if anything blocks the ray within (tmin, tmax).
     pub fn occluded(&self, prims: &[Prim], ray: &Ray, tmin: f32, tmax: f32) -> bool {
-        for &i in &self.unbounded {
-            if prims[i as usize].shape.intersect(ray, tmin, tmax).is_some() {
-                return true;
-            }
-        }
-        if self.nodes.is_empty() {
-            return false;
-        }
-        let inv = v3(1.0 / ray.d.x, 1.0 / ray.d.y, 1.0 / ray.d.z);
-        let mut stack = [0u32; 64];
-        let mut sp = 1usize;
-        while sp > 0 {
-            sp -= 1;
-            let node = &self.nodes[stack[sp] as usize];
-            if !node.bb.hit(ray.o, inv, tmax) {
-                continue;
-            }
-            if node.n > 0 {
-                for k in node.a..node.a + node.n {
-                    let pi = self.order[k as usize];
-                    if prims[pi as usize].shape.intersect(ray, tmin, tmax).is_some() {
-                        return true;
-                    }
-                }
-            } else if sp + 2 <= stack.len() {
-                let left = stack[sp] + 1;
-                stack[sp] = node.a;
-                stack[sp + 1] = left;
-                sp += 2;
-            }
-        }
-        false
+        let mut hit = false;
+        self.walk(ray, tmax, |pi, tmax| {
+            hit = prims[pi as usize].shape.intersect(ray, tmin, *tmax).is_some();
+            hit
+        });
+        hit
     }
 }
 

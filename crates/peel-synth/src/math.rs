@@ -46,8 +46,9 @@ impl Vec3 {
         let l = self.length();
         if l > 0.0 { self * (1.0 / l) } else { Vec3::Y }
     }
+    /// Component-wise product.
     #[inline]
-    pub fn mul(self, o: Vec3) -> Vec3 {
+    pub fn cmul(self, o: Vec3) -> Vec3 {
         v3(self.x * o.x, self.y * o.y, self.z * o.z)
     }
     #[inline]

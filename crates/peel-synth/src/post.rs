@@ -21,7 +21,15 @@ pub fn develop(color: &[Vec3], w: usize, h: usize, seed: u64, effects: bool) -> 
     }
     let geo = (logsum / color.len().max(1) as f64).exp() as f32;
     let ev = if effects { rng.normal() * 0.35 } else { 0.0 };
-    let exposure = 0.2 * 2f32.powf(ev) / geo.max(1e-4);
+    // Keep the brightest 3% from burning out completely.
+    let mut lum: Vec<f32> = color.iter().step_by(7).map(|c| c.luma()).collect();
+    let p97 = if lum.is_empty() {
+        1.0
+    } else {
+        let k = (lum.len() * 97 / 100).min(lum.len() - 1);
+        *lum.select_nth_unstable_by(k, |a, b| a.total_cmp(b)).1
+    };
+    let exposure = (0.18 * 2f32.powf(ev) / geo.max(1e-4)).min(2.5 / p97.max(1e-4));
     let wb = if effects { Vec3 { x: 1.0 + rng.normal() * 0.04, y: 1.0, z: 1.0 + rng.normal() * 0.04 } } else { Vec3::ONE };
     let vignette = if effects { rng.range(0.0, 0.45) } else { 0.0 };
     let blur = if effects && rng.chance(0.6) { rng.range(0.3, 0.9) } else { 0.0 };
@@ -36,7 +44,7 @@ pub fn develop(color: &[Vec3], w: usize, h: usize, seed: u64, effects: bool) -> 
             let c = color[y * w + x];
             let r2 = ((x as f32 + 0.5 - cx).powi(2) + (y as f32 + 0.5 - cy).powi(2)) / rmax2;
             let v = 1.0 - vignette * r2;
-            let c = c.mul(wb) * (exposure * v);
+            let c = c.cmul(wb) * (exposure * v);
             *o = Vec3 { x: linear_to_srgb(aces(c.x)), y: linear_to_srgb(aces(c.y)), z: linear_to_srgb(aces(c.z)) };
         }
     });
@@ -60,10 +68,8 @@ pub fn develop(color: &[Vec3], w: usize, h: usize, seed: u64, effects: bool) -> 
             }
         }
     });
-    if let Some(q) = jpeg_q {
-        if let Some(j) = jpeg_roundtrip(&out, w, h, q) {
-            out = j;
-        }
+    if let Some(j) = jpeg_q.and_then(|q| jpeg_roundtrip(&out, w, h, q)) {
+        out = j;
     }
     out
 }
@@ -73,24 +79,25 @@ fn gaussian(img: &[Vec3], w: usize, h: usize, sigma: f32) -> Vec<Vec3> {
     let k: Vec<f32> = (-r..=r).map(|i| (-(i * i) as f32 / (2.0 * sigma * sigma)).exp()).collect();
     let ks: f32 = k.iter().sum();
     let k: Vec<f32> = k.iter().map(|v| v / ks).collect();
-    let mut tmp = vec![Vec3::ZERO; w * h];
-    tmp.par_chunks_mut(w).enumerate().for_each(|(y, row)| {
-        for (x, o) in row.iter_mut().enumerate() {
-            let mut a = Vec3::ZERO;
-            for (i, kv) in k.iter().enumerate() {
-                let xx = (x as i64 + i as i64 - r).clamp(0, w as i64 - 1) as usize;
-                a += img[y * w + xx] * *kv;
-            }
-            *o = a;
-        }
-    });
+    let tmp = blur_pass(img, w, h, &k, true);
+    blur_pass(&tmp, w, h, &k, false)
+}
+
+/// One separable pass of the kernel `k` (odd length), along rows or columns, clamping at edges.
+fn blur_pass(img: &[Vec3], w: usize, h: usize, k: &[f32], horizontal: bool) -> Vec<Vec3> {
+    let r = (k.len() / 2) as i64;
     let mut out = vec![Vec3::ZERO; w * h];
     out.par_chunks_mut(w).enumerate().for_each(|(y, row)| {
         for (x, o) in row.iter_mut().enumerate() {
             let mut a = Vec3::ZERO;
             for (i, kv) in k.iter().enumerate() {
-                let yy = (y as i64 + i as i64 - r).clamp(0, h as i64 - 1) as usize;
-                a += tmp[yy * w + x] * *kv;
+                let d = i as i64 - r;
+                let idx = if horizontal {
+                    y * w + (x as i64 + d).clamp(0, w as i64 - 1) as usize
+                } else {
+                    (y as i64 + d).clamp(0, h as i64 - 1) as usize * w + x
+                };
+                a += img[idx] * *kv;
             }
             *o = a;
         }

@@ -92,7 +92,7 @@ fn shade(scene: &Scene, bank: &TextureBank, q: &Quality, px: usize, py: usize, s
     let foot_m = hit.t / (cam.fx * cos_v.max(0.05).sqrt());
     let uu = hit.uv.0 / m.scale.0 + m.offset.0;
     let vv = m.offset.1 - hit.uv.1 / m.scale.1;
-    let albedo_raw = tex.sample(uu, vv, foot_m / m.scale.0).mul(m.tint);
+    let albedo_raw = tex.sample(uu, vv, foot_m / m.scale.0).cmul(m.tint);
     let albedo = albedo_raw.min(Vec3::splat(0.95));
     let eps = 2e-4 + hit.t * 2e-5;
     let po = p + n * eps;
@@ -179,7 +179,7 @@ fn shade(scene: &Scene, bank: &TextureBank, q: &Quality, px: usize, py: usize, s
         let (l, dist, e, w) = cand[pick];
         add_light(l, dist, e, total / w);
     }
-    let mut extra = spec + m.emit.mul(albedo_raw);
+    let mut extra = spec + m.emit.cmul(albedo_raw);
     if m.refl > 0.0 {
         let r = d - n * (2.0 * d.dot(n));
         let env = match &scene.sky {
@@ -256,7 +256,7 @@ pub fn render(scene: &Scene, bank: &TextureBank, q: &Quality, seed: u64) -> Fram
     let mut color = vec![Vec3::ZERO; w * hgt];
     color.par_iter_mut().enumerate().for_each(|(i, c)| {
         let p = &g[i];
-        let mut col = p.albedo.mul(irr[i]) + p.extra;
+        let mut col = p.albedo.cmul(irr[i]) + p.extra;
         if p.object != NO_OBJECT && scene.haze_dist.is_finite() {
             let f = (-p.dist / scene.haze_dist * std::f32::consts::LN_2).exp();
             col = col * f + scene.haze_col * (1.0 - f);

@@ -144,6 +144,10 @@ pub struct Sky {
 
 impl Sky {
     pub fn radiance(&self, d: Vec3) -> Vec3 {
+        self.radiance_unscaled(d) * 0.6
+    }
+
+    fn radiance_unscaled(&self, d: Vec3) -> Vec3 {
         let y = d.y;
         let mut c = if y >= 0.0 {
             let t = y.max(0.0).powf(0.45);
@@ -300,10 +304,8 @@ impl<'a> Builder<'a> {
     /// Material with a texture of `kind`, tile size `scale` meters.
     pub fn tex_mat(&mut self, kind: TexKind, scale: f32, tint: Vec3, spec: f32) -> u32 {
         let tex = self.bank.pick(&mut self.rng, kind);
-        let t = &self.bank.textures[tex as usize];
-        let sc = if t.kind == TexKind::Photo { (scale, scale) } else { (scale, scale) };
         let off = (self.rng.f32(), self.rng.f32());
-        self.mat(Material { tex, tint, scale: sc, offset: off, spec, shininess: 20.0 + 60.0 * spec, refl: 0.0, emit: Vec3::ZERO })
+        self.mat(Material { tex, tint, scale: (scale, scale), offset: off, spec, shininess: 20.0 + 60.0 * spec, refl: 0.0, emit: Vec3::ZERO })
     }
 
     /// A photo crop material when photos are loaded, else procedural of `fallback`.
@@ -317,10 +319,15 @@ impl<'a> Builder<'a> {
 
     /// Painted material with a named colour from [`PAINT`] (slightly jittered).
     pub fn paint_mat(&mut self, spec: f32) -> u32 {
+        let kind = *self.rng.pick(&[TexKind::Plain, TexKind::Plain, TexKind::Fabric]);
+        self.paint_mat_on(kind, spec)
+    }
+
+    /// Painted material on a texture of `kind` (used as a neutral pattern).
+    pub fn paint_mat_on(&mut self, kind: TexKind, spec: f32) -> u32 {
         let (r, g, b) = *self.rng.pick(&PAINT);
         let j = 0.85 + 0.3 * self.rng.f32();
         let tint = v3(r, g, b) * j;
-        let kind = *self.rng.pick(&[TexKind::Plain, TexKind::Plain, TexKind::Fabric]);
         let tex = self.bank.pick(&mut self.rng, kind);
         let mean = self.bank.textures[tex as usize].mean;
         // Normalise so that the mean albedo equals the tint.
@@ -339,7 +346,7 @@ impl<'a> Builder<'a> {
 
     pub fn albedo(&self, m: u32) -> Vec3 {
         let m = &self.materials[m as usize];
-        self.bank.textures[m.tex as usize].mean.mul(m.tint)
+        self.bank.textures[m.tex as usize].mean.cmul(m.tint)
     }
 
     /// Starts a new object whose colour is taken from material `m`.

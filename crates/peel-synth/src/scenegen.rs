@@ -740,7 +740,7 @@ fn tree(b: &mut Builder, p: Vec3, leaves: u32, bark: u32) -> u32 {
 }
 
 fn car(b: &mut Builder, p: Vec3, yaw: f32) -> u32 {
-    let paint = b.paint_mat(0.7);
+    let paint = b.paint_mat_on(TexKind::Plain, 0.7);
     b.materials[paint as usize].refl = 0.35;
     let obj = b.object(class::CAR, true, paint);
     let f = Frame::yaw(yaw);
@@ -903,7 +903,7 @@ pub fn street(b: &mut Builder, width: u32, height: u32) -> (Camera, Env) {
     let pitch = if ch > 3.0 { b.rng.range(-25.0, 0.0) } else { b.rng.range(-12.0, 8.0) } * DEG;
     let roll = b.rng.normal() * 2.0 * DEG;
     let cam = Camera::new(pos, yaw, pitch, roll, sample_fov(&mut b.rng), width, height);
-    let env = Env { amb_up, amb_down, sky: Some(sky), haze_dist: b.rng.range(400.0, 2500.0), haze_col: sky.horizon, ao_radius: 1.2 };
+    let env = Env { amb_up, amb_down, sky: Some(sky), haze_dist: b.rng.range(400.0, 2500.0), haze_col: sky.horizon * 0.6, ao_radius: 1.2 };
     (cam, env)
 }
 
@@ -954,7 +954,7 @@ pub fn terrain(b: &mut Builder, width: u32, height: u32) -> (Camera, Env) {
     let pitch = b.rng.range(-15.0, 5.0) * DEG;
     let roll = b.rng.normal() * 2.0 * DEG;
     let cam = Camera::new(pos, yaw + b.rng.normal() * 10.0 * DEG, pitch, roll, sample_fov(&mut b.rng), width, height);
-    let env = Env { amb_up, amb_down, sky: Some(sky), haze_dist: b.rng.range(300.0, 2000.0), haze_col: sky.horizon, ao_radius: 1.0 };
+    let env = Env { amb_up, amb_down, sky: Some(sky), haze_dist: b.rng.range(300.0, 2000.0), haze_col: sky.horizon * 0.6, ao_radius: 1.0 };
     (cam, env)
 }
 

@@ -220,10 +220,12 @@ fn procedural(kind: TexKind, n: usize, seed: u64) -> Texture {
                     let plank_len = if kind == TexKind::Planks { 0.5 } else { 1.0 };
                     let col = ((u + off) / plank_len).floor() as i64;
                     let tone = 0.75 + 0.5 * cell_rand(s, row, col);
-                    let g = fbm(u + off, v * rows as f32 * 0.25, 4, 4, s + row as u64);
-                    let rings = (((v * rows as f32).fract() * 6.0 + g * 5.0 + u * 0.7) * std::f32::consts::TAU).sin();
-                    let grain = fbm(u * 4.0 + off, v, 64, 2, s ^ 11);
-                    let mut c = wood_col * (tone * (0.8 + 0.12 * rings + 0.25 * (grain - 0.5)));
+                    // Grain runs along u: stripes in v, wobbled by low-frequency noise.
+                    let g = fbm(u + off, v, 2, 3, s + row as u64);
+                    let stripes = ((v * 14.0 + g * 3.0) * std::f32::consts::TAU).sin();
+                    let rings = stripes.abs().powf(0.5);
+                    let grain = fbm((u + off).fract(), v, 8, 1, s ^ 11) * 0.5 + fbm(u, v, 128, 2, s ^ 13) * 0.5;
+                    let mut c = wood_col * (tone * (0.78 + 0.14 * rings + 0.3 * (grain - 0.5)));
                     if kind == TexKind::Planks {
                         let fy = (v * rows as f32).fract();
                         let fx = ((u + off) / plank_len).fract();
@@ -311,7 +313,7 @@ fn procedural(kind: TexKind, n: usize, seed: u64) -> Texture {
                     let nz = fbm(u, v, 16, 4, s);
                     if win {
                         let refl = 0.6 + 0.8 * cell_rand(s, bi, bj) + 0.5 * (1.0 - bv);
-                        let frame = bu < 0.23 || bu > 0.77 || bv < 0.28 || bv > 0.77 || (bu - 0.5).abs() < 0.015;
+                        let frame = !(0.23..=0.77).contains(&bu) || !(0.28..=0.77).contains(&bv) || (bu - 0.5).abs() < 0.015;
                         if frame { Vec3::splat(0.25) } else { glass * refl }
                     } else {
                         facade_wall * (0.85 + 0.3 * (nz - 0.5))

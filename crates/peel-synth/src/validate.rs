@@ -44,7 +44,7 @@ pub fn check_sample(s: &Sample) -> Result<Report, String> {
         return Err("meta size differs".into());
     }
     let k = &m.intrinsics;
-    if (k.cx - w as f32 / 2.0).abs() > 1e-3 || (k.cy - h as f32 / 2.0).abs() > 1e-3 || !(k.fx > 0.0) || (k.fx - k.fy).abs() > 1e-3 {
+    if (k.cx - w as f32 / 2.0).abs() > 1e-3 || (k.cy - h as f32 / 2.0).abs() > 1e-3 || k.fx.is_nan() || k.fx <= 0.0 || (k.fx - k.fy).abs() > 1e-3 {
         return Err(format!("odd intrinsics {k:?}"));
     }
     if !(34.9..=95.1).contains(&m.camera.fov_x_deg) {
@@ -54,7 +54,7 @@ pub fn check_sample(s: &Sample) -> Result<Report, String> {
     for i in 0..n {
         let sky = s.semantic[i] == class::SKY;
         let d = s.depth[i];
-        if sky != d.is_infinite() || (!sky && !(d.is_finite() && d > 0.0)) {
+        if sky != d.is_infinite() || !(sky || d.is_finite() && d > 0.0) {
             return Err(format!("pixel {i}: class {} with depth {d}", s.semantic[i]));
         }
         if sky != (s.instance[i] == 0) {
@@ -193,7 +193,7 @@ pub fn check_sample(s: &Sample) -> Result<Report, String> {
             let dy = [c[0] - d[0], c[1] - d[1], c[2] - d[2]];
             let cr = [dx[1] * dy[2] - dx[2] * dy[1], dx[2] * dy[0] - dx[0] * dy[2], dx[0] * dy[1] - dx[1] * dy[0]];
             let l = (cr[0] * cr[0] + cr[1] * cr[1] + cr[2] * cr[2]).sqrt();
-            if !(l > 0.0) {
+            if l.is_nan() || l <= 0.0 {
                 continue;
             }
             let cos = ((cr[0] * n0[0] + cr[1] * n0[1] + cr[2] * n0[2]) / l).clamp(-1.0, 1.0);
