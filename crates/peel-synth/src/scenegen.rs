@@ -929,7 +929,7 @@ pub fn terrain(b: &mut Builder, width: u32, height: u32) -> (Camera, Env) {
     let fwd = v3(-yaw.sin(), 0.0, -yaw.cos());
     let side = v3(fwd.z, 0.0, -fwd.x);
     for _ in 0..b.rng.int(8, 30) {
-        let dist = 3.0 + 120.0 * b.rng.f32().powi(2);
+        let dist = 7.0 + 120.0 * b.rng.f32().powi(2);
         let p = fwd * dist + side * (dist * b.rng.range(-1.2, 1.2));
         tree(b, v3(p.x, 0.0, p.z), leaves, bark);
     }
