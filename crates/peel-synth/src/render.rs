@@ -99,7 +99,8 @@ fn shade(scene: &Scene, bank: &TextureBank, q: &Quality, px: usize, py: usize, s
     // Ambient with occlusion.
     let hemi = scene.amb_down.lerp(scene.amb_up, n.y * 0.5 + 0.5);
     let mut ao = 1.0;
-    if q.ao_samples > 0 {
+    // Far away, occlusion within `ao_radius` is below a pixel: skip the rays.
+    if q.ao_samples > 0 && foot_m < scene.ao_radius * 0.25 {
         let mut occ = 0;
         for k in 0..q.ao_samples as u64 {
             let dir = cosine_dir(n, rnd(h, 10 + 2 * k), rnd(h, 11 + 2 * k));
