@@ -48,6 +48,13 @@ pub fn run(args: Args) -> CliResult {
     if args.start.checked_add(args.count).is_none() {
         return Err(CliError::msg("--start + --count overflows"));
     }
+    if let Some(out) = &args.out {
+        // Fail on an unusable --out before spending time on loading textures.
+        if out.is_file() {
+            return Err(CliError::msg(format!("--out {} is a file", out.display())));
+        }
+        std::fs::create_dir_all(out).map_err(|e| CliError::msg(format!("--out {}: {e}", out.display())))?;
+    }
     let mut cfg = SynthConfig { width, height, kind, seed: args.seed, ..SynthConfig::default() };
     cfg.photos.dir = if args.no_photos { None } else { args.photos.clone().or_else(default_photo_dir) };
     if let Some(p) = args.photos.as_ref().filter(|p| !args.no_photos && !p.is_dir()) {
@@ -65,9 +72,6 @@ pub fn run(args: Args) -> CliResult {
     let mut done = 0u64;
     let stats = match &args.out {
         Some(out) => {
-            if out.is_file() {
-                return Err(CliError::msg(format!("--out {} is a file", out.display())));
-            }
             generate_dataset(&synth, args.start, args.count, out, |s| {
                 if sheet.len() < sheet_n {
                     sheet.push(s.clone());

@@ -97,7 +97,7 @@ impl Default for SynthConfig {
 }
 
 /// Largest accepted image side.
-pub const MAX_SIDE: u32 = 8192;
+pub const MAX_SIDE: u32 = 2048;
 /// Smallest accepted image side.
 pub const MIN_SIDE: u32 = 16;
 
