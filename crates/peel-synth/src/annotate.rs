@@ -228,6 +228,12 @@ pub fn annotate(
             (id > 0 && count[*o as usize] >= min_px).then(|| (name.clone(), id, scene.objects[*o as usize].bb.centre()))
         })
         .collect();
+    if let Some(f) = scene.focus.filter(|_| min_expressions > 0) {
+        let on_focus = (0..nobj).filter(|&k| scene.objects[k].on == Some(f) && count[k] >= min_px).count();
+        if on_focus < 2 {
+            return None;
+        }
+    }
     let mut exprs = expressions(&insts, &landmarks, min_px, w as f32);
     if exprs.len() < min_expressions {
         return None;

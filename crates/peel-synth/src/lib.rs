@@ -182,11 +182,17 @@ impl Synth {
     pub fn render(&self, index: u64) -> Sample {
         let c = &self.config;
         let (w, h) = (c.width.clamp(MIN_SIDE, MAX_SIDE), c.height.clamp(MIN_SIDE, MAX_SIDE));
+        // The kind is drawn once per sample, so that retries (scenes with too few referring
+        // expressions are regenerated) do not skew the mix.
+        let kind = match c.kind {
+            SceneKind::Mixed => scenegen::pick_kind(&Rng::new(hash(&[c.seed, index, 0x6b69_6e64]))),
+            k => k,
+        };
         let mut last = None;
         for attempt in 0..16u64 {
             let s = hash(&[c.seed, index, attempt]);
             let mut b = Builder::new(&self.bank, Rng::new(s));
-            let (kind, cam, env) = scenegen::generate(&mut b, c.kind, w, h);
+            let (kind, cam, env) = scenegen::generate(&mut b, kind, w, h);
             let mut scene = b.finish(kind, cam, env);
             scene.kind = kind;
             let t0 = Instant::now();

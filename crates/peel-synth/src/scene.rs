@@ -263,6 +263,8 @@ pub struct Scene {
     pub ao_radius: f32,
     /// Named reference objects for relations (e.g. the window).
     pub landmarks: Vec<(String, u32)>,
+    /// The support the scene is about (the tabletop's table): at least two objects on it must be visible.
+    pub focus: Option<u32>,
 }
 
 /// Incremental scene construction used by the generators.
@@ -274,6 +276,7 @@ pub struct Builder<'a> {
     pub objects: Vec<Object>,
     pub lights: Vec<Light>,
     pub landmarks: Vec<(String, u32)>,
+    pub focus: Option<u32>,
 }
 
 /// Saturated named colours used for painted objects.
@@ -292,7 +295,7 @@ pub const PAINT: [(f32, f32, f32); 10] = [
 
 impl<'a> Builder<'a> {
     pub fn new(bank: &'a TextureBank, rng: Rng) -> Builder<'a> {
-        Builder { bank, rng, prims: Vec::new(), materials: Vec::new(), objects: Vec::new(), lights: Vec::new(), landmarks: Vec::new() }
+        Builder { bank, rng, prims: Vec::new(), materials: Vec::new(), objects: Vec::new(), lights: Vec::new(), landmarks: Vec::new(), focus: None }
     }
 
     /// Adds a material and returns its index.
@@ -395,6 +398,7 @@ impl<'a> Builder<'a> {
             haze_col: env.haze_col,
             ao_radius: env.ao_radius,
             landmarks: self.landmarks,
+            focus: self.focus,
         }
     }
 }

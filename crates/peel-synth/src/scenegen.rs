@@ -673,7 +673,7 @@ pub fn tabletop(b: &mut Builder, width: u32, height: u32) -> (Camera, Env) {
     let tz = b.rng.range(0.9, d - 0.9);
     let th = b.rng.range(0.7, 0.78);
     let (t, top) = table(b, tx, tz, 0.0, hw, hd, th);
-    // A table top texture that is not too dark.
+    b.focus = Some(t);
     let n = b.rng.int(4, 10) as usize;
     fill_surface(b, t, top, 0.0, hw, hd, n, 0.32);
     let keep = [Foot { x: tx, z: tz, hw: hw + 0.6, hd: hd + 0.9, yaw: 0.0 }];
@@ -958,19 +958,22 @@ pub fn terrain(b: &mut Builder, width: u32, height: u32) -> (Camera, Env) {
     (cam, env)
 }
 
+/// The kind of a `mixed` sample: 40% indoor, 30% outdoor, 30% tabletop.
+pub fn pick_kind(rng: &Rng) -> SceneKind {
+    let r = rng.f32();
+    if r < 0.4 {
+        SceneKind::Indoor
+    } else if r < 0.7 {
+        SceneKind::Outdoor
+    } else {
+        SceneKind::Tabletop
+    }
+}
+
 /// Generates a scene of the given kind (Mixed picks one at random).
 pub fn generate(b: &mut Builder, kind: SceneKind, width: u32, height: u32) -> (SceneKind, Camera, Env) {
     let kind = match kind {
-        SceneKind::Mixed => {
-            let r = b.rng.f32();
-            if r < 0.4 {
-                SceneKind::Indoor
-            } else if r < 0.7 {
-                SceneKind::Outdoor
-            } else {
-                SceneKind::Tabletop
-            }
-        }
+        SceneKind::Mixed => pick_kind(&b.rng),
         k => k,
     };
     let (cam, env) = match kind {
