@@ -19,7 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
-from safetensors.torch import save_file
+from safetensors.torch import load_file, save_file
 
 from .model import PeelUNet
 
@@ -63,10 +63,12 @@ def main():
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--max-steps", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=8)
-    parser.add_argument("--base-channels", type=int, default=16)
+    parser.add_argument("--base-channels", type=int, default=8)
+    parser.add_argument("--crop", type=int, default=128, help="train on random square crops of this side (0: whole images)")
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--holdout", type=int, default=16, help="samples kept out of training for the loss report")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--resume", action="store_true", help="continue from the weights already in --out")
     args = parser.parse_args()
 
     torch.manual_seed(args.seed)
@@ -74,15 +76,25 @@ def main():
     train_x, train_y = photos[args.holdout:], targets[args.holdout:]
     held_x, held_y = photos[: args.holdout], targets[: args.holdout]
     model = PeelUNet(args.base_channels)
+    earlier = {"steps": 0, "minutes": 0.0, "curve": []}
+    if args.resume:
+        previous = json.loads((args.out / "manifest.json").read_text())
+        model.load_state_dict(load_file(args.out / previous["weights_file"]))
+        earlier = previous["training"]
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     deadline = time.time() + args.minutes * 60
-    started, step, curve = time.time(), 0, []
-    while step < args.max_steps and time.time() < deadline:
+    started, step, curve = time.time(), earlier["steps"], list(earlier["curve"])
+    while step < earlier["steps"] + args.max_steps and time.time() < deadline:
         progress = (time.time() - started) / (args.minutes * 60)
         for group in optimiser.param_groups:
             group["lr"] = args.lr * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
         index = torch.randint(0, len(train_x), (args.batch,))
         x, y = train_x[index], train_y[index]
+        if args.crop:  # crops keep metric scale (no resizing) at a quarter of the compute
+            top = int(torch.randint(0, x.shape[-2] - args.crop + 1, ()))
+            left = int(torch.randint(0, x.shape[-1] - args.crop + 1, ()))
+            x = x[..., top : top + args.crop, left : left + args.crop]
+            y = y[..., top : top + args.crop, left : left + args.crop]
         if torch.rand(()) < 0.5:  # a mirrored scene has the mirrored depth
             x, y = x.flip(-1), y.flip(-1)
         loss = F.l1_loss(model(x), y)
@@ -90,7 +102,7 @@ def main():
         loss.backward()
         optimiser.step()
         step += 1
-        if step % 50 == 0:
+        if step % 25 == 0:
             with torch.no_grad():
                 held = F.l1_loss(model(held_x), held_y).item()
             curve.append({"step": step, "train_l1": round(loss.item(), 5), "heldout_l1": round(held, 5)})
@@ -118,7 +130,8 @@ def main():
             "loss": "L1 on visualization RGB",
             "steps": step,
             "batch": args.batch,
-            "minutes": round((time.time() - started) / 60, 1),
+            "crop": args.crop,
+            "minutes": round(earlier["minutes"] + (time.time() - started) / 60, 1),
             "heldout_l1": round(held, 5),
             "curve": curve,
             "command": "bash train/make_placeholder.sh",

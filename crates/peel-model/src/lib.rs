@@ -47,6 +47,6 @@ impl Generator {
 }
 
 fn read_painting(data: TensorData, input: &preprocess::ModelInput) -> Result<RgbImage, String> {
-    let values = data.to_vec::<f32>().map_err(|e| format!("{e:?}"))?;
+    let values = data.try_to_vec::<f32>().map_err(|e| format!("{e:?}"))?;
     Ok(preprocess::chw_to_rgb8(&values, input.width, input.height))
 }
