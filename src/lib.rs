@@ -55,6 +55,8 @@ pub struct DepthSummary {
 /// Worker → page.
 #[derive(Debug, Serialize, Deserialize)]
 pub enum FromWorker {
+    /// The worker's wasm is running and listening; messages sent before this are lost.
+    Booted,
     Progress { text: String },
     Ready {
         model_name: String,

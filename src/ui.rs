@@ -29,6 +29,7 @@ struct Page {
     context: CanvasRenderingContext2d,
     photo: Option<HtmlImageElement>,
     painting: Option<Painting>,
+    backend: BackendRequest,
     ready: bool,
     busy: bool,
     /// The latest photo chosen while the worker was busy or still loading.
@@ -45,7 +46,10 @@ fn element<T: JsCast>(document: &Document, id: &str) -> T {
         .unwrap_or_else(|_| panic!("#{id} has the wrong element type"))
 }
 
-fn listen<E: JsCast + 'static>(target: &web_sys::EventTarget, kind: &str, handler: impl FnMut(E) + 'static) {
+fn listen<E>(target: &web_sys::EventTarget, kind: &str, handler: impl FnMut(E) + 'static)
+where
+    E: JsCast + wasm_bindgen::convert::FromWasmAbi + 'static,
+{
     let closure = Closure::<dyn FnMut(E)>::new(handler);
     target
         .add_event_listener_with_callback(kind, closure.as_ref().unchecked_ref())
@@ -134,6 +138,7 @@ impl Page {
 
     fn on_worker(&mut self, message: FromWorker) {
         match message {
+            FromWorker::Booted => self.send(&ToWorker::Load { backend: self.backend }),
             FromWorker::Progress { text } => self.set_status(&text, false),
             FromWorker::Ready { model_name, placeholder, backend, backend_reason } => {
                 let model_line: HtmlElement = element(&self.document, "model-line");
@@ -281,6 +286,7 @@ pub fn start() -> Result<(), JsValue> {
     let worker = Worker::new_with_options("./peel-worker_loader.js", &options)?;
     let overlay: HtmlCanvasElement = element(&document, "overlay");
     let context: CanvasRenderingContext2d = overlay.get_context("2d")?.ok_or("no 2d context")?.dyn_into()?;
+    let query = web_sys::UrlSearchParams::new_with_str(&window.location().search()?)?;
     let page: Shared = Rc::new(RefCell::new(Page {
         document: document.clone(),
         worker: worker.clone(),
@@ -288,6 +294,7 @@ pub fn start() -> Result<(), JsValue> {
         context,
         photo: None,
         painting: None,
+        backend: BackendRequest::from_query(query.get("backend").as_deref()),
         ready: false,
         busy: false,
         pending: None,
@@ -356,9 +363,5 @@ pub fn start() -> Result<(), JsValue> {
     listen::<Event>(&element::<HtmlElement>(&document, "opacity"), "input", move |_| on_opacity.borrow().redraw());
     let on_move = page.clone();
     listen::<MouseEvent>(&overlay, "mousemove", move |event| on_move.borrow().readout(&event));
-
-    let query = web_sys::UrlSearchParams::new_with_str(&window.location().search()?)?;
-    let backend = BackendRequest::from_query(query.get("backend").as_deref());
-    page.borrow().send(&ToWorker::Load { backend });
     Ok(())
 }

@@ -50,10 +50,12 @@ pub fn start() {
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         let state = state.clone();
         wasm_bindgen_futures::spawn_local(async move {
+            let received = now_ms();
             let message: ToWorker = match serde_wasm_bindgen::from_value(event.data()) {
                 Ok(m) => m,
                 Err(e) => return post(&FromWorker::Failed { message: format!("bad message to the worker: {e}") }),
             };
+            log_stage("reading the message", received);
             let reply = match message {
                 ToWorker::Load { backend } => load(&state, backend).await,
                 ToWorker::Paint { file } => paint(&state, &file).await,
@@ -63,6 +65,7 @@ pub fn start() {
     });
     scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
+    post(&FromWorker::Booted);
 }
 
 async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
@@ -168,7 +171,9 @@ fn decode_photo(file: &[u8]) -> Result<RgbImage, String> {
 }
 
 async fn paint(state: &Rc<RefCell<State>>, file: &[u8]) -> Result<FromWorker, String> {
+    let decode_started = now_ms();
     let photo = decode_photo(file)?;
+    log_stage("photo decode", decode_started);
     // The generator is taken out while painting so no RefCell borrow spans an await.
     let generator = state.borrow_mut().generator.take().ok_or("the model is not loaded")?;
     let started = now_ms();
@@ -177,9 +182,11 @@ async fn paint(state: &Rc<RefCell<State>>, file: &[u8]) -> Result<FromWorker, St
     state.borrow_mut().generator = Some(generator);
     let visualization = painted?;
     let (width, height) = visualization.dimensions();
+    let depth_started = now_ms();
     let depth = DepthCodec::default()
         .decode_image(visualization.as_raw(), width, height)
         .map_err(|e| e.to_string())?;
+    log_stage("depth decode", depth_started);
     Ok(FromWorker::Painted {
         width,
         height,
@@ -188,6 +195,11 @@ async fn paint(state: &Rc<RefCell<State>>, file: &[u8]) -> Result<FromWorker, St
         depth_m: depth.meters,
         millis,
     })
+}
+
+/// Stage timings go to the console, for profiling in the browser's devtools.
+fn log_stage(stage: &str, started: f64) {
+    web_sys::console::log_1(&format!("peel worker: {stage} took {:.0} ms", now_ms() - started).into());
 }
 
 fn median(mut values: Vec<f32>) -> f32 {
