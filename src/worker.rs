@@ -152,17 +152,17 @@ async fn load(state: &Rc<RefCell<State>>, request: BackendRequest) -> Result<Fro
 fn decode_photo(file: &[u8]) -> Result<RgbImage, String> {
     let reader = image::ImageReader::new(std::io::Cursor::new(file))
         .with_guessed_format()
-        .map_err(|e| format!("cannot read the photo: {e}"))?;
+        .map_err(|e| format!("the photo is corrupt or unsupported: {e}"))?;
     if reader.format().is_none() {
         return Err("this file is not an image Peel can read (PNG, JPEG or WebP)".into());
     }
-    let (width, height) = reader.into_dimensions().map_err(|e| format!("cannot read the photo: {e}"))?;
+    let (width, height) = reader.into_dimensions().map_err(|e| format!("the photo is corrupt or unsupported: {e}"))?;
     if width.max(height) > MAX_PHOTO_SIDE {
         return Err(format!("the photo is {width}×{height}; Peel accepts up to {MAX_PHOTO_SIDE} pixels a side"));
     }
     let mut reader = image::ImageReader::new(std::io::Cursor::new(file))
         .with_guessed_format()
-        .map_err(|e| format!("cannot read the photo: {e}"))?;
+        .map_err(|e| format!("the photo is corrupt or unsupported: {e}"))?;
     let mut limits = image::Limits::default();
     limits.max_alloc = Some(MAX_DECODE_BYTES);
     reader.limits(limits);
