@@ -52,6 +52,14 @@ pub struct DepthSummary {
     pub median_off_path: f32,
 }
 
+pub fn f32_to_le_bytes(values: &[f32]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+pub fn f32_from_le_bytes(bytes: &[u8]) -> Vec<f32> {
+    bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
+}
+
 /// Worker → page.
 #[derive(Debug, Serialize, Deserialize)]
 pub enum FromWorker {
@@ -72,10 +80,25 @@ pub enum FromWorker {
         /// The generator's visualization at model resolution, RGB.
         #[serde(with = "serde_bytes")]
         visualization: Vec<u8>,
-        /// Decoded depth in meters at model resolution (infinity for sky).
-        depth_m: Vec<f32>,
+        /// Decoded depth in meters at model resolution (infinity for sky), as little-endian
+        /// f32 bytes: serde-wasm-bindgen turns a `Vec<f32>` into a JS array element by element,
+        /// which took tens of seconds each way for 43 k values; bytes cross as one Uint8Array.
+        #[serde(with = "serde_bytes")]
+        depth_m_le: Vec<u8>,
         summary: DepthSummary,
         millis: f64,
     },
     Failed { message: String },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn depth_bytes_round_trip_exactly() {
+        let depth = [0.25f32, 3.5, f32::INFINITY, 1e-7];
+        let back = f32_from_le_bytes(&f32_to_le_bytes(&depth));
+        assert_eq!(back, depth);
+    }
 }

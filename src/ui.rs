@@ -155,7 +155,8 @@ impl Page {
                 self.set_status("Ready. Drop a photo.", false);
                 self.paint_next();
             }
-            FromWorker::Painted { width, height, visualization, depth_m, summary, millis } => {
+            FromWorker::Painted { width, height, visualization, depth_m_le, summary, millis } => {
+                let depth_m = crate::f32_from_le_bytes(&depth_m_le);
                 self.busy = false;
                 match self.visualization_canvas(width, height, &visualization) {
                     Ok(canvas) => {

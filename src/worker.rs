@@ -192,7 +192,7 @@ async fn paint(state: &Rc<RefCell<State>>, file: &[u8]) -> Result<FromWorker, St
         height,
         summary: summarise(&depth.meters, &depth.off_path),
         visualization: visualization.into_raw(),
-        depth_m: depth.meters,
+        depth_m_le: crate::f32_to_le_bytes(&depth.meters),
         millis,
     })
 }
