@@ -44,6 +44,8 @@ async function waitForState(page, wanted, timeout = SLOW) {
 }
 
 async function uploadAndRead(page, photo = PHOTO) {
+  // Clear a stale "failed"/"painted" so the wait below sees this upload's outcome.
+  await page.evaluate(() => { document.body.dataset.state = "uploading"; });
   await page.setInputFiles("#file-input", photo);
   const reached = await waitForState(page, ["painted", "failed"]);
   assert.equal(reached, "painted", `painting failed: ${await page.locator("#status").textContent()}`);
@@ -133,6 +135,7 @@ test("A corrupt photo gets a clear message, and the next photo still paints", { 
     const junk = join(ARTIFACTS, "corrupt.jpg");
     const real = await readFile(PHOTO);
     await writeFile(junk, Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), real.subarray(200, 4000)]));
+    await page.evaluate(() => { document.body.dataset.state = "uploading"; });
     await page.setInputFiles("#file-input", junk);
     assert.equal(await waitForState(page, ["painted", "failed"]), "failed");
     assert.match(await page.locator("#status").textContent(), /corrupt|not an image/i);
