@@ -116,20 +116,22 @@ async fn load(state: &Rc<RefCell<State>>, request: BackendRequest) -> Result<Fro
     let manifest = Manifest::from_json(&manifest_text).map_err(|e| e.to_string())?;
     let weights = fetch_bytes(&format!("weights/{}", manifest.weights_file)).await?;
     progress("Verifying and loading the weights…");
-    let cpu = Generator::new(manifest.clone(), weights.clone(), Device::flex()).map_err(|e| e.to_string())?;
+    // Only the auto mode needs the model on both backends (to time them).
+    let on_cpu = || Generator::new(manifest.clone(), weights.clone(), Device::flex()).map_err(|e| e.to_string());
 
     let (generator, backend, reason) = match request {
-        BackendRequest::Cpu => (cpu, "CPU", "CPU requested".to_string()),
+        BackendRequest::Cpu => (on_cpu()?, "CPU", "CPU requested".to_string()),
         BackendRequest::WebGpu => {
             let (device, adapter) = webgpu_device().await?;
-            let gpu = Generator::new(manifest, weights, device).map_err(|e| e.to_string())?;
+            let gpu = Generator::new(manifest.clone(), weights.clone(), device).map_err(|e| e.to_string())?;
             (gpu, "WebGPU", format!("WebGPU requested ({adapter})"))
         }
         BackendRequest::Auto => match webgpu_device().await {
-            Err(why) => (cpu, "CPU", why),
+            Err(why) => (on_cpu()?, "CPU", why),
             Ok((device, adapter)) => {
                 progress(format!("Timing WebGPU ({adapter}) against the CPU…"));
-                let gpu = Generator::new(manifest.clone(), weights, device).map_err(|e| e.to_string())?;
+                let cpu = on_cpu()?;
+                let gpu = Generator::new(manifest.clone(), weights.clone(), device).map_err(|e| e.to_string())?;
                 let photo = probe_photo(&manifest);
                 timed_paint(&gpu, &photo).await?; // compiles the shaders
                 let gpu_ms = timed_paint(&gpu, &photo).await?;
