@@ -1,0 +1,75 @@
+"""Request -> network inputs and paint colours; mirrors `crates/peel-model/src/conditioning.rs`."""
+
+import numpy as np
+import torch
+
+from .generator import (MAX_INSTANCES, PHRASE_DIM, TASK_DEPTH, TASK_INSTANCE, TASK_NORMALS,
+                        TASK_REFERRING, TASK_SEMANTIC, paint_depth, paint_normals, paint_segmentation)
+from .vocab import embed
+
+# Instance colours: the first 8 at least 80 (8-bit units) from the background are used.
+INSTANCE_PALETTE = [
+    (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 0), (0, 255, 255), (255, 0, 255),
+    (255, 128, 0), (128, 0, 255), (0, 255, 128), (255, 128, 192), (0, 128, 255), (255, 255, 255),
+]
+UNLISTED_CANDIDATES = [(0, 0, 0), (255, 255, 255), (128, 128, 128), (255, 0, 255), (0, 255, 255)]
+
+
+def dist(a, b):
+    return float(np.linalg.norm(np.subtract(a, b, dtype=np.float64)))
+
+
+def unlisted_colour(colours):
+    for c in UNLISTED_CANDIDATES:
+        if all(dist(c, p) > 48 for p in colours):
+            return c
+    raise ValueError("prompt colours leave no free colour for unlisted pixels")
+
+
+def instance_colours(background):
+    return [c for c in INSTANCE_PALETTE if dist(c, background) >= 80][:MAX_INSTANCES]
+
+
+def condition(task, entries, background, phrases, words):
+    """entries: [(phrase, (r, g, b))] for semantic/referring, [(class, None)] for instance.
+
+    Returns (task index, phrases [1,T,384], slots [1,T], mask [1,T], colours [1,1+T,3] in [0,1]).
+    """
+    if task in (TASK_DEPTH, TASK_NORMALS):
+        vecs, slots, colours = [], [], [(0, 0, 0)]
+    elif task == TASK_INSTANCE:
+        bg = background or (0, 0, 0)
+        vecs = [embed(entries[0][0], phrases, words)] * MAX_INSTANCES
+        slots = list(range(1, MAX_INSTANCES + 1))
+        colours = [bg] + instance_colours(bg)
+    else:
+        vecs = [embed(p, phrases, words) for p, _ in entries]
+        slots = [0] * len(entries)
+        given = [c for _, c in entries]
+        bg = unlisted_colour(given) if task == TASK_SEMANTIC else (background or (0, 0, 0))
+        colours = [bg] + given
+    t = max(1, len(vecs))
+    ph = np.zeros((1, t, PHRASE_DIM), np.float32)
+    mask = np.zeros((1, t), bool)
+    for k, v in enumerate(vecs):
+        ph[0, k] = v
+        mask[0, k] = True
+    sl = np.zeros((1, t), np.int64)
+    sl[0, : len(slots)] = slots
+    col = np.zeros((1, 1 + t, 3), np.float32)
+    col[0, : len(colours)] = np.array(colours, np.float32) / 255
+    return (torch.tensor([task]), torch.from_numpy(ph), torch.from_numpy(sl), torch.from_numpy(mask),
+            torch.from_numpy(col))
+
+
+@torch.no_grad()
+def paint(model, image, task, entries, background, phrases, words):
+    """image [1,3,H,W] normalized -> painted RGB [3,H/2,W/2] in [0,1]."""
+    t, ph, sl, mask, col = condition(task, entries, background, phrases, words)
+    walk, normal, logits = model(image, t, ph, sl, mask)
+    if task == TASK_DEPTH:
+        return paint_depth(walk)[0]
+    if task == TASK_NORMALS:
+        return paint_normals(normal)[0]
+    n = int(mask.sum())
+    return paint_segmentation(logits[:, : n + 1], col[:, : n + 1])[0]

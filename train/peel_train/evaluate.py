@@ -1,0 +1,265 @@
+"""Score the shipped weights with the protocol's own decoders and metrics (`peel metrics`).
+
+    python -m peel_train.evaluate --weights ../weights --out ../target/peel-eval [--float-run ../target/peel-run]
+
+The shipped int8 weights are dequantized into the PyTorch mirror (the Rust parity test holds Burn to
+it within 1e-3); each painting is written as an 8-bit PNG at the ground truth's size and decoded and
+scored by `target/release/peel metrics`. With --float-run the float checkpoint is scored too, so
+the cost of quantization is measured on every metric.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw
+from safetensors.numpy import load_file
+
+from .conditioning import paint
+from .data import depth_to_walk  # noqa: F401  (kept for symmetry with training targets)
+from .generator import (SIZE_MULTIPLE, TASK_DEPTH, TASK_INSTANCE, TASK_NORMALS, TASK_REFERRING,
+                        TASK_SEMANTIC, PeelGenerator)
+from .vocab import CAMVID_CLASSES, VOC_CLASSES, coco_name
+
+REPO = Path(__file__).resolve().parents[2]
+PEEL = REPO / "target/release/peel"
+LONG_SIDE = 256
+# Distinct prompt colours for up to 21 classes (CSS names the prompt parser knows).
+COLOURS = {
+    "red": (255, 0, 0), "lime": (0, 255, 0), "blue": (0, 0, 255), "yellow": (255, 255, 0),
+    "cyan": (0, 255, 255), "magenta": (255, 0, 255), "white": (255, 255, 255), "orange": (255, 165, 0),
+    "purple": (128, 0, 128), "teal": (0, 128, 128), "navy": (0, 0, 128), "maroon": (128, 0, 0),
+    "olive": (128, 128, 0), "gray": (128, 128, 128), "pink": (255, 192, 203), "brown": (165, 42, 42),
+    "gold": (255, 215, 0), "darkgreen": (0, 100, 0), "skyblue": (135, 206, 235), "coral": (255, 127, 80),
+    "indigo": (75, 0, 130),
+}
+
+
+def load_shipped(weights_dir):
+    tensors = load_file(str(Path(weights_dir) / "peel-gen.safetensors"))
+    state = {}
+    for name, value in tensors.items():
+        if name.endswith(".qscale"):
+            continue
+        if name + ".qscale" in tensors:
+            value = value.astype(np.float32) * tensors[name + ".qscale"]
+        state[name] = torch.from_numpy(np.ascontiguousarray(value, dtype=np.float32))
+    model = PeelGenerator()
+    model.load_state_dict(state)
+    table = load_file(str(Path(weights_dir) / "phrases.safetensors"))
+    manifest = json.loads((Path(weights_dir) / "manifest.json").read_text())
+    voc = manifest["vocabulary"]
+    phrases = dict(zip(voc["phrases"], table["phrases"].astype(np.float32) * table["phrases.qscale"]))
+    words = dict(zip(voc["words"], table["words"].astype(np.float32) * table["words.qscale"]))
+    return model.eval(), phrases, words
+
+
+def load_float(run_dir):
+    ckpt = torch.load(Path(run_dir) / "checkpoint.pt", map_location="cpu", weights_only=False)
+    model = PeelGenerator()
+    model.load_state_dict(ckpt["model"])
+    return model.eval()
+
+
+def preprocess(img: Image.Image):
+    """Long side -> 256, each side a multiple of 32 (as crates/peel-model/src/preprocess.rs)."""
+    w, h = img.size
+    s = LONG_SIDE / max(w, h)
+    tw = max(SIZE_MULTIPLE, round(w * s / SIZE_MULTIPLE) * SIZE_MULTIPLE)
+    th = max(SIZE_MULTIPLE, round(h * s / SIZE_MULTIPLE) * SIZE_MULTIPLE)
+    x = np.asarray(img.convert("RGB").resize((tw, th), Image.BILINEAR), dtype=np.float32)
+    return torch.from_numpy(x).permute(2, 0, 1)[None] / 127.5 - 1
+
+
+def painting(model, img, task, entries, bg, phrases, words):
+    """-> uint8 PIL image at the photo's size (nearest for segmentation, bilinear otherwise)."""
+    rgb = paint(model, preprocess(img), task, entries, bg, phrases, words)
+    arr = (rgb.permute(1, 2, 0).clamp(0, 1).numpy() * 255 + 0.5).astype(np.uint8)
+    resample = Image.BILINEAR if task in (TASK_DEPTH, TASK_NORMALS) else Image.NEAREST
+    return Image.fromarray(arr).resize(img.size, resample)
+
+
+def semantic_prompt(classes):
+    names = list(COLOURS)[: len(classes)]
+    body = ", ".join(f'"{c}": "{n}"' for c, n in zip(classes, names))
+    return ("Generate a semantic segmentation visualization image, using this color mapping: {" + body + "}",
+            [(c, COLOURS[n]) for c, n in zip(classes, names)])
+
+
+def peel_metrics(task, preds, gts, *extra):
+    cmd = [str(PEEL), "metrics", task, "--pred", *map(str, preds), "--gt", *map(str, gts), *extra]
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr.strip())
+    return json.loads(out.stdout)["metrics"]
+
+
+def voc_palette():
+    pal = {}
+    for i in range(256):
+        c, r, g, b = i, 0, 0, 0
+        for j in range(8):
+            r |= ((c >> 0) & 1) << (7 - j)
+            g |= ((c >> 1) & 1) << (7 - j)
+            b |= ((c >> 2) & 1) << (7 - j)
+            c >>= 3
+        pal[(r, g, b)] = i
+    return pal
+
+
+def eval_camvid(model, shared, out, ph, wd):
+    prompt, entries = semantic_prompt(CAMVID_CLASSES)
+    preds, gts = [], []
+    for name in sorted(os.listdir(Path(shared) / "data/camvid/test")):
+        img = Image.open(Path(shared) / "data/camvid/test" / name).convert("RGB")
+        p = out / f"camvid_{Path(name).stem}.png"
+        painting(model, img, TASK_SEMANTIC, entries, None, ph, wd).save(p)
+        preds.append(p)
+        gts.append(Path(shared) / "data/camvid/testannot" / f"{Path(name).stem}.png")
+    m = peel_metrics("semantic", preds, gts, "--prompt", prompt, "--num-classes", "11", "--ignore-index", "11")
+    return {"camvid_test_miou": m["miou"], "camvid_images": len(preds)}
+
+
+def eval_voc(model, shared, out, ph, wd):
+    prompt, entries = semantic_prompt(VOC_CLASSES)
+    pal = voc_palette()
+    preds, gts = [], []
+    root = Path(shared) / "data/voc-val-samples"
+    for name in sorted(root.glob("*_image.png")):
+        img = Image.open(name).convert("RGB")
+        p = out / f"voc_{name.stem}.png"
+        painting(model, img, TASK_SEMANTIC, entries, None, ph, wd).save(p)
+        tgt = np.asarray(Image.open(str(name).replace("_image", "_target")).convert("RGB"))
+        lab = np.full(tgt.shape[:2], 255, np.uint8)
+        for colour, idx in pal.items():
+            if idx < 21:
+                lab[(tgt == colour).all(-1)] = idx
+        g = out / f"voc_{name.stem}_gt.png"
+        Image.fromarray(lab).save(g)
+        preds.append(p)
+        gts.append(g)
+    m = peel_metrics("semantic", preds, gts, "--prompt", prompt, "--num-classes", "21")
+    return {"voc14_miou": m["miou"], "voc_images": len(preds)}
+
+
+def eval_coco_instances(model, shared, out, ph, wd):
+    import yaml
+    root = Path(shared) / "data/coco128"
+    cfg = yaml.safe_load(open(root / "instance_segmentation/config.yaml"))
+    names = {int(k): coco_name(v) for k, v in cfg["names"].items()}
+    preds, gts = [], []
+    for label_file in sorted((root / "instance_segmentation/labels/val2017").glob("*.txt")):
+        img = Image.open(root / "images/val2017" / f"{label_file.stem}.jpg").convert("RGB")
+        by_class = {}
+        for line in label_file.read_text().split("\n"):
+            parts = line.split()
+            if len(parts) >= 7:
+                xy = np.array(parts[1:], dtype=np.float64).reshape(-1, 2) * img.size
+                by_class.setdefault(int(parts[0]), []).append([tuple(p) for p in xy])
+        for cid, polys in by_class.items():
+            gt = Image.new("I;16", img.size, 0)
+            draw = ImageDraw.Draw(gt)
+            for k, poly in enumerate(polys):
+                draw.polygon(poly, fill=k + 1)
+            g = out / f"coco_{label_file.stem}_{cid}_gt.png"
+            gt.save(g)
+            p = out / f"coco_{label_file.stem}_{cid}.png"
+            painting(model, img, TASK_INSTANCE, [(names[cid], None)], None, ph, wd).save(p)
+            preds.append(p)
+            gts.append(g)
+    m = peel_metrics("instance", preds, gts, "--prompt",
+                     "Generate an instance segmentation visualization of this image. Each object is colored differently.")
+    return {"coco128_val_instance_f1": m["f1"], "coco_pairs": len(preds)}
+
+
+def eval_synth(model, synth_dir, out, ph, wd):
+    dp, dg, np_, ng, rp, rg = [], [], [], [], [], []
+    for d in sorted(Path(synth_dir).iterdir()):
+        if not (d / "meta.json").exists():
+            continue
+        img = Image.open(d / "rgb.png").convert("RGB")
+        p = out / f"synth_{d.name}_depth.png"
+        painting(model, img, TASK_DEPTH, [], None, ph, wd).save(p)
+        dp.append(p)
+        dg.append(d / "depth.npy")
+        p = out / f"synth_{d.name}_normals.png"
+        painting(model, img, TASK_NORMALS, [], None, ph, wd).save(p)
+        np_.append(p)
+        ng.append(d / "normal.npy")
+        meta = json.loads((d / "meta.json").read_text())
+        if meta["expressions"]:
+            e = meta["expressions"][0]
+            inst = np.asarray(Image.open(d / "instance.png"))
+            g = out / f"synth_{d.name}_ref_gt.png"
+            Image.fromarray((np.isin(inst, e["instance_ids"]) * 255).astype(np.uint8)).save(g)
+            p = out / f"synth_{d.name}_ref.png"
+            painting(model, img, TASK_REFERRING, [(e["text"], (255, 255, 255))], None, ph, wd).save(p)
+            rp.append(p)
+            rg.append(g)
+    depth = peel_metrics("depth", dp, dg)
+    normals = peel_metrics("normals", np_, ng)
+    ref = peel_metrics("referring", rp, rg, "--prompt", "The target is rendered in white.")
+    return {"synth_depth_delta1": depth["delta1"], "synth_depth_abs_rel": depth["abs_rel"],
+            "synth_normals_mean_deg": normals["mean"], "synth_normals_within_11_25": normals.get("within_11_25"),
+            "synth_referring_ciou": ref.get("ciou"), "synth_referring_giou": ref.get("giou"),
+            "synth_images": len(dp)}
+
+
+def eval_motorcycle(model, out, ph, wd):
+    from skimage import data
+    left, _, disparity = data.stereo_motorcycle()
+    z = 193.001 * 994.978 / (disparity + 31.086) / 1000.0  # metres; inf disparity -> 0 (skipped)
+    z = np.where(np.isfinite(disparity), z, np.nan).astype(np.float32)
+    g = out / "motorcycle_gt.npy"
+    np.save(g, z)
+    p = out / "motorcycle_depth.png"
+    painting(model, Image.fromarray(left), TASK_DEPTH, [], None, ph, wd).save(p)
+    m = peel_metrics("depth", [p], [g])
+    return {"motorcycle_depth_delta1": m["delta1"], "motorcycle_depth_abs_rel": m["abs_rel"]}
+
+
+def evaluate(model, shared, synth_dir, out, ph, wd):
+    out.mkdir(parents=True, exist_ok=True)
+    results = {}
+    for fn in (lambda: eval_camvid(model, shared, out, ph, wd), lambda: eval_voc(model, shared, out, ph, wd),
+               lambda: eval_coco_instances(model, shared, out, ph, wd),
+               lambda: eval_synth(model, synth_dir, out, ph, wd), lambda: eval_motorcycle(model, out, ph, wd)):
+        t = time.time()
+        r = fn()
+        print(json.dumps(r), f"({time.time() - t:.0f}s)", flush=True)
+        results.update(r)
+    return results
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--weights", default=str(REPO / "weights"))
+    ap.add_argument("--shared", default=str(REPO.parent / "shared"))
+    ap.add_argument("--synth", default=str(REPO / "target/synth-heldout"))
+    ap.add_argument("--out", default=str(REPO / "target/peel-eval"))
+    ap.add_argument("--float-run", default=None)
+    ap.add_argument("--write-manifest", action="store_true")
+    args = ap.parse_args()
+    torch.set_grad_enabled(False)
+    model, ph, wd = load_shipped(args.weights)
+    report = {"int8": evaluate(model, args.shared, args.synth, Path(args.out) / "int8", ph, wd)}
+    if args.float_run:
+        report["float"] = evaluate(load_float(args.float_run), args.shared, args.synth,
+                                   Path(args.out) / "float", ph, wd)
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    (Path(args.out) / "report.json").write_text(json.dumps(report, indent=1) + "\n")
+    if args.write_manifest:
+        path = Path(args.weights) / "manifest.json"
+        manifest = json.loads(path.read_text())
+        manifest["evaluation"] = report
+        path.write_text(json.dumps(manifest, indent=1) + "\n")
+    print(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()
