@@ -34,10 +34,56 @@ impl BackendRequest {
 #[derive(Debug, Serialize, Deserialize)]
 pub enum ToWorker {
     Load { backend: BackendRequest },
+    /// Paint `file` (the photo's bytes) as `prompt` asks (see `peel_protocol::prompt`).
     Paint {
         #[serde(with = "serde_bytes")]
         file: Vec<u8>,
+        prompt: String,
     },
+}
+
+/// One decoded segment: a class, an instance or a referred phrase.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Segment {
+    pub name: String,
+    pub color: [u8; 3],
+    pub pixels: u32,
+}
+
+/// The painting decoded into values. Arrays cross as little-endian bytes: serde-wasm-bindgen
+/// turns a `Vec<f32>` into a JS array element by element, which took tens of seconds each way
+/// for 43 k values; bytes cross as one Uint8Array.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum Decoded {
+    /// Meters per pixel, infinity for sky.
+    Depth {
+        #[serde(with = "serde_bytes")]
+        depth_m_le: Vec<u8>,
+        summary: DepthSummary,
+    },
+    /// Unit normals (x right, y up, z towards the viewer) per pixel, three f32 each.
+    Normals {
+        #[serde(with = "serde_bytes")]
+        normals_le: Vec<u8>,
+        summary: NormalSummary,
+    },
+    /// Per pixel u16: 0 = none of them, i + 1 = `segments[i]`.
+    Segments {
+        #[serde(with = "serde_bytes")]
+        labels_le: Vec<u8>,
+        segments: Vec<Segment>,
+    },
+}
+
+/// How much of the picture faces the camera, up or sideways.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NormalSummary {
+    /// Fraction of pixels whose normal is within 30° of the camera axis.
+    pub facing_camera: f32,
+    /// Fraction within 30° of straight up (floors, table tops).
+    pub facing_up: f32,
+    /// Mean normal, renormalised.
+    pub mean: [f32; 3],
 }
 
 /// Summary of a decoded depth map, in meters (sky, decoded as infinity, is excluded).
@@ -60,6 +106,26 @@ pub fn f32_from_le_bytes(bytes: &[u8]) -> Vec<f32> {
     bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
 }
 
+pub fn u16_to_le_bytes(values: &[u16]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+pub fn u16_from_le_bytes(bytes: &[u8]) -> Vec<u16> {
+    bytes.chunks_exact(2).map(|b| u16::from_le_bytes([b[0], b[1]])).collect()
+}
+
+/// The prompt the page suggests for each task; every phrase in them is in the shipped vocabulary.
+pub const EXAMPLE_PROMPTS: [(&str, &str); 5] = [
+    ("depth", "Generate a metric depth map of the input image."),
+    ("normals", "Generate a surface normal map of the input image."),
+    (
+        "semantic",
+        r#"Generate a semantic segmentation visualization image, using this color mapping: {"person": "red", "cat": "orange", "sky": "blue", "tree": "lime", "building": "yellow", "table": "magenta"}"#,
+    ),
+    ("instance", "Generate an instance segmentation visualization of this image. Each person is colored differently."),
+    ("referring", "A segmentation map image. The cat on the left is rendered in red; the cup is rendered in cyan."),
+];
+
 /// Worker → page.
 #[derive(Debug, Serialize, Deserialize)]
 pub enum FromWorker {
@@ -77,15 +143,14 @@ pub enum FromWorker {
     Painted {
         width: u32,
         height: u32,
-        /// The generator's visualization at model resolution, RGB.
+        /// "depth", "normals", "semantic", "instance" or "referring".
+        task: String,
+        /// The canonical form of the prompt that was painted.
+        prompt: String,
+        /// The generator's visualization at display resolution, RGB.
         #[serde(with = "serde_bytes")]
         visualization: Vec<u8>,
-        /// Decoded depth in meters at model resolution (infinity for sky), as little-endian
-        /// f32 bytes: serde-wasm-bindgen turns a `Vec<f32>` into a JS array element by element,
-        /// which took tens of seconds each way for 43 k values; bytes cross as one Uint8Array.
-        #[serde(with = "serde_bytes")]
-        depth_m_le: Vec<u8>,
-        summary: DepthSummary,
+        decoded: Decoded,
         millis: f64,
     },
     Failed { message: String },
@@ -100,5 +165,19 @@ mod tests {
         let depth = [0.25f32, 3.5, f32::INFINITY, 1e-7];
         let back = f32_from_le_bytes(&f32_to_le_bytes(&depth));
         assert_eq!(back, depth);
+    }
+
+    #[test]
+    fn label_bytes_round_trip_exactly() {
+        let labels = [0u16, 1, 255, 256, u16::MAX];
+        assert_eq!(u16_from_le_bytes(&u16_to_le_bytes(&labels)), labels);
+    }
+
+    #[test]
+    fn example_prompts_parse_as_their_task() {
+        for (task, prompt) in EXAMPLE_PROMPTS {
+            let request = peel_protocol::prompt::parse(prompt).unwrap_or_else(|e| panic!("{task}: {e}"));
+            assert_eq!(request.task().name(), task);
+        }
     }
 }

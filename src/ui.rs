@@ -1,24 +1,33 @@
 //! The page: wires the DOM in `index.html` to the worker. No tensors here.
 
-use crate::{BackendRequest, FromWorker, ToWorker};
+use crate::{BackendRequest, Decoded, EXAMPLE_PROMPTS, FromWorker, Segment, ToWorker};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     CanvasRenderingContext2d, Document, DragEvent, Event, HtmlCanvasElement, HtmlElement, HtmlImageElement,
-    HtmlInputElement, MessageEvent, MouseEvent, Worker, WorkerOptions,
+    HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement, MessageEvent, MouseEvent, Worker, WorkerOptions,
 };
 
 /// Widest the overlay canvas is drawn; larger photos are scaled down for display only.
 const MAX_CANVAS_WIDTH: u32 = 960;
 
+/// Decoded values of the current painting, per pixel.
+enum Values {
+    Depth(Vec<f32>),
+    /// x, y, z per pixel.
+    Normals(Vec<f32>),
+    /// 0 = none, i + 1 = `segments[i]`.
+    Segments { labels: Vec<u16>, segments: Vec<Segment> },
+}
+
 /// What the generator returned for the current photo.
 struct Painting {
     width: u32,
     height: u32,
-    depth_m: Vec<f32>,
-    /// The visualization at model resolution, drawn scaled over the photo.
+    values: Values,
+    /// The visualization, drawn scaled over the photo.
     canvas: HtmlCanvasElement,
 }
 
@@ -34,6 +43,8 @@ struct Page {
     busy: bool,
     /// The latest photo chosen while the worker was busy or still loading.
     pending: Option<Vec<u8>>,
+    /// The photo on screen, kept to repaint it with another prompt.
+    photo_bytes: Option<Vec<u8>>,
 }
 
 type Shared = Rc<RefCell<Page>>;
@@ -90,8 +101,20 @@ impl Page {
         if let Some(file) = self.pending.take() {
             self.busy = true;
             self.set_state("painting");
-            self.set_status("Painting the depth map…", false);
-            self.send(&ToWorker::Paint { file });
+            self.set_status("Painting…", false);
+            let prompt = element::<HtmlTextAreaElement>(&self.document, "prompt").value();
+            self.send(&ToWorker::Paint { file, prompt });
+        }
+    }
+
+    /// Paints the photo on screen again, with the prompt as it is now.
+    fn repaint(&mut self) {
+        match self.photo_bytes.clone() {
+            Some(bytes) => {
+                self.pending = Some(bytes);
+                self.paint_next();
+            }
+            None => self.set_status("Choose a photo first.", true),
         }
     }
 
@@ -131,8 +154,21 @@ impl Page {
         }
         let x = (u * painting.width as f64) as usize;
         let y = (v * painting.height as f64) as usize;
-        let meters = painting.depth_m[y * painting.width as usize + x];
-        let text = if meters.is_finite() { format!("Depth here: {meters:.2} m") } else { "Depth here: sky (infinitely far)".into() };
+        let p = y * painting.width as usize + x;
+        let text = match &painting.values {
+            Values::Depth(meters) => match meters[p] {
+                m if m.is_finite() => format!("Depth here: {m:.2} m"),
+                _ => "Depth here: sky (infinitely far)".into(),
+            },
+            Values::Normals(xyz) => {
+                let (nx, ny, nz) = (xyz[3 * p], xyz[3 * p + 1], xyz[3 * p + 2]);
+                format!("Surface normal here: ({nx:+.2}, {ny:+.2}, {nz:+.2}), x right, y up, z towards you")
+            }
+            Values::Segments { labels, segments } => match labels[p] {
+                0 => "Here: none of the prompt's entries".into(),
+                id => format!("Here: {}", segments[usize::from(id) - 1].name),
+            },
+        };
         self.set_text("readout", &text);
     }
 
@@ -143,7 +179,7 @@ impl Page {
             FromWorker::Ready { model_name, placeholder, backend, backend_reason } => {
                 let model_line: HtmlElement = element(&self.document, "model-line");
                 let badge = if placeholder {
-                    " <span class=\"placeholder-badge\">placeholder</span> a small depth-only network, briefly trained on our synthetic scenes; the trained generalist model is not shipped yet"
+                    " <span class=\"placeholder-badge\">placeholder</span> these weights are a stand-in, not a trained model"
                 } else {
                     ""
                 };
@@ -155,14 +191,21 @@ impl Page {
                 self.set_status("Ready. Drop a photo.", false);
                 self.paint_next();
             }
-            FromWorker::Painted { width, height, visualization, depth_m_le, summary, millis } => {
-                let depth_m = crate::f32_from_le_bytes(&depth_m_le);
+            FromWorker::Painted { width, height, task, prompt, visualization, decoded, millis } => {
                 self.busy = false;
-                match self.visualization_canvas(width, height, &visualization) {
+                match self.visualization_canvas(width, height, &visualization, &task) {
                     Ok(canvas) => {
-                        self.painting = Some(Painting { width, height, depth_m, canvas });
+                        let summary = self.show_summary(&task, &prompt, &decoded, millis, width, height);
+                        let values = match decoded {
+                            Decoded::Depth { depth_m_le, .. } => Values::Depth(crate::f32_from_le_bytes(&depth_m_le)),
+                            Decoded::Normals { normals_le, .. } => Values::Normals(crate::f32_from_le_bytes(&normals_le)),
+                            Decoded::Segments { labels_le, segments } => {
+                                Values::Segments { labels: crate::u16_from_le_bytes(&labels_le), segments }
+                            }
+                        };
+                        self.painting = Some(Painting { width, height, values, canvas });
                         self.redraw();
-                        self.show_summary(&summary, millis, width, height);
+                        self.set_text("result-json", &summary);
                         self.set_status(&format!("Painted in {millis:.0} ms."), false);
                         self.set_state("painted");
                     }
@@ -185,7 +228,7 @@ impl Page {
         }
     }
 
-    fn visualization_canvas(&self, width: u32, height: u32, rgb: &[u8]) -> Result<HtmlCanvasElement, JsValue> {
+    fn visualization_canvas(&self, width: u32, height: u32, rgb: &[u8], task: &str) -> Result<HtmlCanvasElement, JsValue> {
         let canvas: HtmlCanvasElement = self.document.create_element("canvas")?.dyn_into()?;
         canvas.set_width(width);
         canvas.set_height(height);
@@ -195,33 +238,57 @@ impl Page {
         context.put_image_data(&data, 0.0, 0.0)?;
         let link: web_sys::HtmlAnchorElement = element(&self.document, "export-visualization");
         link.set_href(&canvas.to_data_url()?);
+        link.set_download(&format!("peel-{task}-visualization.png"));
         link.set_hidden(false);
         Ok(canvas)
     }
 
-    fn show_summary(&self, summary: &crate::DepthSummary, millis: f64, width: u32, height: u32) {
-        let rows = [
-            ("Nearest", format!("{:.2} m", summary.min_m)),
-            ("Median", format!("{:.2} m", summary.median_m)),
-            ("Farthest (not sky)", format!("{:.2} m", summary.max_m)),
-            ("Sky", format!("{:.0} %", summary.sky_fraction * 100.0)),
-            ("Colour fit (median off-path)", format!("{:.3}", summary.median_off_path)),
-            ("Model resolution", format!("{width}×{height}")),
-            ("Inference", format!("{millis:.0} ms")),
-        ];
+    /// Fills the summary table and returns the same facts as JSON (shown in `#result-json`).
+    fn show_summary(&self, task: &str, prompt: &str, decoded: &Decoded, millis: f64, width: u32, height: u32) -> String {
+        let mut rows: Vec<(String, String)> = Vec::new();
+        let details = match decoded {
+            Decoded::Depth { summary: s, .. } => {
+                rows.push(("Nearest".into(), format!("{:.2} m", s.min_m)));
+                rows.push(("Median".into(), format!("{:.2} m", s.median_m)));
+                rows.push(("Farthest (not sky)".into(), format!("{:.2} m", s.max_m)));
+                rows.push(("Sky".into(), format!("{:.0} %", s.sky_fraction * 100.0)));
+                rows.push(("Colour fit (median off-path)".into(), format!("{:.3}", s.median_off_path)));
+                to_js(s)
+            }
+            Decoded::Normals { summary: s, .. } => {
+                rows.push(("Facing the camera".into(), format!("{:.0} %", s.facing_camera * 100.0)));
+                rows.push(("Facing up".into(), format!("{:.0} %", s.facing_up * 100.0)));
+                rows.push(("Mean normal".into(), format!("({:+.2}, {:+.2}, {:+.2})", s.mean[0], s.mean[1], s.mean[2])));
+                to_js(s)
+            }
+            Decoded::Segments { segments, .. } => {
+                let total = (width as f64 * height as f64).max(1.0);
+                if segments.is_empty() {
+                    rows.push(("Found".into(), "nothing".into()));
+                }
+                for seg in segments {
+                    let [r, g, b] = seg.color;
+                    let swatch = format!("<span class=\"swatch\" style=\"background: rgb({r},{g},{b})\"></span>");
+                    rows.push((format!("{swatch}{}", html_escape(&seg.name)), format!("{:.1} %", seg.pixels as f64 / total * 100.0)));
+                }
+                to_js(segments)
+            }
+        };
+        rows.push(("Size".into(), format!("{width}×{height}")));
+        rows.push(("Inference".into(), format!("{millis:.0} ms")));
         let html: String = rows.iter().map(|(k, v)| format!("<dt>{k}</dt><dd>{v}</dd>")).collect();
         element::<HtmlElement>(&self.document, "summary").set_inner_html(&html);
-        if let Ok(json) = serde_json_summary(summary, width, height) {
-            self.set_text("result-json", &json);
+        let value = details.unwrap_or(JsValue::NULL);
+        let result = js_sys::Object::new();
+        for (key, v) in [("task", JsValue::from(task)), ("prompt", prompt.into()), ("width", width.into()), ("height", height.into()), ("values", value)] {
+            let _ = js_sys::Reflect::set(&result, &key.into(), &v);
         }
+        js_sys::JSON::stringify(&result).map(String::from).unwrap_or_default()
     }
 }
 
-fn serde_json_summary(summary: &crate::DepthSummary, width: u32, height: u32) -> Result<String, JsValue> {
-    let value = serde_wasm_bindgen::to_value(summary)?;
-    js_sys::Reflect::set(&value, &"width".into(), &width.into())?;
-    js_sys::Reflect::set(&value, &"height".into(), &height.into())?;
-    js_sys::JSON::stringify(&value).map(String::from)
+fn to_js<T: serde::Serialize>(value: &T) -> Option<JsValue> {
+    serde_wasm_bindgen::to_value(value).ok()
 }
 
 fn html_escape(text: &str) -> String {
@@ -247,6 +314,7 @@ fn open_photo(page: &Shared, bytes: Vec<u8>) {
     image.set_src(&url);
     let mut page = page.borrow_mut();
     page.painting = None;
+    page.photo_bytes = Some(bytes.clone());
     page.pending = Some(bytes);
     if !page.ready {
         page.set_status("The photo will be painted once the model is loaded.", false);
@@ -299,6 +367,7 @@ pub fn start() -> Result<(), JsValue> {
         ready: false,
         busy: false,
         pending: None,
+        photo_bytes: None,
     }));
 
     let from_worker = page.clone();
@@ -359,6 +428,22 @@ pub fn start() -> Result<(), JsValue> {
             });
         });
     }
+
+    let task: HtmlSelectElement = element(&document, "task");
+    let prompt: HtmlTextAreaElement = element(&document, "prompt");
+    let example = |name: &str| EXAMPLE_PROMPTS.iter().find(|(t, _)| *t == name).map(|(_, p)| *p).unwrap_or_default();
+    prompt.set_value(example(&task.value()));
+    let on_task = page.clone();
+    let (task_clone, prompt_clone) = (task.clone(), prompt.clone());
+    listen::<Event>(&task, "change", move |_| {
+        prompt_clone.set_value(example(&task_clone.value()));
+        let mut page = on_task.borrow_mut();
+        if page.photo_bytes.is_some() {
+            page.repaint();
+        }
+    });
+    let on_paint = page.clone();
+    listen::<Event>(&element::<HtmlElement>(&document, "paint"), "click", move |_| on_paint.borrow_mut().repaint());
 
     let on_opacity = page.clone();
     listen::<Event>(&element::<HtmlElement>(&document, "opacity"), "input", move |_| on_opacity.borrow().redraw());

@@ -1,10 +1,12 @@
 //! The Web Worker: fetches and verifies the weights, picks the backend, paints and decodes.
 
-use crate::{BackendRequest, DepthSummary, FromWorker, ToWorker};
+use crate::{BackendRequest, Decoded, DepthSummary, FromWorker, NormalSummary, Segment, ToWorker};
 use burn::prelude::Device;
 use image::RgbImage;
 use peel_model::{Generator, Manifest};
 use peel_protocol::depth::DepthCodec;
+use peel_protocol::prompt::{self, Request};
+use peel_protocol::segmentation::{DEFAULT_TOLERANCE, UNLABELED, instance, referring, semantic};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -15,6 +17,9 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, Response};
 const MAX_PHOTO_SIDE: u32 = 12_000;
 /// Decoder memory cap, so a malicious header cannot exhaust the tab.
 const MAX_DECODE_BYTES: u64 = 1 << 29;
+/// Paintings are made at most this large (long side); bigger photos are reduced first. The model
+/// itself runs at 256 px, so this only bounds the size of the decoded maps sent to the page.
+const MAX_PAINT_SIDE: u32 = 1024;
 const MANIFEST_URL: &str = "weights/manifest.json";
 
 fn scope() -> DedicatedWorkerGlobalScope {
@@ -58,7 +63,7 @@ pub fn start() {
             log_stage("reading the message", received);
             let reply = match message {
                 ToWorker::Load { backend } => load(&state, backend).await,
-                ToWorker::Paint { file } => paint(&state, &file).await,
+                ToWorker::Paint { file, prompt } => paint(&state, &file, &prompt).await,
             };
             post(&reply.unwrap_or_else(|message| FromWorker::Failed { message }));
         });
@@ -89,7 +94,7 @@ fn probe_photo(manifest: &Manifest) -> RgbImage {
 
 async fn timed_paint(generator: &Generator, photo: &RgbImage) -> Result<f64, String> {
     let started = now_ms();
-    generator.paint_async(photo).await?;
+    generator.paint_async(photo, &Request::Depth(DepthCodec::default())).await.map_err(|e| e.to_string())?;
     Ok(now_ms() - started)
 }
 
@@ -115,23 +120,26 @@ async fn load(state: &Rc<RefCell<State>>, request: BackendRequest) -> Result<Fro
     let manifest_text = String::from_utf8(manifest_text).map_err(|_| "the model manifest is not UTF-8".to_string())?;
     let manifest = Manifest::from_json(&manifest_text).map_err(|e| e.to_string())?;
     let weights = fetch_bytes(&format!("weights/{}", manifest.weights_file)).await?;
+    let phrases = fetch_bytes(&format!("weights/{}", manifest.phrases_file)).await?;
     progress("Verifying and loading the weights…");
+    let build = |device: Device| {
+        Generator::from_bytes(manifest_text.as_bytes(), &weights, &phrases, &device).map_err(|e| e.to_string())
+    };
     // Only the auto mode needs the model on both backends (to time them).
-    let on_cpu = || Generator::new(manifest.clone(), weights.clone(), Device::flex()).map_err(|e| e.to_string());
+    let on_cpu = || build(Device::flex());
 
     let (generator, backend, reason) = match request {
         BackendRequest::Cpu => (on_cpu()?, "CPU", "CPU requested".to_string()),
         BackendRequest::WebGpu => {
             let (device, adapter) = webgpu_device().await?;
-            let gpu = Generator::new(manifest.clone(), weights.clone(), device).map_err(|e| e.to_string())?;
-            (gpu, "WebGPU", format!("WebGPU requested ({adapter})"))
+            (build(device)?, "WebGPU", format!("WebGPU requested ({adapter})"))
         }
         BackendRequest::Auto => match webgpu_device().await {
             Err(why) => (on_cpu()?, "CPU", why),
             Ok((device, adapter)) => {
                 progress(format!("Timing WebGPU ({adapter}) against the CPU…"));
                 let cpu = on_cpu()?;
-                let gpu = Generator::new(manifest.clone(), weights.clone(), device).map_err(|e| e.to_string())?;
+                let gpu = build(device)?;
                 let photo = probe_photo(&manifest);
                 timed_paint(&gpu, &photo).await?; // compiles the shaders
                 let gpu_ms = timed_paint(&gpu, &photo).await?;
@@ -142,8 +150,8 @@ async fn load(state: &Rc<RefCell<State>>, request: BackendRequest) -> Result<Fro
         },
     };
     let ready = FromWorker::Ready {
-        model_name: generator.manifest.name.clone(),
-        placeholder: generator.manifest.placeholder,
+        model_name: generator.manifest().name.clone(),
+        placeholder: generator.manifest().placeholder,
         backend: backend.to_string(),
         backend_reason: reason,
     };
@@ -172,31 +180,120 @@ fn decode_photo(file: &[u8]) -> Result<RgbImage, String> {
     Ok(decoded.to_rgb8())
 }
 
-async fn paint(state: &Rc<RefCell<State>>, file: &[u8]) -> Result<FromWorker, String> {
+/// Reduces photos larger than [`MAX_PAINT_SIDE`]; the painting comes back at this size.
+fn display_size(photo: RgbImage) -> RgbImage {
+    let (w, h) = photo.dimensions();
+    if w.max(h) <= MAX_PAINT_SIDE {
+        return photo;
+    }
+    let scale = MAX_PAINT_SIDE as f64 / w.max(h) as f64;
+    let (nw, nh) = (((w as f64 * scale).round() as u32).max(1), ((h as f64 * scale).round() as u32).max(1));
+    image::imageops::resize(&photo, nw, nh, image::imageops::FilterType::Triangle)
+}
+
+async fn paint(state: &Rc<RefCell<State>>, file: &[u8], prompt_text: &str) -> Result<FromWorker, String> {
+    let request = prompt::parse(prompt_text).map_err(|e| format!("Prompt: {e}"))?;
     let decode_started = now_ms();
-    let photo = decode_photo(file)?;
+    let photo = display_size(decode_photo(file)?);
     log_stage("photo decode", decode_started);
     // The generator is taken out while painting so no RefCell borrow spans an await.
     let generator = state.borrow_mut().generator.take().ok_or("the model is not loaded")?;
     let started = now_ms();
-    let painted = generator.paint_async(&photo).await;
+    let painted = generator.paint_async(&photo, &request).await;
     let millis = now_ms() - started;
     state.borrow_mut().generator = Some(generator);
-    let visualization = painted?;
+    let visualization = painted.map_err(|e| e.to_string())?;
     let (width, height) = visualization.dimensions();
-    let depth_started = now_ms();
-    let depth = DepthCodec::default()
-        .decode_image(visualization.as_raw(), width, height)
-        .map_err(|e| e.to_string())?;
-    log_stage("depth decode", depth_started);
+    let decode_started = now_ms();
+    let decoded = decode(&request, &visualization)?;
+    log_stage("decoding the painting", decode_started);
     Ok(FromWorker::Painted {
         width,
         height,
-        summary: summarise(&depth.meters, &depth.off_path),
+        task: request.task().name().to_string(),
+        prompt: request.to_prompt(),
         visualization: visualization.into_raw(),
-        depth_m_le: crate::f32_to_le_bytes(&depth.meters),
+        decoded,
         millis,
     })
+}
+
+/// The painting back into values, with the protocol's decoders.
+fn decode(request: &Request, painting: &RgbImage) -> Result<Decoded, String> {
+    let (width, height) = painting.dimensions();
+    let rgb = painting.as_raw();
+    let error = |e: peel_protocol::ProtocolError| e.to_string();
+    match request {
+        Request::Depth(codec) => {
+            let depth = codec.decode_image(rgb, width, height).map_err(error)?;
+            Ok(Decoded::Depth {
+                summary: summarise(&depth.meters, &depth.off_path),
+                depth_m_le: crate::f32_to_le_bytes(&depth.meters),
+            })
+        }
+        Request::Normals => {
+            let map = peel_protocol::normals::decode_image(rgb, width, height).map_err(error)?;
+            let flat: Vec<f32> = map.normals.iter().flatten().copied().collect();
+            Ok(Decoded::Normals { summary: summarise_normals(&map.normals), normals_le: crate::f32_to_le_bytes(&flat) })
+        }
+        Request::Semantic { classes } => {
+            let palette: Vec<_> = classes.iter().map(|c| c.color).collect();
+            let labels = semantic::decode(rgb, width, height, &palette, DEFAULT_TOLERANCE).map_err(error)?;
+            let counts = labels.counts(classes.len());
+            let segments = classes
+                .iter()
+                .zip(counts)
+                .map(|(c, n)| Segment { name: c.name.clone(), color: c.color, pixels: n as u32 })
+                .collect();
+            let ids: Vec<u16> = labels.labels.iter().map(|&l| if l == UNLABELED { 0 } else { l + 1 }).collect();
+            Ok(Decoded::Segments { labels_le: crate::u16_to_le_bytes(&ids), segments })
+        }
+        Request::Instance { class, background } => {
+            let map = instance::decode(rgb, width, height, *background, &instance::InstanceParams::default())
+                .map_err(error)?;
+            let segments = map
+                .instances
+                .iter()
+                .enumerate()
+                .map(|(i, inst)| Segment { name: format!("{class} {}", i + 1), color: inst.color, pixels: inst.pixels as u32 })
+                .collect();
+            // Renumber ids to positions in `segments` (+ 1), whatever the decoder's numbering.
+            let mut position = vec![0u16; usize::from(map.instances.iter().map(|i| i.id).max().unwrap_or(0)) + 1];
+            for (i, inst) in map.instances.iter().enumerate() {
+                position[usize::from(inst.id)] = i as u16 + 1;
+            }
+            let ids: Vec<u16> = map.ids.iter().map(|&id| position.get(usize::from(id)).copied().unwrap_or(0)).collect();
+            Ok(Decoded::Segments { labels_le: crate::u16_to_le_bytes(&ids), segments })
+        }
+        Request::Referring { targets, background } => {
+            let colours: Vec<_> = targets.iter().map(|t| t.color).collect();
+            let masks = referring::decode(rgb, width, height, &colours, *background, DEFAULT_TOLERANCE).map_err(error)?;
+            let mut ids = vec![0u16; (width * height) as usize];
+            for (i, mask) in masks.masks.iter().enumerate() {
+                for (id, &inside) in ids.iter_mut().zip(mask) {
+                    if inside {
+                        *id = i as u16 + 1;
+                    }
+                }
+            }
+            let segments = targets
+                .iter()
+                .zip(&masks.masks)
+                .map(|(t, m)| Segment { name: t.name.clone(), color: t.color, pixels: m.iter().filter(|&&v| v).count() as u32 })
+                .collect();
+            Ok(Decoded::Segments { labels_le: crate::u16_to_le_bytes(&ids), segments })
+        }
+    }
+}
+
+fn summarise_normals(normals: &[[f32; 3]]) -> NormalSummary {
+    let cos30 = 30f32.to_radians().cos();
+    let n = normals.len().max(1) as f32;
+    let facing_camera = normals.iter().filter(|v| v[2] >= cos30).count() as f32 / n;
+    let facing_up = normals.iter().filter(|v| v[1] >= cos30).count() as f32 / n;
+    let sum = normals.iter().fold([0f32; 3], |a, v| [a[0] + v[0], a[1] + v[1], a[2] + v[2]]);
+    let len = (sum[0] * sum[0] + sum[1] * sum[1] + sum[2] * sum[2]).sqrt().max(1e-12);
+    NormalSummary { facing_camera, facing_up, mean: sum.map(|c| c / len) }
 }
 
 /// Stage timings go to the console, for profiling in the browser's devtools.
