@@ -1,5 +1,5 @@
 // End-to-end tests of the built page (dist/) in Debian's headless chromium.
-// Each test uploads a real photo and checks the decoded depth, the overlay and the network.
+// Each test uploads a real photo and checks the decoded values, the overlay and the network.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
@@ -52,7 +52,31 @@ async function uploadAndRead(page, photo = PHOTO) {
   return JSON.parse(await page.locator("#result-json").textContent());
 }
 
-function assertSensibleDepth(summary) {
+// Picks a task (which repaints with its example prompt), then optionally paints `prompt`; returns the result.
+async function paintTask(page, task, prompt) {
+  const settle = async () => {
+    const reached = await waitForState(page, ["painted", "failed"]);
+    assert.equal(reached, "painted", `painting ${task} failed: ${await page.locator("#status").textContent()}`);
+  };
+  if ((await page.inputValue("#task")) !== task) {
+    await page.evaluate(() => { document.body.dataset.state = "uploading"; });
+    await page.selectOption("#task", task);
+    await settle();
+  }
+  if (prompt !== undefined) {
+    await page.evaluate(() => { document.body.dataset.state = "uploading"; });
+    await page.fill("#prompt", prompt);
+    await page.click("#paint");
+    await settle();
+  }
+  const result = JSON.parse(await page.locator("#result-json").textContent());
+  assert.equal(result.task, task);
+  return result;
+}
+
+function assertSensibleDepth(result) {
+  assert.equal(result.task, "depth");
+  const summary = result.values;
   for (const key of ["min_m", "median_m", "max_m"]) {
     assert.ok(Number.isFinite(summary[key]) && summary[key] > 0, `${key} = ${summary[key]} should be finite and positive`);
   }
@@ -87,9 +111,8 @@ test("WebGPU: paints, decodes and overlays depth for a real photo", { timeout: 2
   try {
     assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready", await page.locator("#status").textContent());
     assert.equal(await page.locator("body").getAttribute("data-backend"), "WebGPU");
-    assert.match(await page.locator("#model-line").textContent(), /placeholder/);
-    const summary = await uploadAndRead(page);
-    assertSensibleDepth(summary);
+    assert.doesNotMatch(await page.locator("#model-line").textContent(), /placeholder/);
+    assertSensibleDepth(await uploadAndRead(page));
     await assertOverlayNotBlank(page);
     await page.screenshot({ path: join(ARTIFACTS, "webgpu.png"), fullPage: true });
     assertLocalOnly(requests);
@@ -104,8 +127,7 @@ test("CPU fallback: without WebGPU the page says so and still paints", { timeout
     assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready", await page.locator("#status").textContent());
     assert.equal(await page.locator("body").getAttribute("data-backend"), "CPU");
     assert.match(await page.locator("#backend-line").textContent(), /CPU/);
-    const summary = await uploadAndRead(page, join(ROOT, "static", "samples", "chelsea.png"));
-    assertSensibleDepth(summary);
+    assertSensibleDepth(await uploadAndRead(page, join(ROOT, "static", "samples", "chelsea.png")));
     await assertOverlayNotBlank(page);
     await page.screenshot({ path: join(ARTIFACTS, "cpu.png"), fullPage: true });
     assertLocalOnly(requests);
@@ -165,3 +187,43 @@ for (const [name, override, message] of [
     }
   });
 }
+
+test("Every task paints and decodes on the CPU; a malformed prompt is refused with its position", { timeout: 3 * SLOW }, async () => {
+  const { browser, page } = await openPage({ webgpu: false, query: "?backend=cpu" });
+  try {
+    await waitForState(page, ["ready"]);
+    assertSensibleDepth(await uploadAndRead(page, join(ROOT, "static", "samples", "chelsea.png")));
+
+    const normals = await paintTask(page, "normals");
+    const n = normals.values.mean;
+    assert.ok(Math.abs(Math.hypot(...n) - 1) < 1e-3, `mean normal should be a unit vector: ${n}`);
+    assert.ok(n[2] > 0, "normals must face the viewer (+z)");
+
+    const semantic = await paintTask(page, "semantic", 'Generate a semantic segmentation visualization image, using this color mapping: {"cat": "orange", "sky": "blue"}');
+    assert.deepEqual(semantic.values.map((s) => s.name), ["cat", "sky"]);
+    const cat = semantic.values[0];
+    assert.deepEqual(cat.color, [255, 165, 0]);
+    const total = semantic.width * semantic.height;
+    // chelsea.png is a close-up of a cat: most of it should decode as the cat's colour.
+    assert.ok(cat.pixels > 0.25 * total, `cat covers only ${(100 * cat.pixels / total).toFixed(1)} %`);
+    await assertOverlayNotBlank(page);
+    await page.screenshot({ path: join(ARTIFACTS, "semantic.png"), fullPage: true });
+
+    const instance = await paintTask(page, "instance");
+    assert.ok(Array.isArray(instance.values));
+    for (const seg of instance.values) assert.match(seg.name, /^person \d+$/);
+
+    const referring = await paintTask(page, "referring");
+    assert.deepEqual(referring.values.map((s) => s.name), ["the cat on the left", "the cup"]);
+
+    await page.evaluate(() => { document.body.dataset.state = "uploading"; });
+    await page.fill("#prompt", 'color mapping: {"cat": "reddish"}');
+    await page.click("#paint");
+    assert.equal(await waitForState(page, ["painted", "failed"]), "failed");
+    assert.match(await page.locator("#status").textContent(), /Prompt: .*character \d+.*reddish/);
+    const again = await paintTask(page, "semantic", 'color mapping: {"cat": "red"}');
+    assert.deepEqual(again.values.map((s) => s.name), ["cat"]);
+  } finally {
+    await browser.close();
+  }
+});
