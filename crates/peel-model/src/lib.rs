@@ -1,52 +1,167 @@
-//! Peel's generator: the network ([`model`]), its weights ([`state`]) and the image plumbing
+//! Peel's generator: the network ([`model`]), its weights ([`state`]), the phrase-embedding
+//! table ([`phrases`]), prompt → network inputs ([`conditioning`]) and the image plumbing
 //! around it ([`preprocess`]). Pure library code: it builds and tests natively, and the web
-//! worker and the `peel` CLI drive it.
+//! worker and the `peel` CLI drive it through [`Generator`].
 
+pub mod conditioning;
 pub mod model;
+pub mod phrases;
 pub mod preprocess;
 pub mod state;
 
 use burn::prelude::*;
 use image::RgbImage;
+use peel_protocol::prompt::Request;
 
-pub use model::{PeelUNet, UNetConfig};
+pub use burn::prelude::Device;
+pub use conditioning::{ConditionError, Conditioning, Painter};
+pub use model::{GeneratorConfig, Heads, PeelGenerator, Tokens};
+pub use phrases::{PhraseTable, UnknownPhrase};
 pub use state::{LoadError, Manifest, load_model};
 
-/// A loaded generator on one device.
+/// Why a photo could not be painted.
+#[derive(Debug, thiserror::Error)]
+pub enum PaintError {
+    #[error(transparent)]
+    Condition(#[from] ConditionError),
+    #[error("the loaded model was not trained for {task} (it paints {supported})")]
+    UnsupportedTask { task: String, supported: String },
+    #[error("the photo is empty ({width}×{height} pixels)")]
+    EmptyImage { width: u32, height: u32 },
+    #[error("the model input must be [1, 3, H, W] with H and W positive multiples of {multiple}; got {shape:?}")]
+    InputShape { shape: Vec<usize>, multiple: usize },
+    #[error("reading the painting back from the device failed: {0}")]
+    Readback(String),
+}
+
+/// A loaded generator on one device: the network, the phrase table and the manifest.
 pub struct Generator {
-    pub manifest: Manifest,
-    pub model: PeelUNet,
-    pub device: Device,
+    manifest: Manifest,
+    model: PeelGenerator,
+    phrases: PhraseTable,
+    device: Device,
 }
 
 impl Generator {
-    pub fn new(manifest: Manifest, weights: Vec<u8>, device: Device) -> Result<Self, LoadError> {
-        let model = load_model(&manifest, weights, &device)?;
-        Ok(Self { manifest, model, device })
+    /// Parses the manifest, checks both files' SHA-256, and loads the weights (dequantized) and
+    /// the phrase table.
+    pub fn from_bytes(manifest_json: &[u8], weights: &[u8], phrases: &[u8], device: &Device) -> Result<Self, LoadError> {
+        let text = std::str::from_utf8(manifest_json)
+            .map_err(|_| LoadError::Architecture("the model manifest is not UTF-8 text".to_string()))?;
+        let manifest = Manifest::from_json(text)?;
+        state::check_sha(&manifest.phrases_file, phrases, &manifest.phrases_sha256)?;
+        let model = load_model(&manifest, weights, device)?;
+        let table = PhraseTable::from_bytes(phrases, &manifest.vocabulary, manifest.architecture.phrase_dim)
+            .map_err(LoadError::Phrases)?;
+        Ok(Self { manifest, model, phrases: table, device: device.clone() })
     }
 
-    fn forward(&self, input: &preprocess::ModelInput) -> Tensor<4> {
-        let shape = [1, 3, input.height as usize, input.width as usize];
-        let tensor = Tensor::<1>::from_floats(input.chw.as_slice(), &self.device).reshape(shape);
-        self.model.forward(tensor)
+    /// Reads `manifest.json` and the files it names from `dir`.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn load_dir(dir: &std::path::Path, device: &Device) -> Result<Self, LoadError> {
+        let read = |name: &str| {
+            let path = dir.join(name);
+            std::fs::read(&path).map_err(|e| LoadError::Io { path: path.display().to_string(), message: e.to_string() })
+        };
+        let manifest_json = read("manifest.json")?;
+        let text = std::str::from_utf8(&manifest_json)
+            .map_err(|_| LoadError::Architecture("the model manifest is not UTF-8 text".to_string()))?;
+        let manifest = Manifest::from_json(text)?;
+        let weights = read(&manifest.weights_file)?;
+        let phrases = read(&manifest.phrases_file)?;
+        Self::from_bytes(&manifest_json, &weights, &phrases, device)
     }
 
-    /// Paints the visualization of `photo` at model resolution (see [`preprocess`]).
-    pub fn paint(&self, photo: &RgbImage) -> Result<RgbImage, String> {
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    pub fn model(&self) -> &PeelGenerator {
+        &self.model
+    }
+
+    pub fn phrase_table(&self) -> &PhraseTable {
+        &self.phrases
+    }
+
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// The network inputs and painter for `request` (see [`conditioning`]).
+    pub fn condition(&self, request: &Request) -> Result<Conditioning, PaintError> {
+        let task = request.task().name();
+        if !self.manifest.supports(task) {
+            return Err(PaintError::UnsupportedTask { task: task.to_string(), supported: self.manifest.tasks.join(", ") });
+        }
+        let palette = &self.manifest.instance_palette;
+        Ok(conditioning::condition(request, &self.phrases, palette, self.manifest.architecture.max_instances)?)
+    }
+
+    /// Runs the network on a normalised `[1, 3, H, W]` input and paints: `[1, 3, H/2, W/2]` in `[0, 1]`.
+    pub fn paint_tensor(&self, input: Tensor<4>, conditioning: &Conditioning) -> Result<Tensor<4>, PaintError> {
+        let shape = input.dims();
+        let m = model::SIZE_MULTIPLE;
+        if shape[0] != 1 || shape[1] != 3 || shape[2] == 0 || shape[3] == 0 || shape[2] % m != 0 || shape[3] % m != 0 {
+            return Err(PaintError::InputShape { shape: shape.to_vec(), multiple: m });
+        }
+        let device = &self.device;
+        let task = Tensor::<1, Int>::from_data(TensorData::new(vec![conditioning.task as i64], [1]), device);
+        let t = conditioning.phrases.len();
+        let tokens = (t > 0).then(|| {
+            let dim = self.phrases.dim();
+            let flat: Vec<f32> = conditioning.phrases.iter().flatten().copied().collect();
+            Tokens {
+                phrases: Tensor::<3>::from_data(TensorData::new(flat, [1, t, dim]), device),
+                slots: Tensor::<2, Int>::from_data(TensorData::new(conditioning.slots.clone(), [1, t]), device),
+            }
+        });
+        let heads = self.model.forward(input, task, tokens.as_ref());
+        Ok(match &conditioning.painter {
+            Painter::Depth => model::paint_depth(heads.walk),
+            Painter::Normals => model::paint_normals(heads.normal),
+            Painter::Segmentation { colours } => {
+                let e = colours.len();
+                let flat: Vec<f32> = colours.iter().flatten().map(|&c| f32::from(c) / 255.0).collect();
+                let colours = Tensor::<3>::from_data(TensorData::new(flat, [1, e, 3]), device);
+                model::paint_segmentation(heads.logits, colours)
+            }
+        })
+    }
+
+    fn start(&self, photo: &RgbImage, request: &Request) -> Result<(Tensor<4>, bool), PaintError> {
+        let (width, height) = photo.dimensions();
+        if width == 0 || height == 0 {
+            return Err(PaintError::EmptyImage { width, height });
+        }
+        let conditioning = self.condition(request)?;
         let input = preprocess::prepare(photo, self.manifest.input_long_side);
-        let data = self.forward(&input).into_data();
-        read_painting(data, &input)
+        let shape = [1, 3, input.height as usize, input.width as usize];
+        let tensor = Tensor::<3>::from_data(TensorData::new(input.chw, [3, shape[2], shape[3]]), &self.device).unsqueeze();
+        let nearest = matches!(conditioning.painter, Painter::Segmentation { .. });
+        Ok((self.paint_tensor(tensor, &conditioning)?, nearest))
+    }
+
+    fn finish(photo: &RgbImage, painted: TensorData, nearest: bool) -> Result<RgbImage, PaintError> {
+        let [_, _, h, w]: [usize; 4] =
+            painted.shape().as_slice().try_into().map_err(|_| PaintError::Readback("unexpected painting rank".into()))?;
+        let values = painted.try_to_vec::<f32>().map_err(|e| PaintError::Readback(format!("{e:?}")))?;
+        let painting = preprocess::chw_to_rgb8(&values, w as u32, h as u32);
+        Ok(preprocess::to_photo_size(painting, photo.width(), photo.height(), nearest))
+    }
+
+    /// Paints the visualization `request` asks for, at the photo's size (see [`preprocess`]).
+    /// Synchronous: for native backends and the CPU (flex) backend in the browser.
+    pub fn paint(&self, photo: &RgbImage, request: &Request) -> Result<RgbImage, PaintError> {
+        let (painted, nearest) = self.start(photo, request)?;
+        let data = painted.try_into_data().map_err(|e| PaintError::Readback(format!("{e:?}")))?;
+        Self::finish(photo, data, nearest)
     }
 
     /// As [`Self::paint`], reading the result back without blocking (required on WebGPU).
-    pub async fn paint_async(&self, photo: &RgbImage) -> Result<RgbImage, String> {
-        let input = preprocess::prepare(photo, self.manifest.input_long_side);
-        let data = self.forward(&input).into_data_async().await.map_err(|e| format!("{e:?}"))?;
-        read_painting(data, &input)
+    pub async fn paint_async(&self, photo: &RgbImage, request: &Request) -> Result<RgbImage, PaintError> {
+        let (painted, nearest) = self.start(photo, request)?;
+        let data = painted.into_data_async().await.map_err(|e| PaintError::Readback(format!("{e:?}")))?;
+        Self::finish(photo, data, nearest)
     }
-}
-
-fn read_painting(data: TensorData, input: &preprocess::ModelInput) -> Result<RgbImage, String> {
-    let values = data.try_to_vec::<f32>().map_err(|e| format!("{e:?}"))?;
-    Ok(preprocess::chw_to_rgb8(&values, input.width, input.height))
 }

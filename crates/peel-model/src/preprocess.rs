@@ -1,18 +1,20 @@
-//! Photo → model input, and model output → visualization image.
+//! Photo → model input, and the painted output → a visualization at the photo's size.
 //!
-//! Any size and aspect is accepted. The photo is resized (Catmull-Rom) so its long side is the
-//! manifest's `input_long_side`, each side rounded to a multiple of [`SIZE_MULTIPLE`], which
-//! changes the aspect by at most a few percent. The generator paints at that size; callers
-//! decode there and map readouts back to photo coordinates by scaling.
+//! Any size and aspect is accepted. The photo is resized (bilinear, `FilterType::Triangle`) so
+//! its long side is the manifest's `input_long_side`, each side rounded to a multiple of
+//! [`SIZE_MULTIPLE`] (at least one multiple), which can change the aspect by up to about 7 %
+//! at the default 256 (half a multiple on the short side); pixels are normalised to `rgb / 127.5 − 1`. The generator paints at half that resolution
+//! ([`OUTPUT_STRIDE`]), and the painting is resized back to the photo's own size:
+//!
+//! - semantic, instance and referring: nearest neighbour (`FilterType::Nearest`), so every
+//!   pixel keeps a colour the painter produced and the colour decoders still find the entries;
+//! - depth and normals: bilinear (`FilterType::Triangle`); blends of neighbouring colours on
+//!   the depth walk or the normal sphere decode to in-between values.
 
-use crate::model::SIZE_MULTIPLE;
+use crate::model::{OUTPUT_STRIDE, SIZE_MULTIPLE};
 use image::{RgbImage, imageops::FilterType};
 
-/// ImageNet statistics, the convention of the pretrained encoders Peel starts from.
-const MEAN: [f32; 3] = [0.485, 0.456, 0.406];
-const STD: [f32; 3] = [0.229, 0.224, 0.225];
-
-/// Model-resolution size for a photo of `width`×`height`.
+/// Model-input size for a photo of `width`×`height`.
 pub fn model_size(width: u32, height: u32, long_side: u32) -> (u32, u32) {
     let m = SIZE_MULTIPLE as u32;
     let long = width.max(height).max(1) as f64;
@@ -23,7 +25,12 @@ pub fn model_size(width: u32, height: u32, long_side: u32) -> (u32, u32) {
     (side(width), side(height))
 }
 
-/// A photo resized and normalised for the network: planar CHW, f32.
+/// Size of the painting for a model input of `width`×`height`.
+pub fn output_size(width: u32, height: u32) -> (u32, u32) {
+    (width / OUTPUT_STRIDE as u32, height / OUTPUT_STRIDE as u32)
+}
+
+/// A photo resized and normalised for the network: planar CHW, f32 in `[-1, 1]`.
 pub struct ModelInput {
     pub width: u32,
     pub height: u32,
@@ -32,12 +39,12 @@ pub struct ModelInput {
 
 pub fn prepare(photo: &RgbImage, long_side: u32) -> ModelInput {
     let (width, height) = model_size(photo.width(), photo.height(), long_side);
-    let resized = image::imageops::resize(photo, width, height, FilterType::CatmullRom);
+    let resized = image::imageops::resize(photo, width, height, FilterType::Triangle);
     let plane = (width * height) as usize;
     let mut chw = vec![0.0f32; 3 * plane];
     for (i, pixel) in resized.pixels().enumerate() {
         for c in 0..3 {
-            chw[c * plane + i] = (pixel[c] as f32 / 255.0 - MEAN[c]) / STD[c];
+            chw[c * plane + i] = pixel[c] as f32 / 127.5 - 1.0;
         }
     }
     ModelInput { width, height, chw }
@@ -53,6 +60,15 @@ pub fn chw_to_rgb8(chw: &[f32], width: u32, height: u32) -> RgbImage {
     })
 }
 
+/// The painting resized to the photo's size: nearest for segmentation (`nearest`), else bilinear.
+pub fn to_photo_size(painting: RgbImage, width: u32, height: u32, nearest: bool) -> RgbImage {
+    if painting.dimensions() == (width, height) {
+        return painting;
+    }
+    let filter = if nearest { FilterType::Nearest } else { FilterType::Triangle };
+    image::imageops::resize(&painting, width, height, filter)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,22 +77,23 @@ mod tests {
     fn model_size_keeps_aspect_and_multiple() {
         assert_eq!(model_size(1024, 768, 256), (256, 192));
         assert_eq!(model_size(768, 1024, 256), (192, 256));
-        assert_eq!(model_size(5000, 10, 256), (256, 8));
+        assert_eq!(model_size(5000, 10, 256), (256, 32));
         assert_eq!(model_size(300, 300, 256), (256, 256));
+        assert_eq!(model_size(1, 1, 256), (256, 256));
         let (w, h) = model_size(640, 427, 256);
-        assert_eq!((w % 8, h % 8), (0, 0));
-        assert!(((w as f64 / h as f64) - 640.0 / 427.0).abs() < 0.05);
+        assert_eq!((w, h), (256, 160));
+        assert_eq!(output_size(256, 192), (128, 96));
     }
 
     #[test]
-    fn prepare_normalises_per_channel() {
+    fn prepare_maps_bytes_to_minus_one_one() {
         let photo = RgbImage::from_pixel(40, 20, image::Rgb([255, 0, 128]));
-        let input = prepare(&photo, 16);
-        assert_eq!((input.width, input.height), (16, 8));
-        let plane = 16 * 8;
-        assert!((input.chw[0] - (1.0 - MEAN[0]) / STD[0]).abs() < 1e-5);
-        assert!((input.chw[plane] - (0.0 - MEAN[1]) / STD[1]).abs() < 1e-5);
-        assert!((input.chw[2 * plane + 5] - (128.0 / 255.0 - MEAN[2]) / STD[2]).abs() < 1e-2);
+        let input = prepare(&photo, 64);
+        assert_eq!((input.width, input.height), (64, 32));
+        let plane = 64 * 32;
+        assert!((input.chw[0] - 1.0).abs() < 1e-6);
+        assert!((input.chw[plane] + 1.0).abs() < 1e-6);
+        assert!((input.chw[2 * plane + 5] - (128.0 / 127.5 - 1.0)).abs() < 1e-6);
     }
 
     #[test]
@@ -85,5 +102,13 @@ mod tests {
         let image = chw_to_rgb8(&chw, 2, 1);
         assert_eq!(image.get_pixel(0, 0).0, [0, 128, 255]);
         assert_eq!(image.get_pixel(1, 0).0, [255, 64, 0]);
+    }
+
+    #[test]
+    fn nearest_resize_keeps_only_painted_colours() {
+        let painting = RgbImage::from_fn(4, 2, |x, _| if x < 2 { image::Rgb([255, 0, 0]) } else { image::Rgb([0, 0, 255]) });
+        let big = to_photo_size(painting, 13, 7, true);
+        assert_eq!(big.dimensions(), (13, 7));
+        assert!(big.pixels().all(|p| p.0 == [255, 0, 0] || p.0 == [0, 0, 255]));
     }
 }

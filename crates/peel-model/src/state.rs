@@ -1,58 +1,170 @@
 //! Loading the shipped weights: `weights/manifest.json` describes them, the bytes come from
-//! wherever the caller got them (a file natively, `fetch` in the browser).
+//! wherever the caller got them (files natively, `fetch` in the browser).
 //!
-//! The manifest pins the weights' SHA-256, so a truncated or tampered file is refused with a
-//! clear message before any tensor is read.
+//! The manifest pins the SHA-256 of the weights and of the phrase table, so a truncated or
+//! tampered file is refused with a clear message before any tensor is read. The weights file
+//! holds every tensor of the PyTorch `state_dict` under its Burn module path. Convolution and
+//! Linear weights are int8, symmetric, one scale per output channel: tensor `NAME` is `I8` and
+//! `NAME.qscale` is `F32` with the reduced dimensions kept as 1 (convolution `[out, in/g, k, k]`
+//! → `[out, 1, 1, 1]`; Linear `[in, out]` → `[1, out]`), value = q × scale. Every other tensor
+//! (biases, the two embeddings, `null_token`) is `F32`. Weights are dequantized at load; every
+//! expected tensor must be present with its dtype and shape, and nothing else may be.
 
-use crate::model::{PeelUNet, UNetConfig};
+use std::collections::{BTreeMap, BTreeSet};
+
 use burn::prelude::*;
-use burn::store::{ModuleSnapshot, SafetensorsStore};
+use burn::store::{ModuleSnapshot, bridge};
+use safetensors::{Dtype, SafeTensors};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::model::{GeneratorConfig, OUTPUT_STRIDE, PeelGenerator, SIZE_MULTIPLE, TASKS};
+
 /// The manifest format this build understands.
-pub const MANIFEST_VERSION: u32 = 1;
+pub const MANIFEST_FORMAT: u32 = 2;
+/// The architecture this build implements.
+pub const ARCHITECTURE_KIND: &str = "peel-generator";
+pub const ENCODER: &str = "efficientnet-lite0";
+
+/// Suffix of a quantized tensor's scale.
+const QSCALE: &str = ".qscale";
+/// Tensors named `*.weight` that are stored as F32 (not convolution or Linear weights).
+const FLOAT_WEIGHTS: [&str; 2] = ["task_embedding.weight", "slot_embedding.weight"];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Manifest {
-    pub manifest_version: u32,
+    /// Manifest format; this build reads [`MANIFEST_FORMAT`].
+    pub format: u32,
     /// Human-readable model name shown in the UI.
     pub name: String,
-    /// True until the trained generalist model replaces the placeholder; the UI says so.
+    /// True for a stand-in model; the UI says so.
     pub placeholder: bool,
-    pub architecture: UNetConfig,
+    pub architecture: Architecture,
     /// Long side, in pixels, that photos are resized to before inference.
     pub input_long_side: u32,
-    /// Tasks the weights were trained for (e.g. `["depth"]`).
+    /// Each input side is a multiple of this (32 for this architecture).
+    pub size_multiple: u32,
+    /// The painting's resolution is the input's divided by this (2 for this architecture).
+    pub output_stride: u32,
+    /// Tasks the weights were trained for, by name (see [`crate::model::TASKS`]).
     pub tasks: Vec<String>,
     /// File name of the safetensors weights, relative to the manifest.
     pub weights_file: String,
     /// Lower-case hex SHA-256 of the weights file.
     pub sha256: String,
-    /// Free-form provenance: data, steps, command, metrics.
+    /// File name of the phrase-embedding table, relative to the manifest.
+    pub phrases_file: String,
+    /// Lower-case hex SHA-256 of the phrase table.
+    pub phrases_sha256: String,
+    /// Human-readable description of the weights' quantization.
+    #[serde(default)]
+    pub quantization: String,
+    pub vocabulary: Vocabulary,
+    /// Candidate instance colours, in order of preference.
+    pub instance_palette: Vec<[u8; 3]>,
+    /// Free-form provenance: data, steps, command.
     #[serde(default)]
     pub training: serde_json::Value,
+    /// Free-form evaluation figures.
+    #[serde(default)]
+    pub evaluation: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Architecture {
+    pub kind: String,
+    pub encoder: String,
+    pub width: usize,
+    pub fine_width: usize,
+    pub phrase_dim: usize,
+    pub max_instances: usize,
+}
+
+impl Architecture {
+    pub fn config(&self) -> GeneratorConfig {
+        GeneratorConfig {
+            width: self.width,
+            fine_width: self.fine_width,
+            phrase_dim: self.phrase_dim,
+            max_instances: self.max_instances,
+        }
+    }
+}
+
+/// Row names of the phrase table.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Vocabulary {
+    /// Row i of tensor `phrases` embeds `phrases[i]` (normalized text).
+    pub phrases: Vec<String>,
+    /// Row i of tensor `words` embeds `words[i]`.
+    pub words: Vec<String>,
+    /// Words ignored when composing a phrase from words.
+    #[serde(default)]
+    pub stopwords: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     #[error("the model manifest is not valid JSON for this version of Peel: {0}")]
     Manifest(#[from] serde_json::Error),
-    #[error("the model manifest has version {found}, but this build of Peel reads version {MANIFEST_VERSION}")]
-    ManifestVersion { found: u32 },
-    #[error("the weights file is corrupt or was modified: its SHA-256 is {actual}, the manifest expects {expected}")]
-    Checksum { expected: String, actual: String },
+    #[error("the model manifest has format {found}, but this build of Peel reads format {MANIFEST_FORMAT}")]
+    ManifestFormat { found: serde_json::Value },
+    #[error("the model manifest describes a model this build of Peel cannot run: {0}")]
+    Architecture(String),
+    #[error("the {file} file is corrupt or was modified: its SHA-256 is {actual}, the manifest expects {expected}")]
+    Checksum { file: String, expected: String, actual: String },
     #[error("the weights file does not fit the model architecture: {0}")]
     Weights(String),
+    #[error("the phrase table does not fit the manifest: {0}")]
+    Phrases(String),
+    #[error("cannot read {path}: {message}")]
+    Io { path: String, message: String },
 }
 
 impl Manifest {
     pub fn from_json(text: &str) -> Result<Self, LoadError> {
-        let manifest: Manifest = serde_json::from_str(text)?;
-        if manifest.manifest_version != MANIFEST_VERSION {
-            return Err(LoadError::ManifestVersion { found: manifest.manifest_version });
+        // The format first, so a future manifest gets a version message rather than a field error.
+        let value: serde_json::Value = serde_json::from_str(text)?;
+        match value.get("format") {
+            Some(f) if f.as_u64() == Some(u64::from(MANIFEST_FORMAT)) => {}
+            Some(f) => return Err(LoadError::ManifestFormat { found: f.clone() }),
+            None => {
+                let found = value.get("manifest_version").cloned().unwrap_or(serde_json::Value::Null);
+                return Err(LoadError::ManifestFormat { found });
+            }
         }
+        let manifest: Manifest = serde_json::from_value(value)?;
+        manifest.validate()?;
         Ok(manifest)
+    }
+
+    fn validate(&self) -> Result<(), LoadError> {
+        let bad = |m: String| Err(LoadError::Architecture(m));
+        let a = &self.architecture;
+        if a.kind != ARCHITECTURE_KIND || a.encoder != ENCODER {
+            return bad(format!("architecture {:?} with encoder {:?} (expected {ARCHITECTURE_KIND:?}, {ENCODER:?})", a.kind, a.encoder));
+        }
+        if a.width == 0 || a.fine_width == 0 || a.phrase_dim == 0 || a.max_instances == 0 || a.width > 4096 || a.fine_width > 4096 || a.phrase_dim > 65536 || a.max_instances > 1024 {
+            return bad(format!("implausible sizes {a:?}"));
+        }
+        if self.size_multiple as usize != SIZE_MULTIPLE || self.output_stride as usize != OUTPUT_STRIDE {
+            return bad(format!(
+                "size_multiple {} and output_stride {} (this architecture has {SIZE_MULTIPLE} and {OUTPUT_STRIDE})",
+                self.size_multiple, self.output_stride
+            ));
+        }
+        if self.input_long_side < SIZE_MULTIPLE as u32 || self.input_long_side > 4096 {
+            return bad(format!("input_long_side {}", self.input_long_side));
+        }
+        if let Some(task) = self.tasks.iter().find(|t| !TASKS.contains(&t.as_str())) {
+            return bad(format!("unknown task {task:?} (known: {TASKS:?})"));
+        }
+        Ok(())
+    }
+
+    /// Whether the weights were trained for the task named `name`.
+    pub fn supports(&self, name: &str) -> bool {
+        self.tasks.iter().any(|t| t == name)
     }
 }
 
@@ -60,23 +172,161 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Builds the architecture the manifest names and fills it with `weights`.
-pub fn load_model(manifest: &Manifest, weights: Vec<u8>, device: &Device) -> Result<PeelUNet, LoadError> {
-    let actual = sha256_hex(&weights);
-    if !actual.eq_ignore_ascii_case(&manifest.sha256) {
-        return Err(LoadError::Checksum { expected: manifest.sha256.clone(), actual });
+pub(crate) fn check_sha(file: &str, bytes: &[u8], expected: &str) -> Result<(), LoadError> {
+    let actual = sha256_hex(bytes);
+    if actual.eq_ignore_ascii_case(expected) {
+        Ok(())
+    } else {
+        Err(LoadError::Checksum { file: file.to_string(), expected: expected.to_string(), actual })
     }
-    let mut model = PeelUNet::new(&manifest.architecture, device);
-    let mut store = SafetensorsStore::from_bytes(Some(weights));
-    let applied = model
-        .load_from(&mut store)
-        .map_err(|e| LoadError::Weights(e.to_string()))?;
-    if !applied.missing.is_empty() || !applied.errors.is_empty() {
+}
+
+/// The raw bytes of tensor `name`, checked for dtype and shape.
+pub(crate) fn tensor_of<'a>(file: &'a SafeTensors<'a>, name: &str, dtype: Dtype, shape: &[usize]) -> Result<&'a [u8], String> {
+    let view = file.tensor(name).map_err(|_| format!("missing tensor {name:?}"))?;
+    if view.dtype() != dtype {
+        return Err(format!("tensor {name:?} is {:?}, expected {dtype:?}", view.dtype()));
+    }
+    if view.shape() != shape {
+        return Err(format!("tensor {name:?} has shape {:?}, expected {shape:?}", view.shape()));
+    }
+    Ok(view.data())
+}
+
+/// Little-endian f32 values (safetensors data need not be aligned).
+pub(crate) fn f32_values(bytes: &[u8]) -> Vec<f32> {
+    bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
+}
+
+/// `q × scale`, the scale broadcast over the dimensions where its shape is 1.
+fn dequantize(q: &[u8], shape: &[usize], scales: &[f32], scale_shape: &[usize]) -> Vec<f32> {
+    // Row-major strides of the scale, 0 where it broadcasts.
+    let mut strides = vec![0usize; shape.len()];
+    let mut stride = 1;
+    for d in (0..shape.len()).rev() {
+        if scale_shape[d] != 1 {
+            strides[d] = stride;
+        }
+        stride *= scale_shape[d];
+    }
+    let mut index = vec![0usize; shape.len()];
+    let mut out = Vec::with_capacity(q.len());
+    for &byte in q {
+        let s: usize = index.iter().zip(&strides).map(|(i, s)| i * s).sum();
+        out.push(f32::from(byte as i8) * scales[s]);
+        for d in (0..shape.len()).rev() {
+            index[d] += 1;
+            if index[d] < shape[d] {
+                break;
+            }
+            index[d] = 0;
+        }
+    }
+    out
+}
+
+/// The scale shape for a quantized weight: the output-channel axis kept, the rest 1.
+fn scale_shape(shape: &[usize]) -> Vec<usize> {
+    match shape.len() {
+        // Linear [in, out]
+        2 => vec![1, shape[1]],
+        // Convolution [out, in/g, k, k]
+        _ => {
+            let mut s = vec![1; shape.len()];
+            s[0] = shape[0];
+            s
+        }
+    }
+}
+
+fn is_quantized(name: &str) -> bool {
+    name.ends_with(".weight") && !FLOAT_WEIGHTS.contains(&name)
+}
+
+/// Builds the architecture the manifest names and fills it with `weights` (SHA-256 checked).
+pub fn load_model(manifest: &Manifest, weights: &[u8], device: &Device) -> Result<PeelGenerator, LoadError> {
+    check_sha(&manifest.weights_file, weights, &manifest.sha256)?;
+    let bad = LoadError::Weights;
+    let file = SafeTensors::deserialize(weights).map_err(|e| bad(format!("not a safetensors file: {e}")))?;
+    let mut model = PeelGenerator::new(&manifest.architecture.config(), device);
+
+    let expected: BTreeMap<String, Vec<usize>> =
+        model.collect(None, None, true).into_iter().map(|t| (t.name.clone(), t.shape.to_vec())).collect();
+    let mut wanted: BTreeSet<String> = expected.keys().cloned().collect();
+    wanted.extend(expected.keys().filter(|n| is_quantized(n)).map(|n| format!("{n}{QSCALE}")));
+    let present: BTreeSet<String> = file.names().into_iter().map(str::to_string).collect();
+    let missing: Vec<&String> = wanted.difference(&present).collect();
+    let extra: Vec<&String> = present.difference(&wanted).collect();
+    if !missing.is_empty() || !extra.is_empty() {
+        let list = |v: &[&String]| {
+            let shown: Vec<&str> = v.iter().take(8).map(|s| s.as_str()).collect();
+            let more = if v.len() > 8 { format!(" and {} more", v.len() - 8) } else { String::new() };
+            format!("{shown:?}{more}")
+        };
+        return Err(bad(format!("missing tensors {}, unexpected tensors {}", list(&missing), list(&extra))));
+    }
+
+    let mut tensors = Vec::with_capacity(expected.len());
+    for (name, shape) in &expected {
+        let values = if is_quantized(name) {
+            let q = tensor_of(&file, name, Dtype::I8, shape).map_err(bad)?;
+            let sshape = scale_shape(shape);
+            let scale_name = format!("{name}{QSCALE}");
+            let scales = f32_values(tensor_of(&file, &scale_name, Dtype::F32, &sshape).map_err(bad)?);
+            if let Some(i) = scales.iter().position(|s| !s.is_finite()) {
+                return Err(bad(format!("{scale_name} has a non-finite value at {i}")));
+            }
+            dequantize(q, shape, &scales, &sshape)
+        } else {
+            let values = f32_values(tensor_of(&file, name, Dtype::F32, shape).map_err(bad)?);
+            if let Some(i) = values.iter().position(|s| !s.is_finite()) {
+                return Err(bad(format!("{name} has a non-finite value at {i}")));
+            }
+            values
+        };
+        tensors.push(bridge::from_data(TensorData::new(values, shape.clone()), name.clone(), None));
+    }
+    let applied = model.apply(tensors, None, None, true);
+    if !applied.missing.is_empty() || !applied.errors.is_empty() || !applied.unused.is_empty() {
         let missing: Vec<&str> = applied.missing.iter().map(|(path, _)| path.as_str()).collect();
-        return Err(LoadError::Weights(format!(
-            "missing tensors {missing:?}, errors {:?}",
-            applied.errors
-        )));
+        return Err(bad(format!("missing {missing:?}, unused {:?}, errors {:?}", applied.unused, applied.errors)));
     }
     Ok(model)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dequantize_broadcasts_per_output_channel() {
+        // Linear [in=2, out=3], scale [1, 3].
+        let q: Vec<u8> = [1i8, 2, 3, -1, -2, -3].iter().map(|&v| v as u8).collect();
+        let got = dequantize(&q, &[2, 3], &[1.0, 10.0, 100.0], &[1, 3]);
+        assert_eq!(got, vec![1.0, 20.0, 300.0, -1.0, -20.0, -300.0]);
+        // Conv [out=2, 1, 1, 2], scale [2, 1, 1, 1].
+        let got = dequantize(&q[..4], &[2, 1, 1, 2], &[0.5, 2.0], &[2, 1, 1, 1]);
+        assert_eq!(got, vec![0.5, 1.0, 6.0, -2.0]);
+    }
+
+    #[test]
+    fn the_architecture_names_its_tensors_like_pytorch() {
+        let model = PeelGenerator::new(&GeneratorConfig::default(), &Device::flex());
+        let names: BTreeMap<String, Vec<usize>> =
+            model.collect(None, None, true).into_iter().map(|t| (t.name.clone(), t.shape.to_vec())).collect();
+        assert_eq!(names["encoder.stem.weight"], vec![32, 3, 3, 3]);
+        assert!(!names.contains_key("encoder.blocks.0.expand.weight"));
+        assert_eq!(names["encoder.blocks.1.expand.weight"], vec![96, 16, 1, 1]);
+        assert_eq!(names["encoder.blocks.1.depthwise.weight"], vec![96, 1, 3, 3]);
+        assert_eq!(names["encoder.blocks.15.project.bias"], vec![320]);
+        assert_eq!(names["film2.proj.weight"], vec![64, 64]);
+        assert_eq!(names["phrase_proj.weight"], vec![384, 64]);
+        assert_eq!(names["query_proj.weight"], vec![64, 32]);
+        assert_eq!(names["null_token"], vec![1, 64]);
+        assert_eq!(names["slot_embedding.weight"], vec![9, 64]);
+        assert_eq!(names["refine4.depthwise.weight"], vec![64, 1, 3, 3]);
+        assert_eq!(names["attend16.out.bias"], vec![64]);
+        let params: usize = names.values().map(|s| s.iter().product::<usize>()).sum();
+        assert!(params > 3_000_000 && params < 4_500_000, "{params} parameters");
+    }
 }
