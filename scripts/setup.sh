@@ -36,5 +36,12 @@ if [ ! -d tests/node_modules/playwright-core ]; then
   say "Installing the browser-test driver (playwright-core; it downloads no browser)"
   (cd tests && npm ci --no-audit --no-fund)
 fi
+# The trainer's virtual environment (its smoke test is part of the test command).
+if ! cmp -s train/requirements.txt .venv/.installed-requirements 2>/dev/null; then
+  say "Installing the trainer's Python packages into .venv (torch from PyPI: about 5 GB)"
+  [ -x .venv/bin/python ] || python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check -r train/requirements.txt
+  cp train/requirements.txt .venv/.installed-requirements
+fi
 # Trunk builds with `cargo --offline` (Trunk.toml), so every crate must be here first.
 cargo fetch --quiet

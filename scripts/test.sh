@@ -5,6 +5,8 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 echo "==> Native tests (cargo test --workspace)"
 cargo test --workspace --quiet
+echo "==> Training smoke test (a few steps on a few synthetic scenes, resume, int8 export)"
+(cd train && PYTHONPATH=. ../.venv/bin/python -m peel_train.smoke --peel ../target/debug/peel --weights ../weights)
 echo "==> Building the page"
 bash scripts/build-web.sh
 echo "==> Browser tests (headless chromium; screenshots in target/browser-tests/)"

@@ -23,7 +23,7 @@ IGNORE = 255
 
 def depth_to_walk(depth):
     """The protocol's depth squash (λ = −3, c = 10/3): f = 1 − (1 + d/10)^−2; sky (inf) -> 1."""
-    d = np.nan_to_num(np.maximum(depth, 0.0), posinf=np.inf)
+    d = np.nan_to_num(np.maximum(depth.astype(np.float64), 0.0), posinf=np.inf)  # f64, as the Rust codec
     f = 1.0 - (1.0 + d / 10.0) ** -2.0
     return np.where(np.isinf(d), 1.0, f).astype(np.float32)
 

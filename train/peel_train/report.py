@@ -1,0 +1,88 @@
+"""Figures for docs/MODEL.md: training curves and a sample grid on real photos (shipped weights).
+
+    python -m peel_train.report --run ../target/peel-run --eval ../target/peel-eval
+"""
+
+import argparse
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from .evaluate import COLOURS, REPO, load_shipped, painting  # noqa: E402
+from .generator import TASK_DEPTH, TASK_NORMALS, TASK_REFERRING, TASK_SEMANTIC, TASKS  # noqa: E402
+
+GRID_CLASSES = ["person", "cat", "car", "road", "sky", "building", "tree", "table", "cup", "motorcycle"]
+GRID_COLOURS = ["red", "orange", "blue", "gray", "skyblue", "yellow", "lime", "magenta", "cyan", "purple"]
+
+
+def curves(run, out):
+    log = json.loads((Path(run) / "log.json").read_text())
+    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=100)
+    for task in TASKS:
+        pts = [(e["step"], e[task]) for e in log if task in e]
+        if pts:
+            s, v = zip(*pts)
+            k = 8  # moving average over 8 log points (200 steps)
+            smooth = np.convolve(v, np.ones(k) / k, mode="valid") if len(v) > k else np.array(v)
+            ax.plot(s[len(s) - len(smooth):], smooth, label=task)
+    ax.set_xlabel("step (batch 8)")
+    ax.set_ylabel("training loss (moving average)")
+    ax.set_title("Peel generator training: per-task losses")
+    ax.set_yscale("log")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out)
+    print("wrote", out)
+
+
+def grid(weights, shared, out):
+    from skimage import data as skdata
+
+    model, ph, wd = load_shipped(weights)
+    photos = [("astronaut", Image.open(REPO / "static/samples/astronaut.png")),
+              ("coffee", Image.open(REPO / "static/samples/coffee.png")),
+              ("chelsea", Image.open(REPO / "static/samples/chelsea.png")),
+              ("motorcycle (Middlebury)", Image.fromarray(skdata.stereo_motorcycle()[0]))]
+    camvid = sorted((Path(shared) / "data/camvid/test").glob("*.jpg"))
+    if camvid:
+        photos.append(("CamVid test", Image.open(camvid[40])))
+    entries = [(c, COLOURS[n]) for c, n in zip(GRID_CLASSES, GRID_COLOURS)]
+    rows = []
+    for name, img in photos:
+        img = img.convert("RGB")
+        h = 192
+        img = img.resize((round(img.width * h / img.height), h), Image.BILINEAR)
+        cells = [img,
+                 painting(model, img, TASK_DEPTH, [], None, ph, wd),
+                 painting(model, img, TASK_NORMALS, [], None, ph, wd),
+                 painting(model, img, TASK_SEMANTIC, entries, None, ph, wd)]
+        rows.append(np.concatenate([np.asarray(c) for c in cells], axis=1))
+    width = max(r.shape[1] for r in rows)
+    rows = [np.pad(r, ((0, 4), (0, width - r.shape[1]), (0, 0)), constant_values=255) for r in rows]
+    Image.fromarray(np.concatenate(rows, axis=0)).save(out)
+    print("wrote", out, "legend:", dict(zip(GRID_CLASSES, GRID_COLOURS)))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--run", required=True)
+    ap.add_argument("--eval", default=None)
+    ap.add_argument("--weights", default=str(REPO / "weights"))
+    ap.add_argument("--shared", default=str(REPO.parent / "shared"))
+    args = ap.parse_args()
+    torch.set_grad_enabled(False)
+    docs = REPO / "docs"
+    curves(args.run, docs / "model-training.png")
+    grid(args.weights, args.shared, docs / "model-grid.png")
+
+
+if __name__ == "__main__":
+    main()
