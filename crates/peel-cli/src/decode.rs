@@ -99,20 +99,56 @@ pub fn run(args: Args) -> CliResult {
     let request = parse_prompt(args.prompt.as_deref(), task)?;
     let img = io::open_image(&args.image)?;
     let rgb = io::rgb8(&img);
-    let summary = match task {
+    let options = Options { codec: args.codec, tolerance: args.tolerance, instance: args.instance.params() };
+    let summary = decode(&rgb, task, request, &options, &args.out)?;
+    print_line(&serde_json::to_string(&summary).map_err(CliError::msg)?)
+}
+
+/// Decoder settings besides the prompt.
+pub struct Options {
+    /// Depth codec overrides (the prompt's codec, or the paper's, otherwise).
+    pub codec: CodecArgs,
+    /// Colour tolerance for semantic and referring decoding.
+    pub tolerance: f32,
+    pub instance: instance::InstanceParams,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            codec: CodecArgs { lambda: None, c: None },
+            tolerance: DEFAULT_TOLERANCE,
+            instance: instance::InstanceParams::default(),
+        }
+    }
+}
+
+/// The output extensions `decode` writes for `task` (segmentation: an index PNG, legend beside it).
+pub fn output_extensions(task: Task) -> &'static [&'static str] {
+    match task {
+        Task::Depth => &["npy", "png", "pfm"],
+        Task::Normals => &["npy"],
+        Task::Semantic | Task::Instance | Task::Referring => &["png"],
+    }
+}
+
+/// Decodes the visualization `rgb` of `task` into `out` (format by extension; segmentation
+/// also writes `OUT.json`) and returns the JSON summary. `request` is required for semantic
+/// and referring.
+pub fn decode(rgb: &Grid<u8>, task: Task, request: Option<Request>, options: &Options, out: &Path) -> CliResult<Value> {
+    Ok(match task {
         Task::Depth => {
             let base = match request {
                 Some(Request::Depth(codec)) => codec,
                 _ => DepthCodec::default(),
             };
-            decode_depth(&rgb, args.codec.codec(base)?, &args.out)?
+            decode_depth(rgb, options.codec.codec(base)?, out)?
         }
-        Task::Normals => decode_normals(&rgb, &args.out)?,
-        Task::Semantic => decode_semantic(&rgb, &require_prompt(request, task)?, args.tolerance, &args.out)?,
-        Task::Instance => decode_instance(&rgb, request.as_ref(), &args.instance.params(), &args.out)?,
-        Task::Referring => decode_referring(&rgb, &require_prompt(request, task)?, args.tolerance, &args.out)?,
-    };
-    print_line(&serde_json::to_string(&summary).map_err(CliError::msg)?)
+        Task::Normals => decode_normals(rgb, out)?,
+        Task::Semantic => decode_semantic(rgb, &require_prompt(request, task)?, options.tolerance, out)?,
+        Task::Instance => decode_instance(rgb, request.as_ref(), &options.instance, out)?,
+        Task::Referring => decode_referring(rgb, &require_prompt(request, task)?, options.tolerance, out)?,
+    })
 }
 
 fn decode_depth(rgb: &Grid<u8>, codec: DepthCodec, out: &Path) -> CliResult<Value> {

@@ -1,4 +1,4 @@
-//! `peel`: decode, encode and score Vision-Banana-style visualization images from the command line.
+//! `peel`: paint, decode, encode and score Vision-Banana-style visualization images from the command line.
 //!
 //! Each subcommand lives in its own module with a clap `Args` struct and a `run` function.
 //! To add one: declare the module, add a variant to [`Command`] and an arm to the `match` in `main`.
@@ -9,6 +9,7 @@ mod encode;
 mod error;
 mod io;
 mod metrics;
+mod run;
 mod synth;
 mod tasks;
 
@@ -19,7 +20,7 @@ use clap::{Parser, Subcommand};
 pub use error::{CliError, CliResult};
 
 #[derive(Parser, Debug)]
-#[command(name = "peel", version, about = "Decode, encode and score Vision-Banana-style visualization images")]
+#[command(name = "peel", version, about = "Paint, decode, encode and score Vision-Banana-style visualization images")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -33,6 +34,8 @@ enum Command {
     Encode(encode::Args),
     /// Compare predictions with ground truth and print the metrics as JSON.
     Metrics(metrics::Args),
+    /// Paint a photo with the generator (CPU): the visualization a prompt asks for, optionally decoded.
+    Run(run::Args),
     /// Render synthetic scenes with exact metric depth, normals, labels and referring expressions.
     Synth(synth::Args),
 }
@@ -43,6 +46,7 @@ fn main() -> ExitCode {
         Command::Decode(args) => decode::run(args),
         Command::Encode(args) => encode::run(args),
         Command::Metrics(args) => metrics::run(args),
+        Command::Run(args) => run::run(args),
         Command::Synth(args) => synth::run(args),
     };
     match result {
