@@ -102,7 +102,7 @@ impl Generator {
     pub fn paint_tensor(&self, input: Tensor<4>, conditioning: &Conditioning) -> Result<Tensor<4>, PaintError> {
         let shape = input.dims();
         let m = model::SIZE_MULTIPLE;
-        if shape[0] != 1 || shape[1] != 3 || shape[2] == 0 || shape[3] == 0 || shape[2] % m != 0 || shape[3] % m != 0 {
+        if shape[0] != 1 || shape[1] != 3 || shape[2] == 0 || shape[3] == 0 || !shape[2].is_multiple_of(m) || !shape[3].is_multiple_of(m) {
             return Err(PaintError::InputShape { shape: shape.to_vec(), multiple: m });
         }
         let device = &self.device;

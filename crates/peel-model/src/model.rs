@@ -387,12 +387,7 @@ pub fn paint_depth(walk: Tensor<4>) -> Tensor<4> {
     let ramps: Vec<Tensor<4>> = (0..7).map(|k| (s.clone() - k as f64).clamp(0.0, 1.0)).collect();
     let ramps = Tensor::cat(ramps, 1).reshape([b, 7, h * w]);
     // deltas^T: [3, 7]
-    let mut deltas = Vec::with_capacity(21);
-    for c in 0..3 {
-        for k in 0..7 {
-            deltas.push(WALK[k + 1][c] - WALK[k][c]);
-        }
-    }
+    let deltas: Vec<f32> = (0..3).flat_map(|c| WALK.windows(2).map(move |v| v[1][c] - v[0][c])).collect();
     let deltas = Tensor::<1>::from_floats(deltas.as_slice(), &device).reshape([1, 3, 7]).expand([b, 3, 7]);
     deltas.matmul(ramps).reshape([b, 3, h, w])
 }

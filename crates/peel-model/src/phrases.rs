@@ -77,7 +77,7 @@ impl PhraseTable {
             let rows = entries.len();
             let values = crate::state::tensor_of(&file, name, Dtype::I8, &[rows, dim])?;
             let scale_name = format!("{name}.qscale");
-            let scales = crate::state::f32_values(&crate::state::tensor_of(&file, &scale_name, Dtype::F32, &[rows, 1])?);
+            let scales = crate::state::f32_values(crate::state::tensor_of(&file, &scale_name, Dtype::F32, &[rows, 1])?);
             if let Some(bad) = scales.iter().position(|s| !s.is_finite()) {
                 return Err(format!("{scale_name} row {bad} is not finite"));
             }

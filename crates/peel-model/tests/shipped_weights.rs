@@ -104,11 +104,22 @@ fn paints_every_task_at_the_photo_size_and_reports_the_time() {
         let painting = generator.paint(&photo, &parse(prompt).unwrap()).unwrap();
         assert_eq!(painting.dimensions(), (301, 97), "{prompt}");
     }
-    // Segmentation is resized with nearest neighbour: only painter colours, no blends of them.
+    // Segmentation is resized with nearest neighbour (painted at 128x96, every 2x2 block is one
+    // painted pixel); depth with bilinear (blocks blend).
     let request = parse(r#"using this color mapping: {"person": "red", "sky": "blue"}"#).unwrap();
     let small = image::RgbImage::from_fn(256, 192, |x, y| image::Rgb([(x ^ y) as u8, y as u8, 200]));
     let painting = generator.paint(&small, &request).unwrap();
     assert_eq!(painting.dimensions(), (256, 192));
+    let blocky = |p: &image::RgbImage| {
+        (0..96).all(|by| {
+            (0..128).all(|bx| {
+                let c = p.get_pixel(2 * bx, 2 * by);
+                [(1, 0), (0, 1), (1, 1)].iter().all(|&(dx, dy)| p.get_pixel(2 * bx + dx, 2 * by + dy) == c)
+            })
+        })
+    };
+    assert!(blocky(&painting));
+    assert!(!blocky(&generator.paint(&small, &parse(prompts[0]).unwrap()).unwrap()));
 
     let depth = parse(prompts[0]).unwrap();
     let mut times = Vec::new();
