@@ -1,4 +1,4 @@
-"""Peel's generalist generator, mirrored tensor for tensor by `crates/peel-model/src/generator.rs`.
+"""Peel's generalist generator, mirrored tensor for tensor by `crates/peel-model/src/model.rs`.
 
 Image + prompt in, a painted visualization out. The network predicts *what* to paint (a depth-walk
 position, a normal vector, or per-pixel logits over the prompt's entries); a fixed, differentiable
