@@ -30,6 +30,9 @@ REPO = Path(__file__).resolve().parents[2]
 LIMIT = None  # --limit: score only the first N items of each set (a quick check, not a result)
 PEEL = REPO / "target/release/peel"
 LONG_SIDE = 256
+# Depth is scored up to 80 m (predictions are clamped to it), so a pixel painted as sky costs a
+# finite error instead of making AbsRel infinite.
+MAX_DEPTH = 80.0
 # Distinct prompt colours for up to 21 classes (CSS names the prompt parser knows).
 COLOURS = {
     "red": (255, 0, 0), "lime": (0, 255, 0), "blue": (0, 0, 255), "yellow": (255, 255, 0),
@@ -202,7 +205,7 @@ def eval_synth(model, synth_dir, out, ph, wd):
             painting(model, img, TASK_REFERRING, [(e["text"], (255, 255, 255))], None, ph, wd).save(p)
             rp.append(p)
             rg.append(g)
-    depth = peel_metrics("depth", dp, dg)
+    depth = peel_metrics("depth", dp, dg, "--max-depth", str(MAX_DEPTH))
     normals = peel_metrics("normals", np_, ng)
     ref = peel_metrics("referring", rp, rg, "--prompt", "The target is rendered in white.")
     return {"synth_depth_delta1": depth["delta1"], "synth_depth_abs_rel": depth["abs_rel"],
@@ -220,7 +223,7 @@ def eval_motorcycle(model, out, ph, wd):
     np.save(g, z)
     p = out / "motorcycle_depth.png"
     painting(model, Image.fromarray(left), TASK_DEPTH, [], None, ph, wd).save(p)
-    m = peel_metrics("depth", [p], [g])
+    m = peel_metrics("depth", [p], [g], "--max-depth", str(MAX_DEPTH))
     return {"motorcycle_depth_delta1": m["delta1"], "motorcycle_depth_abs_rel": m["abs_rel"]}
 
 

@@ -223,9 +223,14 @@ def paint_normals(normal):
     return torch.stack([(1 - x) / 2, (1 + y) / 2, (1 + z) / 2], dim=1)
 
 
+# Logits are sharpened before painting: nearly the most likely entry's colour, so segments stay
+# within the decoders' colour tolerance where the network is unsure (training never paints).
+PAINT_SHARPNESS = 10.0
+
+
 def paint_segmentation(logits, colours):
     """logits [B,1+T,h,w], colours [B,1+T,3] in [0,1] (entry 0 = background) -> RGB."""
-    return torch.einsum("bthw,btc->bchw", torch.softmax(logits, dim=1), colours)
+    return torch.einsum("bthw,btc->bchw", torch.softmax(logits * PAINT_SHARPNESS, dim=1), colours)
 
 
 def load_pretrained_encoder(model: PeelGenerator, path: str):

@@ -114,6 +114,15 @@ class Mixture:
         if not present:
             return None
         voc_background = classes is VOC_CLASSES or classes == VOC_CLASSES
+        if (voc_background or classes == CAMVID_CLASSES) and rng.random() < 0.35:
+            # The whole label set in one prompt, as a user (or the evaluation) may ask.
+            chosen = list(range(len(classes)))
+            rng.shuffle(chosen)
+            lut = np.full(256, IGNORE, np.uint8)
+            for k, c in enumerate(chosen):
+                lut[c] = k + 1
+            return {"rgb": s["rgb"], "target": lut[label], "phrases": [wording(classes[c], rng) for c in chosen],
+                    "slots": [0] * len(chosen), "flip_ok": True}
         candidates = [c for c in present if not (voc_background and c == 0)]
         chosen = rng.sample(candidates, rng.randint(1, min(len(candidates), 10))) if candidates else []
         if voc_background and 0 in present and rng.random() < 0.4:

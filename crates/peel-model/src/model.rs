@@ -19,6 +19,10 @@ use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
 
 /// Every spatial side of the input must be a multiple of this (five stride-2 levels).
 pub const SIZE_MULTIPLE: usize = 32;
+/// Logits are multiplied by this before the painter's softmax (as in `generator.py`): nearly
+/// the most likely entry's colour, so segment colours stay within the decoders' tolerance
+/// where the network is unsure, yet still continuous.
+pub const PAINT_SHARPNESS: f32 = 10.0;
 /// The heads paint at the input resolution divided by this.
 pub const OUTPUT_STRIDE: usize = 2;
 /// Task indices, in the order of `task_embedding`'s rows.
@@ -403,7 +407,7 @@ pub fn paint_normals(normal: Tensor<4>) -> Tensor<4> {
 /// the softmax-weighted sum of the entries' colours, `[B, 3, h, w]`.
 pub fn paint_segmentation(logits: Tensor<4>, colours: Tensor<3>) -> Tensor<4> {
     let [b, e, h, w] = logits.dims();
-    let probs = softmax(logits, 1).reshape([b, e, h * w]);
+    let probs = softmax(logits.mul_scalar(PAINT_SHARPNESS), 1).reshape([b, e, h * w]);
     colours.swap_dims(1, 2).matmul(probs).reshape([b, 3, h, w])
 }
 
