@@ -214,7 +214,7 @@ test("Every task paints and decodes on the CPU; a malformed prompt is refused wi
     for (const seg of instance.values) assert.match(seg.name, /^person \d+$/);
 
     const referring = await paintTask(page, "referring");
-    assert.deepEqual(referring.values.map((s) => s.name), ["the cat on the left", "the cup"]);
+    assert.deepEqual(referring.values.map((s) => s.name), ["The cat on the left", "the cup"]);
 
     await page.evaluate(() => { document.body.dataset.state = "uploading"; });
     await page.fill("#prompt", 'color mapping: {"cat": "reddish"}');
