@@ -129,6 +129,8 @@ def main():
                 "photos": "1291 unlabelled photos (../shared/data/photos) with DeepLabV3-MobileNetV2 VOC pseudo-labels (confidence >= 0.6)",
                 "real_depth": "none (depth and normals are learned from synthetic scenes only)",
             },
+            "hardware": "2 shared CPU cores, PyTorch CPU (no GPU)",
+            "notes": "docs/MODEL.md (Training) says how the shipped run differs from one uninterrupted command",
             "log": ckpt["log"],
         },
         "evaluation": old.get("evaluation", {}),
