@@ -1,38 +1,13 @@
 //! Runs the `peel` binary: outputs for good input, exit code 2 and one stderr line for bad input.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use ndarray::{Array2, Array3};
 use ndarray_npy::{read_npy, write_npy};
 use serde_json::Value;
 
-fn peel<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_peel")).args(args).output().expect("run peel")
-}
-
-/// A fresh directory per test under cargo's scratch space.
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("peel-cli").join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn ok_json(out: Output) -> Value {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "stderr: {stderr}");
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
-}
-
-/// Asserts exit code 2 and a single `peel: ...` stderr line containing `fragment`.
-fn bad_input(out: Output, fragment: &str) {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
-    assert_eq!(stderr.lines().count(), 1, "one line expected: {stderr}");
-    assert!(stderr.starts_with("peel: ") && stderr.contains(fragment), "{stderr:?} should mention {fragment:?}");
-    assert!(!stderr.contains("panicked"));
-}
+mod common;
+use common::{bad_input, ok_json, peel};
 
 fn p(path: &Path) -> String {
     path.display().to_string()
@@ -53,7 +28,7 @@ fn save_grey(path: &Path, w: u32, h: u32, value_at: impl Fn(u32, u32) -> u8) {
 
 #[test]
 fn depth_encode_decode_round_trip_in_every_format() {
-    let dir = scratch("depth");
+    let dir = common::scratch("peel-cli", "depth");
     let truth = depth_ramp();
     let npy = dir.join("truth.npy");
     write_npy(&npy, &truth).unwrap();
@@ -98,7 +73,7 @@ fn depth_encode_decode_round_trip_in_every_format() {
 
 #[test]
 fn range_tuned_codec_from_flags_and_prompt_agree() {
-    let dir = scratch("range");
+    let dir = common::scratch("peel-cli", "range");
     let npy = dir.join("truth.npy");
     write_npy(&npy, &depth_ramp()).unwrap();
     let png = dir.join("vis.png");
@@ -116,7 +91,7 @@ fn range_tuned_codec_from_flags_and_prompt_agree() {
 
 #[test]
 fn normals_encode_decode_round_trip() {
-    let dir = scratch("normals");
+    let dir = common::scratch("peel-cli", "normals");
     let truth = Array3::from_shape_fn((20, 30, 3), |(y, x, c)| {
         let (nx, ny) = (x as f32 / 30.0 - 0.5, 0.5 - y as f32 / 20.0);
         let nz = (1.0 - nx * nx - ny * ny).sqrt();
@@ -139,7 +114,7 @@ fn normals_encode_decode_round_trip() {
 
 #[test]
 fn semantic_decode_writes_index_png_and_legend_and_scores() {
-    let dir = scratch("semantic");
+    let dir = common::scratch("peel-cli", "semantic");
     let prompt = r##"Generate a semantic segmentation visualization image, using this color mapping: {"cat": "red", "exit sign": <0, 0, 255>, "background": "#10aa05"}"##;
     let colours = [[255, 0, 0], [0, 0, 255], [16, 170, 5]];
     let class_at = |x: u32, y: u32| if x < 10 { 0 } else if y < 5 { 1 } else { 2 };
@@ -170,7 +145,7 @@ fn semantic_decode_writes_index_png_and_legend_and_scores() {
 
 #[test]
 fn referring_decode_and_metrics() {
-    let dir = scratch("referring");
+    let dir = common::scratch("peel-cli", "referring");
     let prompt = "A segmentation map image. The area that corresponds to the man in pink t shirt is rendered solid white; the other man is rendered in green.";
     let vis = dir.join("vis.png");
     save_rgb(&vis, 20, 10, |x, _| if x < 5 { [255, 255, 255] } else if x < 10 { [0, 128, 0] } else { [0, 0, 0] });
@@ -189,7 +164,7 @@ fn referring_decode_and_metrics() {
 
 #[test]
 fn instance_decode_and_metrics() {
-    let dir = scratch("instance");
+    let dir = common::scratch("peel-cli", "instance");
     let prompt = "Generate an instance segmentation visualization of this image. Each piece of garlic is colored differently. Background is RGB(88, 50, 82).";
     // Two red squares far apart and one blue one on the prompt's background.
     let id_at = |x: u32, y: u32| match (x / 10, y / 10) {
@@ -222,7 +197,7 @@ fn real_vision_banana_depth_decodes() {
         .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")));
     let image = shared.join("data/vision-banana-outputs/depth_depth_kinkaku_1.png");
     assert!(image.is_file(), "missing {} (set PEEL_SHARED)", image.display());
-    let dir = scratch("real");
+    let dir = common::scratch("peel-cli", "real");
     let summary = ok_json(peel(&["decode", "depth", &p(&image), "--out", &p(&dir.join("kinkaku.npy"))]));
     assert_eq!((summary["width"].as_u64(), summary["height"].as_u64()), (Some(896), Some(1200)));
     let sky = summary["sky_fraction"].as_f64().unwrap();
@@ -233,7 +208,7 @@ fn real_vision_banana_depth_decodes() {
 
 #[test]
 fn bad_input_exits_2_with_one_line() {
-    let dir = scratch("bad");
+    let dir = common::scratch("peel-cli", "bad");
     let vis = dir.join("vis.png");
     save_rgb(&vis, 4, 4, |_, _| [255, 0, 0]);
     let small = dir.join("small.png");

@@ -2,36 +2,20 @@
 //! output, the summary line, and exit code 2 with one line on bad input.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use ndarray::{Array2, Array3};
 use ndarray_npy::read_npy;
 use serde_json::Value;
 
-fn peel(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_peel")).env_remove("PEEL_WEIGHTS").args(args).output().expect("run peel")
-}
+mod common;
+use common::{bad_input, ok_json, peel};
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("peel-run-cli").join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn ok_json(out: Output) -> Value {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "stderr: {stderr}");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(stdout.lines().count(), 1, "one summary line expected: {stdout}");
-    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {stdout}"))
-}
-
-fn bad_input(out: Output, fragment: &str) {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
-    assert_eq!(stderr.lines().count(), 1, "one line expected: {stderr}");
-    assert!(stderr.starts_with("peel: ") && stderr.contains(fragment), "{stderr:?} should mention {fragment:?}");
+/// `peel run` prints its summary as one JSON line.
+fn summary_line(out: Output) -> Value {
+    let lines = String::from_utf8_lossy(&out.stdout).lines().count();
+    assert_eq!(lines, 1, "one summary line expected: {}", String::from_utf8_lossy(&out.stdout));
+    ok_json(out)
 }
 
 /// A 200x150 photo: sky above, ground below, a dark box.
@@ -57,11 +41,11 @@ fn s(p: &Path) -> &str {
 
 #[test]
 fn run_paints_depth_and_decodes_it() {
-    let dir = scratch("depth");
+    let dir = common::scratch("peel-run-cli", "depth");
     let img = photo(&dir);
     let viz = dir.join("depth.png");
     let npy = dir.join("depth.npy");
-    let summary = ok_json(peel(&[
+    let summary = summary_line(peel(&[
         "run", s(&img), "--prompt", "Generate a metric depth map of the input image.", "--out", s(&viz), "--decoded", s(&npy),
     ]));
     assert_eq!(summary["task"], "depth");
@@ -77,10 +61,10 @@ fn run_paints_depth_and_decodes_it() {
 
 #[test]
 fn run_paints_normals_and_segmentation() {
-    let dir = scratch("tasks");
+    let dir = common::scratch("peel-run-cli", "tasks");
     let img = photo(&dir);
     let normals = dir.join("normals.npy");
-    let summary = ok_json(peel(&[
+    let summary = summary_line(peel(&[
         "run", s(&img), "--prompt", "Generate a surface normal map.", "--out", s(&dir.join("n.png")), "--decoded", s(&normals),
     ]));
     assert_eq!(summary["task"], "normals");
@@ -90,7 +74,7 @@ fn run_paints_normals_and_segmentation() {
     // Segmentation: --decoded may name the legend; the index PNG goes beside it.
     let legend = dir.join("classes.json");
     let prompt = r#"Generate a semantic segmentation visualization image, using this color mapping: {"sky": "blue", "grass": "green"}"#;
-    let summary = ok_json(peel(&["run", s(&img), "--prompt", prompt, "--out", s(&dir.join("sem.png")), "--decoded", s(&legend)]));
+    let summary = summary_line(peel(&["run", s(&img), "--prompt", prompt, "--out", s(&dir.join("sem.png")), "--decoded", s(&legend)]));
     assert_eq!(summary["task"], "semantic");
     assert!(legend.is_file() && dir.join("classes.png").is_file());
     let decoded = &summary["decoded"];
@@ -98,7 +82,7 @@ fn run_paints_normals_and_segmentation() {
         + decoded["unlabeled_pixels"].as_u64().unwrap();
     assert_eq!(total, 200 * 150);
 
-    let summary = ok_json(peel(&[
+    let summary = summary_line(peel(&[
         "run", s(&img), "--prompt", "Instance segmentation. Each box is colored differently.", "--out", s(&dir.join("i.png")),
         "--decoded", s(&dir.join("instances.png")),
     ]));
@@ -107,7 +91,7 @@ fn run_paints_normals_and_segmentation() {
 
 #[test]
 fn run_rejects_bad_input_with_one_line() {
-    let dir = scratch("bad");
+    let dir = common::scratch("peel-run-cli", "bad");
     let img = photo(&dir);
     let out = s(&dir.join("o.png")).to_string();
     bad_input(peel(&["run", s(&img), "--prompt", "Paint me a cat.", "--out", &out]), "--prompt: prompt error at character 1");
