@@ -257,31 +257,18 @@ fn decode(request: &Request, painting: &RgbImage) -> Result<Decoded, String> {
                 .enumerate()
                 .map(|(i, inst)| Segment { name: format!("{class} {}", i + 1), color: inst.color, pixels: inst.pixels as u32 })
                 .collect();
-            // Renumber ids to positions in `segments` (+ 1), whatever the decoder's numbering.
-            let mut position = vec![0u16; usize::from(map.instances.iter().map(|i| i.id).max().unwrap_or(0)) + 1];
-            for (i, inst) in map.instances.iter().enumerate() {
-                position[usize::from(inst.id)] = i as u16 + 1;
-            }
-            let ids: Vec<u16> = map.ids.iter().map(|&id| position.get(usize::from(id)).copied().unwrap_or(0)).collect();
-            Ok(Decoded::Segments { labels_le: crate::u16_to_le_bytes(&ids), segments })
+            // Instance ids are 1-based positions in `instances`, so they already index `segments`.
+            Ok(Decoded::Segments { labels_le: crate::u16_to_le_bytes(&map.ids), segments })
         }
         Request::Referring { targets, background } => {
             let colours: Vec<_> = targets.iter().map(|t| t.color).collect();
             let masks = referring::decode(rgb, width, height, &colours, *background, DEFAULT_TOLERANCE).map_err(error)?;
-            let mut ids = vec![0u16; (width * height) as usize];
-            for (i, mask) in masks.masks.iter().enumerate() {
-                for (id, &inside) in ids.iter_mut().zip(mask) {
-                    if inside {
-                        *id = i as u16 + 1;
-                    }
-                }
-            }
             let segments = targets
                 .iter()
                 .zip(&masks.masks)
                 .map(|(t, m)| Segment { name: t.name.clone(), color: t.color, pixels: m.iter().filter(|&&v| v).count() as u32 })
                 .collect();
-            Ok(Decoded::Segments { labels_le: crate::u16_to_le_bytes(&ids), segments })
+            Ok(Decoded::Segments { labels_le: crate::u16_to_le_bytes(&masks.labels()), segments })
         }
     }
 }

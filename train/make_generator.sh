@@ -25,4 +25,4 @@ OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} py -m peel_train.train --data ../target/pe
   --steps "$steps" --threads "${OMP_NUM_THREADS:-1}" --shared "../$shared"
 py -m peel_train.export --run ../target/peel-run --data ../target/peel-data
 py -m peel_train.evaluate --shared "../$shared" --float-run ../target/peel-run --write-manifest
-py -m peel_train.report --run ../target/peel-run --eval ../target/peel-eval --shared "../$shared"
+py -m peel_train.report --run ../target/peel-run --shared "../$shared"

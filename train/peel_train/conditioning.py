@@ -4,7 +4,7 @@ import numpy as np
 import torch
 
 from .generator import (MAX_INSTANCES, PHRASE_DIM, TASK_DEPTH, TASK_INSTANCE, TASK_NORMALS,
-                        TASK_REFERRING, TASK_SEMANTIC, paint_depth, paint_normals, paint_segmentation)
+                        TASK_SEMANTIC, paint_depth, paint_normals, paint_segmentation)
 from .vocab import embed
 
 # Instance colours: the first 8 at least 80 (8-bit units) from the background are used.

@@ -21,7 +21,6 @@ from PIL import Image, ImageDraw
 from safetensors.numpy import load_file
 
 from .conditioning import paint
-from .data import depth_to_walk  # noqa: F401  (kept for symmetry with training targets)
 from .generator import (SIZE_MULTIPLE, TASK_DEPTH, TASK_INSTANCE, TASK_NORMALS, TASK_REFERRING,
                         TASK_SEMANTIC, PeelGenerator)
 from .vocab import CAMVID_CLASSES, VOC_CLASSES, coco_name

@@ -1,6 +1,6 @@
 """Figures for docs/MODEL.md: training curves and a sample grid on real photos (shipped weights).
 
-    python -m peel_train.report --run ../target/peel-run --eval ../target/peel-eval
+    python -m peel_train.report --run ../target/peel-run
 """
 
 import argparse
@@ -16,7 +16,7 @@ import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from .evaluate import COLOURS, REPO, load_shipped, painting  # noqa: E402
-from .generator import TASK_DEPTH, TASK_NORMALS, TASK_REFERRING, TASK_SEMANTIC, TASKS  # noqa: E402
+from .generator import TASK_DEPTH, TASK_NORMALS, TASK_SEMANTIC, TASKS  # noqa: E402
 
 GRID_CLASSES = ["person", "cat", "car", "road", "sky", "building", "tree", "table", "cup", "motorcycle"]
 GRID_COLOURS = ["red", "orange", "blue", "gray", "skyblue", "yellow", "lime", "magenta", "cyan", "purple"]
@@ -74,7 +74,6 @@ def grid(weights, shared, out):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--run", required=True)
-    ap.add_argument("--eval", default=None)
     ap.add_argument("--weights", default=str(REPO / "weights"))
     ap.add_argument("--shared", default=str(REPO.parent / "shared"))
     args = ap.parse_args()

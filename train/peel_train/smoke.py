@@ -21,7 +21,7 @@ from safetensors.numpy import load_file
 
 from .data import depth_to_walk, load_synth
 from .evaluate import load_shipped
-from .generator import TASK_DEPTH, paint_depth
+from .generator import paint_depth
 
 
 def run(cmd, **kw):

@@ -234,15 +234,7 @@ fn decode_referring(rgb: &Grid<u8>, request: &Request, tolerance: f32, out: &Pat
     };
     let colours: Vec<Rgb8> = targets.iter().map(|t| t.color).collect();
     let masks = referring::decode(&rgb.data, rgb.width, rgb.height, &colours, *background, tolerance)?;
-    // Masks are disjoint (nearest colour wins), so one index image holds them all: 0 = none, i + 1 = target i.
-    let mut labels = vec![0u16; masks.union().len()];
-    for (i, mask) in masks.masks.iter().enumerate() {
-        for (label, &inside) in labels.iter_mut().zip(mask) {
-            if inside {
-                *label = i as u16 + 1;
-            }
-        }
-    }
+    let labels = masks.labels();
     let entries: Vec<Value> = targets
         .iter()
         .zip(&masks.masks)

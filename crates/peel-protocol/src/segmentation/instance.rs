@@ -47,7 +47,7 @@ pub struct InstanceMap {
     pub height: u32,
     /// 0 for background (and specks), else the instance's `id`.
     pub ids: Vec<u16>,
-    /// In order of first appearance in raster order.
+    /// In order of first appearance in raster order; `instances[i].id == i + 1`.
     pub instances: Vec<Instance>,
 }
 

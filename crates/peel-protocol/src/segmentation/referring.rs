@@ -19,6 +19,13 @@ impl ReferringMasks {
         let pixels = (self.width as usize) * (self.height as usize);
         (0..pixels).map(|p| self.masks.iter().any(|m| m[p])).collect()
     }
+
+    /// One label per pixel: 0 = no target, `i + 1` = target `i` (masks are disjoint: the nearest
+    /// colour wins).
+    pub fn labels(&self) -> Vec<u16> {
+        let pixels = (self.width as usize) * (self.height as usize);
+        (0..pixels).map(|p| self.masks.iter().position(|m| m[p]).map_or(0, |i| i as u16 + 1)).collect()
+    }
 }
 
 /// Decodes one mask per `targets` colour: a pixel is in target `i`'s mask if `targets[i]` is the
@@ -64,6 +71,7 @@ mod tests {
         let decoded = decode(&rgb, 4, 1, &[white, green], [0, 0, 0], 48.0).unwrap();
         assert_eq!(decoded.masks, vec![vec![true, false, false, false], vec![false, true, false, false]]);
         assert_eq!(decoded.union(), vec![true, true, false, false]);
+        assert_eq!(decoded.labels(), vec![1, 2, 0, 0]);
     }
 
     #[test]
