@@ -157,10 +157,18 @@ def load_photos_with_teacher(shared, limit=None):
     return samples
 
 
+def write_pickle(path, samples):
+    """Writes then renames, so a trainer polling the folder never loads a half-written file."""
+    tmp = Path(f"{path}.tmp")
+    with open(tmp, "wb") as f:
+        pickle.dump(samples, f, protocol=5)
+    os.replace(tmp, path)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--shared", default="../shared")
-    ap.add_argument("--synth", nargs="+", required=True)
+    ap.add_argument("--synth", nargs="+", default=[], help="rendered scene folders (needed for the synth source)")
     ap.add_argument("--out", required=True)
     ap.add_argument("--photo-limit", type=int, default=None)
     ap.add_argument("--only", nargs="*", default=None)
@@ -175,10 +183,11 @@ def main():
     for name, job in jobs.items():
         if args.only and name not in args.only:
             continue
+        if name == "synth" and not args.synth:
+            ap.error("the synth source needs --synth DIR [DIR ...] (or pick other sources with --only)")
         t = time.time()
         samples = job()
-        with open(Path(args.out) / f"{name}.pkl", "wb") as f:
-            pickle.dump(samples, f, protocol=5)
+        write_pickle(Path(args.out) / f"{name}.pkl", samples)
         print(f"{name}: {len(samples)} samples in {time.time() - t:.1f}s", flush=True)
 
 
