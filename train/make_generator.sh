@@ -21,6 +21,7 @@ py() { (cd train && PYTHONPATH=. ../.venv/bin/python "$@"); }
 [ -f target/synth-heldout/000119/meta.json ] || "$peel" synth --count 120 --seed 99 --size 256x192 --out target/synth-heldout
 [ -f target/peel-data/synth.pkl ] || py -m peel_train.data --shared "../$shared" \
   --synth ../target/synth-train-480 ../target/synth-train --out ../target/peel-data
+[ -f target/peel-data/pets.pkl ] || py -m peel_train.teachers measure build --shared "../$shared" --out ../target/peel-data
 OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} py -m peel_train.train --data ../target/peel-data --run ../target/peel-run \
   --steps "$steps" --threads "${OMP_NUM_THREADS:-1}" --shared "../$shared"
 py -m peel_train.export --run ../target/peel-run --data ../target/peel-data

@@ -1,7 +1,8 @@
 """Teacher pseudo-labels for real photos, measured on labelled data before they are trusted.
 
     python -m peel_train.teachers measure --shared ../../shared   # per-teacher scores -> target/peel-teachers/report.json
-    python -m peel_train.teachers build --shared ../../shared --out ../target/peel-data
+    python -m peel_train.teachers build --shared ../../shared --out ../target/peel-data   # pickles + build.json
+    (both: `measure build`)
 
 Teachers (TFLite, ../shared/teachers): DeepLabV3 VOC-21, DeepLabV3+ ADE20K-32, MOSAIC ADE20K-32 (measured only),
 DeepLab Cityscapes-19 (street photos only), MediaPipe selfie (person) and SSD-MobileNet COCO boxes. Every teacher sees
@@ -12,6 +13,7 @@ photos) are never labelled for training.
 """
 
 import argparse
+import functools
 import json
 import os
 import time
@@ -43,11 +45,12 @@ TEACHERS_MERGED = ("ade", "mosaic", "voc", "selfie", "ssd")  # merged_label's ar
 STREET_FRACTION = 0.15  # ADE20K road + sidewalk share that makes a photo a street scene for the Cityscapes teacher
 
 
+SHARED = Path("../../shared")  # the shared/ folder (teachers and data); main() sets it from --shared
+
+
+@functools.cache
 def read_labels(name):
     return [line.strip() for line in open(SHARED / "teachers" / name) if line.strip()]
-
-
-SHARED = Path("../../shared")
 
 
 def crop_box(size):
@@ -198,18 +201,19 @@ def ade_agreement(ade, mosaic, threshold=None):
 def merged_label(ade, mosaic, voc, selfie=None, ssd=None):
     """Teacher outputs (as `cached` returns them) -> one label map over merged_classes().
 
-    ADE20K never answers "other", so an object it does not know (a giraffe, a pizza) gets some stuff class; inside
-    the boxes SSD finds for such objects (classes outside the merged set) the ADE20K label is dropped.
+    Neither ADE20K model ever answers "other", and VOC calls unknown animals dogs, so inside the boxes SSD finds
+    for objects outside the merged classes (a giraffe, a pizza) only person pixels are kept.
     """
     person = None if selfie is None else selfie["person"] >= round(255 * THRESHOLDS["selfie"])
-    a = ade_agreement(ade, mosaic)
+    out = merge(ade_agreement(ade, mosaic), confident(voc, "voc"), person)
     if ssd is not None:
         names, labels = merged_classes(), ssd_names()
         for box, cls, score in zip(ssd["boxes"], ssd["classes"], ssd["scores"]):
             if score >= SSD_SCORE and 0 <= cls < len(labels) and labels[cls] not in names:
                 x0, y0, x1, y1 = np.clip(np.round(box).astype(int), 0, [W, H, W, H])
-                a[y0:y1, x0:x1] = IGNORE
-    return merge(a, confident(voc, "voc"), person)
+                region = out[y0:y1, x0:x1]
+                region[region != names.index("person")] = IGNORE
+    return out
 
 
 def merge(ade, voc, person=None):
@@ -290,10 +294,13 @@ class Confusion:
         present = self.m.sum(1) > 0
         iou = {self.names[c]: round(float(tp[c] / union[c]), 3) for c in range(len(self.names))
                if present[c] and union[c] > 0}
+        said = answered.sum(0)
+        precision = {self.names[c]: round(float(tp[c] / said[c]), 3) for c in range(len(self.names)) if said[c] > 0}
         return {"coverage": round(float(answered.sum() / max(self.m.sum(), 1)), 3),
                 "accuracy": round(float(tp.sum() / max(answered.sum(), 1)), 3),
                 "miou": round(float(np.mean(list(iou.values()))), 3) if iou else None,
-                "iou": iou}
+                "iou": iou, "precision": precision,
+                "pixels": {self.names[c]: int(said[c]) for c in range(len(self.names)) if said[c] > 0}}
 
 
 def sweep(pairs, names, levels=(0.0, 0.4, 0.5, 0.6, 0.7, 0.8)):
@@ -366,6 +373,31 @@ def measure_semantic(teachers, shared):
     return report
 
 
+def time_teachers(teachers, shared, count=11):
+    """CPU time of one uncached inference per teacher, mean over `count` COCO128 train2017 photos."""
+    paths = sorted((Path(shared) / "data/coco128/images/train2017").glob("*.jpg"))[:count + 1]
+    images = [Image.open(p).convert("RGB") for p in paths]
+    out = {}
+    for name in teachers:
+        infer(teachers, name, images[0])  # warm-up
+        t = time.process_time()
+        for img in images[1:]:
+            infer(teachers, name, img)
+        out[name] = round((time.process_time() - t) / count * 1000)
+    return out
+
+
+def measure_final(teachers, shared, untrusted):
+    """The merged map exactly as `build` writes it, on COCO128 train2017."""
+    names = merged_classes()
+    c = Confusion(names)
+    for img, key, gt in coco_gt(shared, names):
+        sem = merged_label(*(cached(teachers, t, key, img) for t in TEACHERS_MERGED))
+        sem[np.isin(sem, [names.index(n) for n in untrusted["merged"]])] = IGNORE
+        c.add(sem, gt)
+    return c.summary()
+
+
 def binary_iou(items):
     """items: (pred bool, gt bool, valid bool) -> IoU, precision, recall over valid pixels."""
     tp = fp = fn = 0
@@ -435,6 +467,28 @@ def measure_pets(teachers, shared):
         out = cached(teachers, "voc", f"pets/{stem}", Path(shared) / "data/pets/images" / f"{stem}.jpg")
         pairs.append((table[out["label"]], out["conf"], gt))
     return {"voc on pets trainval (cat/dog trimaps)": sweep(pairs, PET_CLASSES)}
+
+
+TRUST_PRECISION = 0.5  # a class whose measured pixel precision is lower is never labelled
+TRUST_MIN_PIXELS = 2000  # a class predicted on fewer measured pixels than this counts as unmeasured (kept)
+MERGED_REPORT = "merged ade+voc+selfie+ssd on COCO128 train2017"
+
+
+def untrusted_classes(report):
+    """Classes whose measured pixel precision is under TRUST_PRECISION, per label set.
+
+    Merged: on COCO128 train2017, except cat and dog, measured on the 300 pet photos (COCO128 has a handful).
+    Street: a Cityscapes class takes the precision of the CamVid class it maps to (CamVid train+val).
+    """
+    merged = report[MERGED_REPORT]
+    precision = {c: p for c, p in merged["precision"].items() if merged["pixels"][c] >= TRUST_MIN_PIXELS}
+    pets = report["voc on pets trainval (cat/dog trimaps)"][str(THRESHOLDS["voc"])]
+    precision.update({c: pets["precision"][c] for c in ("cat", "dog")})
+    city = report["cityscapes on CamVid train+val"][str(THRESHOLDS["cityscapes"])]
+    street = {c: city["precision"][CITYSCAPES_TO_CAMVID[c]] for c in cityscapes_classes()
+              if c in CITYSCAPES_TO_CAMVID and city["pixels"].get(CITYSCAPES_TO_CAMVID[c], 0) >= TRUST_MIN_PIXELS}
+    return {"merged": sorted(c for c, p in precision.items() if p < TRUST_PRECISION),
+            "street": sorted(c for c, p in street.items() if p < TRUST_PRECISION)}
 
 
 # ---- instances: SSD boxes x the merged class map ----------------------------------------------------------
@@ -511,12 +565,13 @@ def match_instances(pred, pred_list, gt, gt_list, classes):
     return tp, n_pred, n_gt, ious
 
 
-def measure_instances(teachers, shared):
-    """SSD boxes x merged class map against COCO128 train2017 instance polygons (the classes SSD can name)."""
+def measure_instances(teachers, shared, untrusted):
+    """SSD boxes x merged class map (untrusted classes dropped, as in `build`) against COCO128 train2017
+    instance polygons of the classes this can produce."""
     from .data import load_coco
 
     names = merged_classes()
-    classes = sorted(set(ssd_names()) & set(names) - {"background"})
+    classes = sorted(set(ssd_names()) & set(names) - {"background"} - set(untrusted["merged"]))
     samples = load_coco(shared, "train2017")
     stems = [mask.stem for mask in sorted((Path(shared) / "data/coco128/semantic_segmentation/masks/train2017")
                                           .glob("*.png"))
@@ -530,6 +585,7 @@ def measure_instances(teachers, shared):
             key = f"coco128/train2017/{stem}"
             img = Path(shared) / "data/coco128/images/train2017" / f"{stem}.jpg"
             sem = merged_label(*(cached(teachers, t, key, img) for t in TEACHERS_MERGED))
+            sem[np.isin(sem, [names.index(c) for c in untrusted["merged"]])] = IGNORE
             inst, lst = instances_from(cached(teachers, "ssd", key, img), sem, names, score)
             gt_list = [dict(i, **{"class": COCO_ALIASES.get(i["class"], i["class"])}) for i in s["instances"]]
             a, b, c, d = match_instances(inst, lst, s["instance"], gt_list, classes)
@@ -566,7 +622,7 @@ def repeat_factors(samples, t=0.1):
     return samples
 
 
-def label_photos(teachers, shared, files, log_every=200):
+def label_photos(teachers, shared, files, untrusted, log_every=200):
     """Merged (ADE20K x2 + VOC + selfie) samples with SSD instances, and Cityscapes samples for street scenes."""
     names = merged_classes()
     merged, street = [], []
@@ -580,6 +636,7 @@ def label_photos(teachers, shared, files, log_every=200):
         rgb = np.asarray(cover_crop(img, Image.BILINEAR))
         ade = cached(teachers, "ade", key, path)
         sem = merged_label(*(cached(teachers, t, key, path) for t in TEACHERS_MERGED))
+        sem[np.isin(sem, [names.index(c) for c in untrusted["merged"]])] = IGNORE
         s = {"rgb": rgb, "semantic": sem, "classes": names, "source": key}
         inst, lst = instances_from(cached(teachers, "ssd", key, path), sem, names)
         if lst:
@@ -587,6 +644,7 @@ def label_photos(teachers, shared, files, log_every=200):
         merged.append(s)
         if is_street(ade):
             city = confident(cached(teachers, "cityscapes", key, path), "cityscapes")
+            city[np.isin(city, [cityscapes_classes().index(c) for c in untrusted["street"]])] = IGNORE
             street.append({"rgb": rgb, "semantic": city, "classes": cityscapes_classes(), "source": key})
         if (n + 1) % log_every == 0:
             print(f"  {n + 1}/{len(files)} images, {time.time() - t0:.0f}s", flush=True)
@@ -626,14 +684,18 @@ def describe(samples):
 
 
 def build(shared, out):
+    if not (CACHE / "report.json").exists():
+        measure(shared)
+    untrusted = untrusted_classes(json.loads((CACHE / "report.json").read_text()))
+    print("not trusted, never labelled:", json.dumps(untrusted), flush=True)
     teachers = make_teachers()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    summary = {}
+    summary = {"untrusted": untrusted}
     street_all = []
     for name, folder in (("photos_merged", "photos"), ("duts_merged", "duts-sample")):
         t = time.time()
-        merged, street = label_photos(teachers, shared, photo_files(shared, folder))
+        merged, street = label_photos(teachers, shared, photo_files(shared, folder), untrusted)
         write_pickle(out / f"{name}.pkl", repeat_factors(merged))
         street_all += street
         summary[name] = describe(merged)
@@ -651,7 +713,7 @@ def build(shared, out):
 def main():
     global SHARED
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("command", choices=["measure", "build"])
+    ap.add_argument("commands", nargs="+", choices=["measure", "build"])
     ap.add_argument("--shared", default="../../shared")
     ap.add_argument("--out", default=str(CACHE.parent / "peel-data"))
     args = ap.parse_args()
@@ -659,15 +721,24 @@ def main():
     if not (SHARED / "teachers").is_dir():
         ap.error(f"no teachers/ under --shared {args.shared}")
     torch.set_num_threads(1)
-    if args.command == "build":
+    if "measure" in args.commands:
+        measure(args.shared)
+    if "build" in args.commands:
         build(args.shared, args.out)
-        return
+
+
+def measure(shared):
     teachers = make_teachers()
     report = {}
-    for part in (measure_semantic, measure_instances, measure_pets, measure_cityscapes):
+    for part in (measure_semantic, measure_pets, measure_cityscapes):
         t = time.time()
-        report.update(part(teachers, args.shared))
+        report.update(part(teachers, shared))
         print(f"{part.__name__}: {time.time() - t:.0f}s", flush=True)
+    report["CPU ms per image (one thread)"] = time_teachers(teachers, shared)
+    report["untrusted"] = untrusted_classes(report)
+    report["merged, untrusted classes dropped, on COCO128 train2017"] = measure_final(teachers, shared,
+                                                                                     report["untrusted"])
+    report["instances on COCO128 train2017"] = measure_instances(teachers, shared, report["untrusted"])
     CACHE.mkdir(parents=True, exist_ok=True)
     (CACHE / "report.json").write_text(json.dumps(report, indent=1))
     print(json.dumps(report, indent=1))
