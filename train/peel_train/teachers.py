@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from .data import H, IGNORE, W, coco_classes, cover_crop, write_pickle
 from .vocab import CAMVID_CLASSES, VOC_CLASSES
@@ -710,10 +710,43 @@ def build(shared, out):
     (CACHE / "build.json").write_text(json.dumps(summary, indent=1))
 
 
+def check():
+    """Self-test of the geometry and the merge, instance and weighting rules on made-up arrays."""
+    rng = np.random.default_rng(0)
+    for size in ((320, 293), (240, 320), (500, 500), (1000, 300)):
+        img = Image.fromarray(rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)).filter(ImageFilter.BLUR)
+        a = np.asarray(cover_crop(img, Image.BILINEAR), np.float32)
+        b = np.asarray(img.resize((W, H), Image.BILINEAR, box=crop_box(img.size)), np.float32)
+        assert np.abs(a - b).mean() < 0.5, f"teacher crop differs from cover_crop for {size}"
+    names, ade, voc = merged_classes(), ade_classes(), VOC_CLASSES
+    a = np.full((H, W), ade.index("wall"), np.uint8)
+    a[:, :50] = ade.index("person")
+    v = np.zeros((H, W), np.uint8)  # VOC: background everywhere...
+    v[:, 100:150] = voc.index("cat")  # ...but a cat over the wall
+    v[:, 200:] = IGNORE
+    m = merge(a, v)
+    assert (m[:, 100:150] == names.index("cat")).all(), "a sure VOC thing must win over ADE20K stuff"
+    assert (m[:, :50] == IGNORE).all(), "ADE20K person where VOC is sure of background must be ignored"
+    assert (m[:, 60:90] == names.index("wall")).all() and (m[:, 210:] == names.index("wall")).all()
+    sem = np.full((H, W), names.index("wall"), np.uint8)
+    sem[10:60, 10:60] = sem[10:60, 100:150] = names.index("person")
+    ssd = {"boxes": np.array([[8, 8, 62, 62], [98, 8, 152, 62]], np.float32),
+           "classes": np.array([0, 0], np.int32), "scores": np.array([0.9, 0.8], np.float32)}
+    inst, lst = instances_from(ssd, sem, names)
+    assert [i["pixels"] for i in lst] == [2500, 2500] and set(np.unique(inst)) == {0, 1, 2}
+    sem[100:150, 200:250] = names.index("person")  # a third person SSD missed: the class gets no instances
+    assert instances_from(ssd, sem, names)[1] == []
+    samples = [{"semantic": np.full((H, W), names.index("sky"), np.uint8), "classes": names} for _ in range(99)]
+    samples.append({"semantic": np.full((H, W), names.index("horse"), np.uint8), "classes": names})
+    w = [s["weight"] for s in repeat_factors(samples)]
+    assert w[0] == 1.0 and abs(w[-1] - np.sqrt(0.1 / 0.01)) < 1e-9, w[-1]
+    print("teachers check: ok")
+
+
 def main():
     global SHARED
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("commands", nargs="+", choices=["measure", "build"])
+    ap.add_argument("commands", nargs="+", choices=["check", "measure", "build"])
     ap.add_argument("--shared", default="../../shared")
     ap.add_argument("--out", default=str(CACHE.parent / "peel-data"))
     args = ap.parse_args()
@@ -721,6 +754,8 @@ def main():
     if not (SHARED / "teachers").is_dir():
         ap.error(f"no teachers/ under --shared {args.shared}")
     torch.set_num_threads(1)
+    if "check" in args.commands:
+        check()
     if "measure" in args.commands:
         measure(args.shared)
     if "build" in args.commands:
