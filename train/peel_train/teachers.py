@@ -692,14 +692,16 @@ def build(shared, out):
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     summary = {"untrusted": untrusted}
-    street_all = []
+    sets, street_all = {}, []
     for name, folder in (("photos_merged", "photos"), ("duts_merged", "duts-sample")):
         t = time.time()
-        merged, street = label_photos(teachers, shared, photo_files(shared, folder), untrusted)
-        write_pickle(out / f"{name}.pkl", repeat_factors(merged))
+        sets[name], street = label_photos(teachers, shared, photo_files(shared, folder), untrusted)
         street_all += street
-        summary[name] = describe(merged)
-        print(f"{name}: {len(merged)} samples ({len(street)} street scenes) in {time.time() - t:.0f}s", flush=True)
+        print(f"{name}: {len(sets[name])} samples ({len(street)} street scenes) in {time.time() - t:.0f}s", flush=True)
+    repeat_factors([s for samples in sets.values() for s in samples])  # one class frequency over both
+    for name, samples in sets.items():
+        write_pickle(out / f"{name}.pkl", samples)
+        summary[name] = describe(samples)
     write_pickle(out / "street.pkl", repeat_factors(street_all))
     summary["street"] = describe(street_all)
     pets = repeat_factors(load_pets(shared))
