@@ -28,7 +28,9 @@ def losses_per_example(outputs, batch):
     per_task = {t: [] for t in range(len(TASKS))}
     for i, task in enumerate(batch["task"].tolist()):
         if task == TASK_DEPTH:
-            per_task[task].append((walk[i, 0].float() - batch["walk"][i]).abs().mean() * 4)
+            valid = ~torch.isnan(batch["walk"][i])
+            if valid.any():
+                per_task[task].append((walk[i, 0].float() - batch["walk"][i])[valid].abs().mean() * 4)
         elif task == TASK_NORMALS:
             target = batch["normal"][i]
             valid = target.abs().sum(0) > 0.5

@@ -27,7 +27,9 @@ def encode(key, a):
     if key == "rgb":
         Image.fromarray(a).save(buf, "JPEG", quality=92)
     elif key == "walk":
-        Image.fromarray((np.clip(a.astype(np.float32), 0, 1) * 65535 + 0.5).astype(np.uint16)).save(buf, "PNG")
+        # 0 stands for unknown depth (NaN): a walk position of exactly 0 (depth 0 m) never occurs.
+        q = np.clip(a.astype(np.float32), 1 / 65535, 1) * 65535 + 0.5
+        Image.fromarray(np.nan_to_num(q, nan=0).astype(np.uint16)).save(buf, "PNG")
     elif key == "normal":
         Image.fromarray((np.clip(a.astype(np.float32), -1, 1) * 127 + 128).astype(np.uint8)).save(buf, "PNG")
     else:
@@ -38,7 +40,7 @@ def encode(key, a):
 def decode(key, data):
     a = np.asarray(Image.open(io.BytesIO(data)))
     if key == "walk":
-        return (a.astype(np.float32) / 65535).astype(np.float16)
+        return np.where(a == 0, np.nan, a.astype(np.float32) / 65535).astype(np.float16)
     if key == "normal":
         return ((a.astype(np.float32) - 128) / 127).astype(np.float16)
     if key == "instance":

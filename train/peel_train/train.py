@@ -16,6 +16,7 @@ CPU, NCCL on CUDA): each rank draws its own batch, rank 0 logs and saves.
 
 import argparse
 import contextlib
+import io
 import json
 import math
 import os
@@ -28,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from PIL import Image, ImageFilter
 from scipy.optimize import linear_sum_assignment
 
 from .generator import (MAX_INSTANCES, PHRASE_DIM, TASK_DEPTH, TASK_INSTANCE, TASK_NORMALS,
@@ -40,6 +42,8 @@ TASK_WEIGHTS = {TASK_DEPTH: 0.25, TASK_NORMALS: 0.15, TASK_SEMANTIC: 0.30, TASK_
                 TASK_REFERRING: 0.15}
 # Semantic prompts: how often each source is drawn (sources not named share "other").
 SEMANTIC_MIX = {"synth": 0.2, "camvid": 0.2, "coco": 0.1, "other": 0.5}
+# Depth examples drawn from real metric depth (middlebury.pkl) instead of synthetic scenes.
+REAL_DEPTH_SHARE = 0.15
 MIN_PIXELS = 64
 SEG_TASKS = (TASK_SEMANTIC, TASK_INSTANCE, TASK_REFERRING)
 
@@ -66,6 +70,7 @@ class Mixture:
         if "synth" not in self.src:
             raise SystemExit("the data has no synthetic scenes (synth.pkl): depth and normals need them")
         self.semantic_src = {n: s for n, s in self.src.items() if "semantic" in s[0]}
+        self.depth_src = [n for n, s in self.src.items() if "walk" in s[0]]
         self.with_things = {n: [s for s in v if any(i.get("thing") for i in s.get("instances", []))]
                             for n, v in self.src.items()}
         self.with_things = {n: v for n, v in self.with_things.items() if v}
@@ -109,7 +114,9 @@ class Mixture:
         while True:
             task = rng.choices(list(TASK_WEIGHTS), weights=list(TASK_WEIGHTS.values()))[0]
             if task in (TASK_DEPTH, TASK_NORMALS):
-                s = self.pick("synth")
+                real = [n for n in self.depth_src if n != "synth"]
+                use_real = task == TASK_DEPTH and real and rng.random() < REAL_DEPTH_SHARE
+                s = self.pick(rng.choice(real) if use_real else "synth")
                 ex = {"rgb": s["rgb"], "phrases": [], "slots": []}
                 if task == TASK_DEPTH:
                     ex["walk"] = s["walk"]
@@ -236,10 +243,23 @@ class Mixture:
         return self.referring(s, cands)
 
     def augment(self, ex):
+        """Photometric changes a camera makes (so synthetic depth transfers to photos) and flips."""
         rng = self.rng
         rgb = ex["rgb"].astype(np.float32)
         rgb = rgb * rng.uniform(0.8, 1.2) + rng.uniform(-20, 20)
-        ex["rgb"] = np.clip(rgb + 0.5, 0, 255).astype(np.uint8)
+        if rng.random() < 0.3:
+            rgb = rgb * np.array([rng.uniform(0.9, 1.1) for _ in range(3)], np.float32)
+        if rng.random() < 0.3:
+            noise = np.random.default_rng(rng.randrange(2**32)).standard_normal(rgb.shape, np.float32)
+            rgb = rgb + noise * rng.uniform(2, 8)
+        rgb = np.clip(rgb + 0.5, 0, 255).astype(np.uint8)
+        if rng.random() < 0.2:
+            rgb = np.asarray(Image.fromarray(rgb).filter(ImageFilter.GaussianBlur(rng.uniform(0.5, 1.2))))
+        if rng.random() < 0.2:
+            buf = io.BytesIO()
+            Image.fromarray(rgb).save(buf, "JPEG", quality=rng.randint(40, 90))
+            rgb = np.asarray(Image.open(buf).convert("RGB"))
+        ex["rgb"] = rgb
         if ex.get("flip_ok", True) and rng.random() < 0.5:
             for k in ("rgb", "target", "walk", "normal"):
                 if k in ex:
@@ -274,7 +294,7 @@ def collate(examples, embedder, rng, scale=1):
     """Examples -> a dict of tensors. `scale` > 1 trains at 1/scale of the cached resolution.
 
     Targets are at the network's output resolution (half its input): depth walk [B,h,w] (NaN where
-    the task is not depth), normals [B,3,h,w] (0 = none), segmentation labels [B,h,w] (IGNORE = none).
+    the task is not depth or the depth is unknown), normals [B,3,h,w] (0 = none), segmentation labels [B,h,w] (IGNORE = none).
     """
     b = len(examples)
     t = max(1, max(len(e["phrases"]) for e in examples))
@@ -321,9 +341,14 @@ def losses(outputs, batch):
     per_example = torch.zeros(task.shape[0], device=walk.device)
 
     is_depth = task == TASK_DEPTH
+    depth_ok = torch.zeros_like(is_depth)
     if is_depth.any():
         target = batch["walk"][is_depth]
-        per_example[is_depth] = (walk[is_depth, 0].float() - target).abs().mean(dim=(1, 2)) * 4
+        valid = ~torch.isnan(target)  # real depth has holes
+        error = (walk[is_depth, 0].float() - torch.nan_to_num(target)).abs() * valid
+        count = valid.sum(dim=(1, 2))
+        per_example[is_depth] = error.sum(dim=(1, 2)) / count.clamp(min=1) * 4
+        depth_ok[is_depth] = count > 0
 
     is_normals = task == TASK_NORMALS
     normal_ok = torch.zeros_like(is_normals)
@@ -351,7 +376,7 @@ def losses(outputs, batch):
         per_example[is_seg] = (pixel * counted).sum(dim=(1, 2)) / count.clamp(min=1)
         seg_ok[is_seg] = count > 0
 
-    keep = is_depth | normal_ok | seg_ok
+    keep = depth_ok | normal_ok | seg_ok
     parts = {}
     for t, name in enumerate(TASKS):
         sel = keep & (task == t)
@@ -452,17 +477,26 @@ class Batches:
 
 
 def phrase_table(mix, data, shared):
+    """The training phrase table (384-d MiniLM rows), rebuilt when the data names phrases it lacks
+    (e.g. a source added to a run)."""
     if Path(data).is_file():
         return packed_phrases(data)
     path = Path(data) / "phrases.pkl"
-    if path.exists():
-        with open(path, "rb") as f:
-            return pickle.load(f)
     phrases, expr_words = mix.all_phrases()
     phrases |= set(imagenet_names(shared))
+    if path.exists():
+        with open(path, "rb") as f:
+            table = pickle.load(f)
+        missing = {normalize(p) for p in phrases} - set(table["phrase_list"])
+        if not missing:
+            return table
+        print(f"phrase table: adding {len(missing)} phrases ({', '.join(sorted(missing)[:5])}, ...)", flush=True)
+        phrases |= set(table["phrase_list"])
+        expr_words |= set(table["word_list"])
     table = build_table(phrases, extra_words=expr_words)
-    with open(path, "wb") as f:
+    with open(str(path) + ".tmp", "wb") as f:
         pickle.dump(table, f)
+    os.replace(str(path) + ".tmp", path)
     return table
 
 
