@@ -683,7 +683,7 @@ def describe(samples):
             "images per class": dict(sorted(present.items(), key=lambda kv: -kv[1]))}
 
 
-def build(shared, out):
+def build(shared, out, duts_limit=None):
     if not (CACHE / "report.json").exists():
         measure(shared)
     untrusted = untrusted_classes(json.loads((CACHE / "report.json").read_text()))
@@ -695,7 +695,8 @@ def build(shared, out):
     sets, street_all = {}, []
     for name, folder in (("photos_merged", "photos"), ("duts_merged", "duts-sample")):
         t = time.time()
-        sets[name], street = label_photos(teachers, shared, photo_files(shared, folder), untrusted)
+        files = photo_files(shared, folder)[:duts_limit if folder == "duts-sample" else None]
+        sets[name], street = label_photos(teachers, shared, files, untrusted)
         street_all += street
         print(f"{name}: {len(sets[name])} samples ({len(street)} street scenes) in {time.time() - t:.0f}s", flush=True)
     repeat_factors([s for samples in sets.values() for s in samples])  # one class frequency over both
@@ -751,6 +752,7 @@ def main():
     ap.add_argument("commands", nargs="+", choices=["check", "measure", "build"])
     ap.add_argument("--shared", default="../../shared")
     ap.add_argument("--out", default=str(CACHE.parent / "peel-data"))
+    ap.add_argument("--duts-limit", type=int, default=None, help="label only the first N DUTS photos (CPU budget)")
     args = ap.parse_args()
     SHARED = Path(args.shared)
     if not (SHARED / "teachers").is_dir():
@@ -761,7 +763,7 @@ def main():
     if "measure" in args.commands:
         measure(args.shared)
     if "build" in args.commands:
-        build(args.shared, args.out)
+        build(args.shared, args.out, args.duts_limit)
 
 
 def measure(shared):
