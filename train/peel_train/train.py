@@ -456,6 +456,12 @@ class StepBatches(torch.utils.data.Dataset):
         return collate(examples, self.embedder, random.Random(seed + 1), scale)
 
 
+def ignore_stop_signals(_worker_id):
+    """Ctrl-C reaches the whole process group: workers leave it to the trainer, which saves first."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
 class Batches:
     """Collated batches for steps start, start+1, ...; with workers > 0, worker processes prepare
     them ahead (their tensors come back through shared memory)."""
@@ -465,7 +471,7 @@ class Batches:
         steps = range(start, args.total_steps)
         if args.workers > 0:
             self.it = iter(torch.utils.data.DataLoader(dataset, batch_size=None, sampler=steps, num_workers=args.workers,
-                                                       prefetch_factor=2, persistent_workers=False))
+                                                       prefetch_factor=2, worker_init_fn=ignore_stop_signals))
         else:
             self.it = (dataset[s] for s in steps)
 
