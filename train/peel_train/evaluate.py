@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -21,14 +22,14 @@ from PIL import Image, ImageDraw
 from safetensors.numpy import load_file
 
 from .conditioning import paint
-from .generator import (SIZE_MULTIPLE, TASK_DEPTH, TASK_INSTANCE, TASK_NORMALS, TASK_REFERRING,
+from .generator import (TASK_DEPTH, TASK_INSTANCE, TASK_NORMALS, TASK_REFERRING,
                         TASK_SEMANTIC, PeelGenerator)
+from .sizes import model_size
 from .vocab import CAMVID_CLASSES, VOC_CLASSES, coco_name
 
 REPO = Path(__file__).resolve().parents[2]
 LIMIT = None  # --limit: score only the first N items of each set (a quick check, not a result)
 PEEL = REPO / "target/release/peel"
-LONG_SIDE = 256
 # Depth is scored up to 80 m (predictions are clamped to it), so a pixel painted as sky costs a
 # finite error instead of making AbsRel infinite.
 MAX_DEPTH = 80.0
@@ -70,21 +71,31 @@ def load_float(run_dir):
 
 
 def preprocess(img: Image.Image):
-    """Long side -> 256, each side a multiple of 32 (as crates/peel-model/src/preprocess.rs)."""
-    w, h = img.size
-    s = LONG_SIDE / max(w, h)
-    tw = max(SIZE_MULTIPLE, round(w * s / SIZE_MULTIPLE) * SIZE_MULTIPLE)
-    th = max(SIZE_MULTIPLE, round(h * s / SIZE_MULTIPLE) * SIZE_MULTIPLE)
+    """The app's model input (crates/peel-model/src/preprocess.rs `prepare`): the size by the same rule
+    (`sizes.model_size`), PIL's antialiased bilinear resize (Rust: image's Triangle filter), rgb/127.5 - 1."""
+    tw, th = model_size(*img.size)
     x = np.asarray(img.convert("RGB").resize((tw, th), Image.BILINEAR), dtype=np.float32)
     return torch.from_numpy(x).permute(2, 0, 1)[None] / 127.5 - 1
 
 
+TASK_NAMES = {TASK_DEPTH: "depth", TASK_NORMALS: "normals", TASK_SEMANTIC: "semantic", TASK_INSTANCE: "instance",
+              TASK_REFERRING: "referring"}
+
+
 def painting(model, img, task, entries, bg, phrases, words):
-    """-> uint8 PIL image at the photo's size (nearest for segmentation, bilinear otherwise)."""
+    """-> uint8 PIL image at the photo's size, enlarged by `peel upsample`: the app's own code (guided
+    by the photo), so evaluation scores what users see."""
     rgb = paint(model, preprocess(img), task, entries, bg, phrases, words)
     arr = (rgb.permute(1, 2, 0).clamp(0, 1).numpy() * 255 + 0.5).astype(np.uint8)
-    resample = Image.BILINEAR if task in (TASK_DEPTH, TASK_NORMALS) else Image.NEAREST
-    return Image.fromarray(arr).resize(img.size, resample)
+    with tempfile.TemporaryDirectory(prefix="peel-upsample-") as tmp:
+        low, guide, out = Path(tmp) / "painting.png", Path(tmp) / "photo.png", Path(tmp) / "out.png"
+        Image.fromarray(arr).save(low)
+        img.convert("RGB").save(guide)
+        done = subprocess.run([str(PEEL), "upsample", TASK_NAMES[task], str(low), "--guide", str(guide), "--out", str(out)],
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(done.stderr.strip())
+        return Image.open(out).convert("RGB")
 
 
 def semantic_prompt(classes):

@@ -50,6 +50,12 @@ def main():
 
 def smoke(args, tmp):
     synth, data, run_dir, out = tmp / "synth", tmp / "data", tmp / "run", tmp / "weights"
+
+    # --- One preprocessing: Python's model-input size is the app's (peel_train/sizes.py wrote the
+    # fixture; crates/peel-model/tests/model_sizes.rs holds Rust to it, this holds Python). ---
+    from .sizes import check_fixture
+    check(*check_fixture())
+    # ---
     data.mkdir()
 
     run([args.peel, "synth", "--count", "4", "--seed", "3", "--size", "128x96", "--out", synth, "--no-photos"])

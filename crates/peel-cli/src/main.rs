@@ -12,6 +12,7 @@ mod metrics;
 mod run;
 mod synth;
 mod tasks;
+mod upsample;
 
 use std::process::ExitCode;
 
@@ -38,6 +39,8 @@ enum Command {
     Run(run::Args),
     /// Render synthetic scenes with exact metric depth, normals, labels and referring expressions.
     Synth(synth::Args),
+    /// Bring a low-resolution painting to its photo's size as `peel run` does (guided by the photo).
+    Upsample(upsample::Args),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +51,7 @@ fn main() -> ExitCode {
         Command::Metrics(args) => metrics::run(args),
         Command::Run(args) => run::run(args),
         Command::Synth(args) => synth::run(args),
+        Command::Upsample(args) => upsample::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,7 +1,8 @@
-//! `peel run IMAGE --prompt TEXT --out VIZ.png [--decoded OUT] [--weights DIR]`: paint a photo
-//! with the generator on the CPU (Burn's flex backend).
+//! `peel run IMAGE --prompt TEXT --out VIZ.png [--decoded OUT] [--weights DIR] [--upsample guided|resize]`:
+//! paint a photo with the generator on the CPU (Burn's flex backend).
 //!
-//! The visualization is written at the photo's size. `--decoded` also decodes it as `peel decode`
+//! The visualization is written at the photo's size, enlarged from the half-resolution painting
+//! as the page does (guided by the photo's edges; `--upsample resize` for the plain resize). `--decoded` also decodes it as `peel decode`
 //! does: depth → `.npy` / `.png` (16-bit mm) / `.pfm`; normals → `.npy`; semantic, instance and
 //! referring → an index PNG with its JSON legend beside it (name either the `.png` or the `.json`).
 //! Weights: `--weights`, else `$PEEL_WEIGHTS`, else the repository's `weights/`.
@@ -10,7 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use peel_model::{Device, Generator};
+use peel_model::{Device, Generator, Upsampling};
 use peel_protocol::prompt::{self, Task};
 use serde_json::json;
 
@@ -34,6 +35,27 @@ pub struct Args {
     /// Folder with manifest.json and the files it names (default: $PEEL_WEIGHTS, else the repo's weights/).
     #[arg(long)]
     pub weights: Option<PathBuf>,
+    /// How the half-resolution painting is brought to the photo's size.
+    #[arg(long, value_enum, default_value_t = UpsampleArg::Guided)]
+    pub upsample: UpsampleArg,
+}
+
+/// `--upsample`: see `peel_model::preprocess::Upsampling`.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpsampleArg {
+    /// Joint bilateral upsampling guided by the photo: painted edges follow the photo's.
+    Guided,
+    /// Photo-blind: nearest neighbour for segmentation, bilinear for depth and normals.
+    Resize,
+}
+
+impl From<UpsampleArg> for Upsampling {
+    fn from(arg: UpsampleArg) -> Self {
+        match arg {
+            UpsampleArg::Guided => Upsampling::Guided,
+            UpsampleArg::Resize => Upsampling::Resize,
+        }
+    }
 }
 
 fn default_weights() -> PathBuf {
@@ -94,7 +116,7 @@ pub fn run(args: Args) -> CliResult {
     let load_ms = start.elapsed().as_secs_f64() * 1000.0;
 
     let start = Instant::now();
-    let painting = generator.paint(&photo, &request)?;
+    let painting = generator.paint_with(&photo, &request, args.upsample.into())?;
     let inference_ms = start.elapsed().as_secs_f64() * 1000.0;
     painting.save(&args.out).context(args.out.display())?;
 
@@ -105,6 +127,7 @@ pub fn run(args: Args) -> CliResult {
         "width": photo.width(),
         "height": photo.height(),
         "model_input": [model_w, model_h],
+        "upsample": format!("{:?}", args.upsample).to_lowercase(),
         "model": manifest.name,
         "placeholder": manifest.placeholder,
         "load_ms": (load_ms * 10.0).round() / 10.0,

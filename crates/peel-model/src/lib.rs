@@ -8,15 +8,18 @@ pub mod model;
 pub mod phrases;
 pub mod preprocess;
 pub mod state;
+pub mod upsample;
 
 use burn::prelude::*;
 use image::RgbImage;
 use peel_protocol::prompt::Request;
+use upsample::Combine;
 
 pub use burn::prelude::Device;
 pub use conditioning::{ConditionError, Conditioning, Painter};
 pub use model::{GeneratorConfig, Heads, PeelGenerator, Tokens};
 pub use phrases::{PhraseTable, UnknownPhrase};
+pub use preprocess::Upsampling;
 pub use state::{LoadError, Manifest, load_model};
 
 /// Why a photo could not be painted.
@@ -129,7 +132,7 @@ impl Generator {
         })
     }
 
-    fn start(&self, photo: &RgbImage, request: &Request) -> Result<(Tensor<4>, bool), PaintError> {
+    fn start(&self, photo: &RgbImage, request: &Request) -> Result<(Tensor<4>, Combine), PaintError> {
         let (width, height) = photo.dimensions();
         if width == 0 || height == 0 {
             return Err(PaintError::EmptyImage { width, height });
@@ -138,30 +141,35 @@ impl Generator {
         let input = preprocess::prepare(photo, self.manifest.input_long_side);
         let shape = [1, 3, input.height as usize, input.width as usize];
         let tensor = Tensor::<3>::from_data(TensorData::new(input.chw, [3, shape[2], shape[3]]), &self.device).unsqueeze();
-        let nearest = matches!(conditioning.painter, Painter::Segmentation { .. });
-        Ok((self.paint_tensor(tensor, &conditioning)?, nearest))
+        Ok((self.paint_tensor(tensor, &conditioning)?, Combine::for_task(request.task())))
     }
 
-    fn finish(photo: &RgbImage, painted: TensorData, nearest: bool) -> Result<RgbImage, PaintError> {
+    fn finish(photo: &RgbImage, painted: TensorData, combine: Combine, upsampling: Upsampling) -> Result<RgbImage, PaintError> {
         let [_, _, h, w]: [usize; 4] =
             painted.shape().as_slice().try_into().map_err(|_| PaintError::Readback("unexpected painting rank".into()))?;
         let values = painted.try_to_vec::<f32>().map_err(|e| PaintError::Readback(format!("{e:?}")))?;
         let painting = preprocess::chw_to_rgb8(&values, w as u32, h as u32);
-        Ok(preprocess::to_photo_size(painting, photo.width(), photo.height(), nearest))
+        Ok(preprocess::to_photo_size(painting, photo, combine, upsampling))
     }
 
-    /// Paints the visualization `request` asks for, at the photo's size (see [`preprocess`]).
+    /// Paints the visualization `request` asks for, at the photo's size (see [`preprocess`]),
+    /// with the default [`Upsampling`] (guided by the photo).
     /// Synchronous: for native backends and the CPU (flex) backend in the browser.
     pub fn paint(&self, photo: &RgbImage, request: &Request) -> Result<RgbImage, PaintError> {
-        let (painted, nearest) = self.start(photo, request)?;
+        self.paint_with(photo, request, Upsampling::default())
+    }
+
+    /// As [`Self::paint`], brought to the photo's size by `upsampling`.
+    pub fn paint_with(&self, photo: &RgbImage, request: &Request, upsampling: Upsampling) -> Result<RgbImage, PaintError> {
+        let (painted, combine) = self.start(photo, request)?;
         let data = painted.try_into_data().map_err(|e| PaintError::Readback(format!("{e:?}")))?;
-        Self::finish(photo, data, nearest)
+        Self::finish(photo, data, combine, upsampling)
     }
 
     /// As [`Self::paint`], reading the result back without blocking (required on WebGPU).
     pub async fn paint_async(&self, photo: &RgbImage, request: &Request) -> Result<RgbImage, PaintError> {
-        let (painted, nearest) = self.start(photo, request)?;
+        let (painted, combine) = self.start(photo, request)?;
         let data = painted.into_data_async().await.map_err(|e| PaintError::Readback(format!("{e:?}")))?;
-        Self::finish(photo, data, nearest)
+        Self::finish(photo, data, combine, Upsampling::default())
     }
 }

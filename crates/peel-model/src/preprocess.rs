@@ -3,15 +3,21 @@
 //! Any size and aspect is accepted. The photo is resized (bilinear, `FilterType::Triangle`) so
 //! its long side is the manifest's `input_long_side`, each side rounded to a multiple of
 //! [`SIZE_MULTIPLE`] (at least one multiple), which can change the aspect by up to about 7 %
-//! at the default 256 (half a multiple on the short side); pixels are normalised to `rgb / 127.5 − 1`. The generator paints at half that resolution
-//! ([`OUTPUT_STRIDE`]), and the painting is resized back to the photo's own size:
+//! at the default 256 (half a multiple on the short side); pixels are normalised to `rgb / 127.5 − 1`.
+//! [`model_size`] is the one sizing rule: the Python evaluation copies it, and
+//! `tests/fixtures/model_sizes.json` (written by Python) holds both to it. The generator paints at half that resolution
+//! ([`OUTPUT_STRIDE`]), and the painting is brought back to the photo's own size ([`to_photo_size`]):
 //!
-//! - semantic, instance and referring: nearest neighbour (`FilterType::Nearest`), so every
-//!   pixel keeps a colour the painter produced and the colour decoders still find the entries;
-//! - depth and normals: bilinear (`FilterType::Triangle`); blends of neighbouring colours on
-//!   the depth walk or the normal sphere decode to in-between values.
+//! - [`Upsampling::Guided`] (the default, in the page and `peel run`): joint bilateral
+//!   upsampling guided by the photo ([`crate::upsample`]), so painted edges follow the photo's;
+//!   segmentation votes among painted colours, depth and normals blend them;
+//! - [`Upsampling::Resize`]: the photo-blind resize, nearest neighbour for segmentation (every
+//!   pixel keeps a painted colour, so the colour decoders still find the entries) and bilinear
+//!   (`FilterType::Triangle`) for depth and normals (blends of neighbouring colours on the depth
+//!   walk or the normal sphere decode to in-between values).
 
 use crate::model::{OUTPUT_STRIDE, SIZE_MULTIPLE};
+use crate::upsample::{self, Combine};
 use image::{RgbImage, imageops::FilterType};
 
 /// Model-input size for a photo of `width`×`height`.
@@ -60,13 +66,32 @@ pub fn chw_to_rgb8(chw: &[f32], width: u32, height: u32) -> RgbImage {
     })
 }
 
-/// The painting resized to the photo's size: nearest for segmentation (`nearest`), else bilinear.
-pub fn to_photo_size(painting: RgbImage, width: u32, height: u32, nearest: bool) -> RgbImage {
+/// How a painting is brought to the photo's size.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Upsampling {
+    /// Joint bilateral upsampling guided by the photo's edges.
+    #[default]
+    Guided,
+    /// A photo-blind resize: nearest neighbour for [`Combine::Vote`], bilinear for [`Combine::Average`].
+    Resize,
+}
+
+/// The painting at the photo's size, by `upsampling`; `combine` says whether its colours may blend.
+pub fn to_photo_size(painting: RgbImage, photo: &RgbImage, combine: Combine, upsampling: Upsampling) -> RgbImage {
+    let (width, height) = photo.dimensions();
     if painting.dimensions() == (width, height) {
         return painting;
     }
-    let filter = if nearest { FilterType::Nearest } else { FilterType::Triangle };
-    image::imageops::resize(&painting, width, height, filter)
+    match upsampling {
+        Upsampling::Guided => upsample::guided(&painting, photo, combine),
+        Upsampling::Resize => {
+            let filter = match combine {
+                Combine::Vote => FilterType::Nearest,
+                Combine::Average => FilterType::Triangle,
+            };
+            image::imageops::resize(&painting, width, height, filter)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -105,10 +130,13 @@ mod tests {
     }
 
     #[test]
-    fn nearest_resize_keeps_only_painted_colours() {
+    fn both_upsamplings_of_a_segmentation_keep_only_painted_colours() {
         let painting = RgbImage::from_fn(4, 2, |x, _| if x < 2 { image::Rgb([255, 0, 0]) } else { image::Rgb([0, 0, 255]) });
-        let big = to_photo_size(painting, 13, 7, true);
-        assert_eq!(big.dimensions(), (13, 7));
-        assert!(big.pixels().all(|p| p.0 == [255, 0, 0] || p.0 == [0, 0, 255]));
+        let photo = RgbImage::from_fn(13, 7, |x, y| image::Rgb([(x * 19) as u8, (y * 37) as u8, 7]));
+        for upsampling in [Upsampling::Guided, Upsampling::Resize] {
+            let big = to_photo_size(painting.clone(), &photo, Combine::Vote, upsampling);
+            assert_eq!(big.dimensions(), (13, 7));
+            assert!(big.pixels().all(|p| p.0 == [255, 0, 0] || p.0 == [0, 0, 255]), "{upsampling:?}");
+        }
     }
 }

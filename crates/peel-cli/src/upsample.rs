@@ -1,0 +1,56 @@
+//! `peel upsample TASK PAINTING --guide PHOTO --out OUT [--method guided|resize]`: bring a
+//! low-resolution painting to the photo's size exactly as `peel run` and the page do.
+//!
+//! For paintings made elsewhere (the Python evaluation paints with the PyTorch mirror), so that
+//! they are scored as users see them. A one-line JSON summary goes to stdout.
+
+use std::path::PathBuf;
+
+use peel_model::preprocess::to_photo_size;
+use peel_model::upsample::Combine;
+use peel_protocol::prompt::Task;
+use serde_json::json;
+
+use crate::error::{CliError, CliResult, Context, print_line};
+use crate::io;
+use crate::run::UpsampleArg;
+use crate::tasks::TaskArg;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// What the painting visualizes (segmentation keeps only painted colours; depth and normals blend).
+    #[arg(value_enum)]
+    pub task: TaskArg,
+    /// The painting (an RGB image, any size).
+    pub painting: PathBuf,
+    /// The photo it was painted from; the result has its size.
+    #[arg(long)]
+    pub guide: PathBuf,
+    /// Output image (PNG recommended: lossless).
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long, value_enum, default_value_t = UpsampleArg::Guided)]
+    pub method: UpsampleArg,
+}
+
+pub fn run(args: Args) -> CliResult {
+    image::ImageFormat::from_path(&args.out)
+        .map_err(|_| CliError::msg(format!("--out {}: unknown image extension (use .png)", args.out.display())))?;
+    let painting = io::open_image(&args.painting)?;
+    if !io::is_colour(&painting) {
+        return Err(CliError::msg(format!("{}: a painting is an RGB image, not grey", args.painting.display())));
+    }
+    let photo = io::open_image(&args.guide)?.to_rgb8();
+    let task = Task::from(args.task);
+    let result = to_photo_size(painting.to_rgb8(), &photo, Combine::for_task(task), args.method.into());
+    result.save(&args.out).context(args.out.display())?;
+    let summary = json!({
+        "task": task.name(),
+        "painting": [painting.width(), painting.height()],
+        "width": result.width(),
+        "height": result.height(),
+        "method": format!("{:?}", args.method).to_lowercase(),
+        "out": args.out.display().to_string(),
+    });
+    print_line(&summary.to_string())
+}
