@@ -192,6 +192,8 @@ class Mixture:
         target = np.zeros(s["instance"].shape, np.uint8)
         for k, i in enumerate(inst):
             target[s["instance"] == i["id"]] = k + 1 if k < MAX_INSTANCES else IGNORE
+        if "semantic" in s:  # pixels a teacher (or the annotator) left unlabelled are not background
+            target[(s["semantic"] == IGNORE) & (target == 0)] = IGNORE
         return {"rgb": s["rgb"], "target": target, "phrases": [wording(cls, rng)] * MAX_INSTANCES,
                 "slots": list(range(1, MAX_INSTANCES + 1)), "flip_ok": True, "matched": True}
 
