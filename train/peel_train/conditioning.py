@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 
-from .generator import (MAX_INSTANCES, PHRASE_DIM, TASK_DEPTH, TASK_INSTANCE, TASK_NORMALS,
+from .generator import (MAX_INSTANCES, TASK_DEPTH, TASK_INSTANCE, TASK_NORMALS,
                         TASK_SEMANTIC, paint_depth, paint_normals, paint_segmentation)
 from .vocab import embed
 
@@ -33,7 +33,9 @@ def instance_colours(background):
 def condition(task, entries, background, phrases, words):
     """entries: [(phrase, (r, g, b))] for semantic/referring, [(class, None)] for instance.
 
-    Returns (task index, phrases [1,T,384], slots [1,T], mask [1,T], colours [1,1+T,3] in [0,1]).
+    phrases/words: 384-d MiniLM rows or the shipped table's projected rows (see vocab.embed).
+    Returns (task index, phrases [1,T,D], slots [1,T], mask [1,T], colours [1,1+T,3] in [0,1]);
+    D is the rows' size.
     """
     if task in (TASK_DEPTH, TASK_NORMALS):
         vecs, slots, colours = [], [], [(0, 0, 0)]
@@ -49,7 +51,7 @@ def condition(task, entries, background, phrases, words):
         bg = unlisted_colour(given) if task == TASK_SEMANTIC else (background or (0, 0, 0))
         colours = [bg] + given
     t = max(1, len(vecs))
-    ph = np.zeros((1, t, PHRASE_DIM), np.float32)
+    ph = np.zeros((1, t, len(next(iter(words.values())))), np.float32)
     mask = np.zeros((1, t), bool)
     for k, v in enumerate(vecs):
         ph[0, k] = v

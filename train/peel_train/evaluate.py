@@ -22,10 +22,11 @@ from PIL import Image, ImageDraw
 from safetensors.numpy import load_file
 
 from .conditioning import paint
+from .export import FOLDED, dequantized_state
 from .generator import (TASK_DEPTH, TASK_INSTANCE, TASK_NORMALS, TASK_REFERRING,
                         TASK_SEMANTIC, PeelGenerator)
 from .sizes import model_size
-from .vocab import CAMVID_CLASSES, VOC_CLASSES, coco_name
+from .vocab import CAMVID_CLASSES, VOC_CLASSES, coco_name, load_table, lookups
 
 REPO = Path(__file__).resolve().parents[2]
 LIMIT = None  # --limit: score only the first N items of each set (a quick check, not a result)
@@ -45,21 +46,15 @@ COLOURS = {
 
 
 def load_shipped(weights_dir):
-    tensors = load_file(str(Path(weights_dir) / "peel-gen.safetensors"))
-    state = {}
-    for name, value in tensors.items():
-        if name.endswith(".qscale"):
-            continue
-        if name + ".qscale" in tensors:
-            value = value.astype(np.float32) * tensors[name + ".qscale"]
-        state[name] = torch.from_numpy(np.ascontiguousarray(value, dtype=np.float32))
-    model = PeelGenerator()
-    model.load_state_dict(state)
-    table = load_file(str(Path(weights_dir) / "phrases.safetensors"))
+    """-> (dequantized model, phrase rows, word rows). The rows are the shipped table's, already
+    multiplied by phrase_proj.weight (not shipped), which the model's `tokens` accepts as is."""
     manifest = json.loads((Path(weights_dir) / "manifest.json").read_text())
-    voc = manifest["vocabulary"]
-    phrases = dict(zip(voc["phrases"], table["phrases"].astype(np.float32) * table["phrases.qscale"]))
-    words = dict(zip(voc["words"], table["words"].astype(np.float32) * table["words.qscale"]))
+    state = dequantized_state(load_file(str(Path(weights_dir) / manifest["weights_file"])))
+    model = PeelGenerator()
+    # NaN, so that feeding 384-d rows to this model fails loudly instead of silently.
+    state[FOLDED] = torch.full_like(model.phrase_proj.weight, float("nan"))
+    model.load_state_dict(state)
+    phrases, words = lookups(load_table(Path(weights_dir) / manifest["phrases_file"]))
     return model.eval(), phrases, words
 
 

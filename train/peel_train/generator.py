@@ -171,8 +171,17 @@ class PeelGenerator(nn.Module):
         self.background_head = nn.Conv2d(f, 1, 1)
 
     def tokens(self, phrases, slots):
-        """phrases [B, T, 384], slots [B, T] long -> token features [B, T, d]."""
-        t = self.phrase_proj(phrases) + self.slot_embedding(slots)
+        """phrases [B, T, 384] MiniLM rows (training), or [B, T, d] rows already multiplied by
+        phrase_proj.weight (the shipped table; the Rust model's input); slots [B, T] long ->
+        token features [B, T, d]."""
+        d_in, d = self.phrase_proj.weight.shape
+        if phrases.shape[-1] == d_in:
+            t = self.phrase_proj(phrases)
+        elif phrases.shape[-1] == d:
+            t = phrases + self.phrase_proj.bias
+        else:
+            raise ValueError(f"phrase rows must have {d_in} (MiniLM) or {d} (projected) values, not {phrases.shape[-1]}")
+        t = t + self.slot_embedding(slots)
         return t + self.token_mlp(F.relu(t))
 
     def forward(self, image, task, phrases, slots, token_mask):

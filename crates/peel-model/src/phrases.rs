@@ -1,15 +1,22 @@
-//! The phrase table: prompt text → the unit 384-d sentence embeddings the generator's tokens
-//! start from. A browser cannot run the sentence encoder, so the export script ships the
-//! embeddings of a fixed vocabulary (`phrases.safetensors`, int8 with one scale per row) and
-//! the rule below composes unseen phrases from word embeddings. It must match the Python rule
-//! in the training code exactly:
+//! The phrase table: prompt text → the vectors the generator's tokens start from. A browser
+//! cannot run the sentence encoder, so the export script ships one row per phrase and per word
+//! (`phrases.safetensors`) and the rule below composes unseen phrases from word rows. Each row
+//! is an all-MiniLM-L6-v2 embedding already multiplied by the network's `phrase_proj.weight`
+//! (384 → d, no bias): the projection is linear and the rule averages without renormalizing,
+//! so projecting the average equals averaging the projections, and d-dimensional rows let a
+//! 20k-word vocabulary fit in under 2 MB. The rule must match `vocab.embed` in the training code
+//! exactly:
 //!
 //! 1. [`normalize`]: lower-case; every character outside `[a-z0-9]` becomes a space; split on
 //!    whitespace and join with single spaces.
-//! 2. A normalized phrase found in the manifest's `vocabulary.phrases` takes that row.
-//! 3. Otherwise: the mean of the rows of its words that are not stopwords and are in
-//!    `vocabulary.words` (repeated words count repeatedly); none known is an error.
-//! 4. Either way the vector is divided by its L2 norm (at least 1e-12).
+//! 2. A normalized phrase in the table's phrase list takes that row.
+//! 3. Otherwise: the mean of the rows of its words that are not stopwords and are in the word
+//!    list (repeated words count repeatedly); none known is an error.
+//! 4. No renormalization.
+//!
+//! The file holds `phrases` and `words` (`I8`, `[rows, d]`) with `phrases.qscale` and
+//! `words.qscale` (`F32`, `[rows, 1]`, value = q × scale), and the row names, newline-joined, in
+//! its metadata under `phrases` and `words`. The manifest gives the row counts and stopwords.
 
 use std::collections::HashMap;
 
@@ -17,7 +24,7 @@ use safetensors::{Dtype, SafeTensors};
 
 use crate::state::Vocabulary;
 
-/// Tensor names in `phrases.safetensors`.
+/// Tensor (and metadata key) names in `phrases.safetensors`.
 const PHRASES: &str = "phrases";
 const WORDS: &str = "words";
 
@@ -52,9 +59,41 @@ impl Table {
         let scale = self.scales[i];
         self.values[i * self.dim..(i + 1) * self.dim].iter().map(move |&q| f32::from(q) * scale)
     }
+
+    /// Reads tensor `name`, its scales and its row names (metadata `name`), `expected_rows` long.
+    fn read(
+        file: &SafeTensors,
+        metadata: &HashMap<String, String>,
+        name: &str,
+        expected_rows: usize,
+        dim: usize,
+    ) -> Result<Self, String> {
+        let names = metadata.get(name).ok_or_else(|| format!("the file's metadata has no {name:?} list"))?;
+        let entries: Vec<&str> = if names.is_empty() { Vec::new() } else { names.split('\n').collect() };
+        if entries.len() != expected_rows {
+            return Err(format!("{} {name} listed in the file, the manifest says {expected_rows}", entries.len()));
+        }
+        let mut index = HashMap::with_capacity(entries.len());
+        for (i, entry) in entries.iter().enumerate() {
+            if entry.is_empty() || normalize(entry) != *entry {
+                return Err(format!("{name} entry {i} ({entry:?}) is not normalized text, so no prompt could reach it"));
+            }
+            if index.insert(entry.to_string(), i).is_some() {
+                return Err(format!("{name} entry {entry:?} appears twice"));
+            }
+        }
+        let values = crate::state::tensor_of(file, name, Dtype::I8, &[expected_rows, dim])?;
+        let scale_name = format!("{name}.qscale");
+        let scales = crate::state::f32_values(crate::state::tensor_of(file, &scale_name, Dtype::F32, &[expected_rows, 1])?);
+        if let Some(bad) = scales.iter().position(|s| !s.is_finite()) {
+            return Err(format!("{scale_name} row {bad} is not finite"));
+        }
+        let values = values.iter().map(|&b| b as i8).collect();
+        Ok(Self { dim, values, scales, index })
+    }
 }
 
-/// Phrase and word embeddings, int8 in memory and dequantized per lookup.
+/// Phrase and word rows, int8 in memory and dequantized per lookup.
 #[derive(Debug, Clone)]
 pub struct PhraseTable {
     phrases: Table,
@@ -63,66 +102,57 @@ pub struct PhraseTable {
 }
 
 impl PhraseTable {
-    /// Parses `phrases.safetensors` against the manifest's vocabulary. The caller checks the
-    /// file's SHA-256; this checks names, dtypes, shapes and finite scales.
+    /// Parses `phrases.safetensors` against the manifest's vocabulary; `dim` is the projected
+    /// size (the network's width). The caller checks the file's SHA-256; this checks names,
+    /// counts, duplicates, dtypes, shapes and finite scales.
     pub fn from_bytes(bytes: &[u8], vocabulary: &Vocabulary, dim: usize) -> Result<Self, String> {
+        let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| format!("not a safetensors file: {e}"))?;
         let file = SafeTensors::deserialize(bytes).map_err(|e| format!("not a safetensors file: {e}"))?;
+        let expected = [PHRASES, "phrases.qscale", WORDS, "words.qscale"];
         let mut names: Vec<String> = file.names().into_iter().map(str::to_string).collect();
         names.sort();
-        let expected = [PHRASES, "phrases.qscale", WORDS, "words.qscale"];
         if let Some(extra) = names.iter().find(|n| !expected.contains(&n.as_str())) {
             return Err(format!("unexpected tensor {extra:?} (expected {expected:?})"));
         }
-        let table = |name: &str, entries: &[String]| -> Result<Table, String> {
-            let rows = entries.len();
-            let values = crate::state::tensor_of(&file, name, Dtype::I8, &[rows, dim])?;
-            let scale_name = format!("{name}.qscale");
-            let scales = crate::state::f32_values(crate::state::tensor_of(&file, &scale_name, Dtype::F32, &[rows, 1])?);
-            if let Some(bad) = scales.iter().position(|s| !s.is_finite()) {
-                return Err(format!("{scale_name} row {bad} is not finite"));
-            }
-            let values = values.iter().map(|&b| b as i8).collect();
-            let mut index = HashMap::with_capacity(rows);
-            for (i, entry) in entries.iter().enumerate() {
-                index.entry(entry.clone()).or_insert(i);
-            }
-            Ok(Table { dim, values, scales, index })
-        };
+        let empty = HashMap::new();
+        let metadata = header.metadata().as_ref().unwrap_or(&empty);
         Ok(Self {
-            phrases: table(PHRASES, &vocabulary.phrases)?,
-            words: table(WORDS, &vocabulary.words)?,
+            phrases: Table::read(&file, metadata, PHRASES, vocabulary.phrase_count, dim)?,
+            words: Table::read(&file, metadata, WORDS, vocabulary.word_count, dim)?,
             stopwords: vocabulary.stopwords.clone(),
         })
     }
 
-    /// Embedding size.
+    /// Row size: the network's width.
     pub fn dim(&self) -> usize {
         self.phrases.dim
     }
 
-    /// The unit embedding of `text` (see the module docs for the rule).
+    /// Number of words phrases can be composed from.
+    pub fn word_count(&self) -> usize {
+        self.words.index.len()
+    }
+
+    /// The projected embedding of `text` (see the module docs for the rule).
     pub fn embed(&self, text: &str) -> Result<Vec<f32>, UnknownPhrase> {
         let phrase = normalize(text);
-        let mut v = vec![0.0f32; self.dim()];
         if let Some(&i) = self.phrases.index.get(&phrase) {
-            v.iter_mut().zip(self.phrases.row(i)).for_each(|(a, b)| *a = b);
-        } else {
-            let known: Vec<usize> = phrase
-                .split(' ')
-                .filter(|w| !self.stopwords.iter().any(|s| s == w))
-                .filter_map(|w| self.words.index.get(w).copied())
-                .collect();
-            if known.is_empty() {
-                return Err(UnknownPhrase { phrase: text.to_string() });
-            }
-            for &i in &known {
-                v.iter_mut().zip(self.words.row(i)).for_each(|(a, b)| *a += b);
-            }
-            let n = known.len() as f32;
-            v.iter_mut().for_each(|a| *a /= n);
+            return Ok(self.phrases.row(i).collect());
         }
-        let norm = v.iter().map(|a| a * a).sum::<f32>().sqrt().max(1e-12);
-        v.iter_mut().for_each(|a| *a /= norm);
+        let known: Vec<usize> = phrase
+            .split(' ')
+            .filter(|w| !self.stopwords.iter().any(|s| s == w))
+            .filter_map(|w| self.words.index.get(w).copied())
+            .collect();
+        if known.is_empty() {
+            return Err(UnknownPhrase { phrase: text.to_string() });
+        }
+        let mut v = vec![0.0f32; self.dim()];
+        for &i in &known {
+            v.iter_mut().zip(self.words.row(i)).for_each(|(a, b)| *a += b);
+        }
+        let n = known.len() as f32;
+        v.iter_mut().for_each(|a| *a /= n);
         Ok(v)
     }
 }
@@ -132,27 +162,37 @@ pub(crate) mod tests {
     use super::*;
     use safetensors::tensor::TensorView;
 
+    type Rows<'a> = (&'a [&'a str], &'a [[i8; 4]], &'a [f32]);
+
+    /// A phrase file with 4-wide rows: (names, int8 rows, scales) for phrases and for words.
+    pub(crate) fn table_bytes(phrases: Rows, words: Rows) -> Vec<u8> {
+        let i8s = |rows: &[[i8; 4]]| rows.iter().flatten().map(|&q| q as u8).collect::<Vec<u8>>();
+        let f32s = |v: &[f32]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
+        let (pq, ps, wq, ws) = (i8s(phrases.1), f32s(phrases.2), i8s(words.1), f32s(words.2));
+        let tensors = vec![
+            (PHRASES, TensorView::new(Dtype::I8, vec![phrases.1.len(), 4], &pq).unwrap()),
+            ("phrases.qscale", TensorView::new(Dtype::F32, vec![phrases.2.len(), 1], &ps).unwrap()),
+            (WORDS, TensorView::new(Dtype::I8, vec![words.1.len(), 4], &wq).unwrap()),
+            ("words.qscale", TensorView::new(Dtype::F32, vec![words.2.len(), 1], &ws).unwrap()),
+        ];
+        let metadata = HashMap::from([(PHRASES.to_string(), phrases.0.join("\n")), (WORDS.to_string(), words.0.join("\n"))]);
+        safetensors::serialize(tensors, Some(metadata)).unwrap()
+    }
+
+    fn vocabulary(phrases: usize, words: usize) -> Vocabulary {
+        Vocabulary { phrase_count: phrases, word_count: words, stopwords: vec!["the".into(), "a".into(), "of".into()] }
+    }
+
+    const PHRASE_NAMES: [&str; 2] = ["red car", "sky"];
+    const PHRASE_ROWS: [[i8; 4]; 2] = [[10, 0, 0, 0], [0, 127, 0, 0]];
+    const WORD_NAMES: [&str; 5] = ["red", "car", "sky", "left", "background"];
+    const WORD_ROWS: [[i8; 4]; 5] = [[3, 4, 0, 0], [0, 0, 8, 0], [0, 0, 0, 1], [1, 1, 1, 1], [0, 1, 0, 0]];
+    const WORD_SCALES: [f32; 5] = [0.5, 0.25, 1.0, 2.0, 1.0];
+
     /// A tiny table: phrases "red car" and "sky"; words "red", "car", "sky", "left", "background".
     pub(crate) fn tiny_table() -> PhraseTable {
-        let vocabulary = Vocabulary {
-            phrases: vec!["red car".into(), "sky".into()],
-            words: vec!["red".into(), "car".into(), "sky".into(), "left".into(), "background".into()],
-            stopwords: vec!["the".into(), "a".into(), "of".into()],
-        };
-        let phrases: Vec<u8> = [[10i8, 0, 0, 0], [0, 127, 0, 0]].iter().flatten().map(|&q| q as u8).collect();
-        let words: Vec<u8> =
-            [[3i8, 4, 0, 0], [0, 0, 8, 0], [0, 0, 0, 1], [1, 1, 1, 1], [0, 1, 0, 0]].iter().flatten().map(|&q| q as u8).collect();
-        let f32s = |v: &[f32]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
-        let pscale = f32s(&[0.1, 0.01]);
-        let wscale = f32s(&[0.5, 0.25, 1.0, 2.0, 1.0]);
-        let tensors = vec![
-            ("phrases", TensorView::new(Dtype::I8, vec![2, 4], &phrases).unwrap()),
-            ("phrases.qscale", TensorView::new(Dtype::F32, vec![2, 1], &pscale).unwrap()),
-            ("words", TensorView::new(Dtype::I8, vec![5, 4], &words).unwrap()),
-            ("words.qscale", TensorView::new(Dtype::F32, vec![5, 1], &wscale).unwrap()),
-        ];
-        let bytes = safetensors::serialize(tensors, None).unwrap();
-        PhraseTable::from_bytes(&bytes, &vocabulary, 4).unwrap()
+        let bytes = table_bytes((&PHRASE_NAMES, &PHRASE_ROWS, &[0.1, 0.01]), (&WORD_NAMES, &WORD_ROWS, &WORD_SCALES));
+        PhraseTable::from_bytes(&bytes, &vocabulary(2, 5), 4).unwrap()
     }
 
     #[test]
@@ -165,22 +205,38 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn known_phrases_take_their_row_and_others_average_their_words() {
+    fn known_phrases_take_their_row_and_others_average_their_words_without_renormalizing() {
         let table = tiny_table();
+        assert_eq!(table.dim(), 4);
         assert_eq!(table.embed("Red-Car").unwrap(), vec![1.0, 0.0, 0.0, 0.0]);
         // "the red car on the left": not a phrase; words red, car, left (stopword "the", unknown "on").
-        // red = (1.5, 2, 0, 0), car = (0, 0, 2, 0), left = (2, 2, 2, 2); mean = (3.5, 4, 4, 2) / 3.
+        // red = (1.5, 2, 0, 0), car = (0, 0, 2, 0), left = (2, 2, 2, 2); the mean, as is.
         let v = table.embed("the red car on the left").unwrap();
-        let raw = [3.5f32, 4.0, 4.0, 2.0];
-        let norm = raw.iter().map(|a| a * a).sum::<f32>().sqrt();
-        for (a, b) in v.iter().zip(raw) {
-            assert!((a - b / norm).abs() < 1e-6, "{v:?}");
-        }
-        // Repeated words count twice.
+        let mean = [3.5f32 / 3.0, 4.0 / 3.0, 4.0 / 3.0, 2.0 / 3.0];
+        assert!(v.iter().zip(mean).all(|(a, b)| (a - b).abs() < 1e-6), "{v:?}");
+        // Repeated words count twice: (2 red + car) / 3.
         let v = table.embed("red red car").unwrap();
-        let raw = [3.0f32, 4.0, 2.0, 0.0];
-        let norm = raw.iter().map(|a| a * a).sum::<f32>().sqrt();
-        assert!(v.iter().zip(raw).all(|(a, b)| (a - b / norm).abs() < 1e-6), "{v:?}");
+        let mean = [1.0f32, 4.0 / 3.0, 2.0 / 3.0, 0.0];
+        assert!(v.iter().zip(mean).all(|(a, b)| (a - b).abs() < 1e-6), "{v:?}");
+        // A single known word is its row, whatever its length (sky = (0, 0, 0, 1)).
+        assert_eq!(table.embed("the sky of a").unwrap(), vec![0.0, 0.0, 0.0, 1.0]);
+    }
+
+    #[test]
+    fn the_word_average_commutes_with_a_linear_projection() {
+        // Rows projected by W (4 → 2) then averaged equal the projection of the averaged rows:
+        // the property that lets the file ship projected rows.
+        let w = [[1.0f32, -2.0], [0.5, 0.0], [0.0, 3.0], [-1.0, 1.0]];
+        let project = |v: &[f32]| -> Vec<f32> { (0..2).map(|j| v.iter().zip(&w).map(|(x, r)| x * r[j]).sum()).collect() };
+        let table = tiny_table();
+        let averaged_then_projected = project(&table.embed("red car left").unwrap());
+        let projected_then_averaged: Vec<f32> = {
+            let rows: Vec<Vec<f32>> = ["red", "car", "left"].iter().map(|word| project(&table.embed(word).unwrap())).collect();
+            (0..2).map(|j| rows.iter().map(|r| r[j]).sum::<f32>() / 3.0).collect()
+        };
+        for (a, b) in averaged_then_projected.iter().zip(&projected_then_averaged) {
+            assert!((a - b).abs() < 1e-5, "{averaged_then_projected:?} vs {projected_then_averaged:?}");
+        }
     }
 
     #[test]
@@ -188,16 +244,53 @@ pub(crate) mod tests {
         let err = tiny_table().embed("The Zebra of a").unwrap_err();
         assert_eq!(err.phrase, "The Zebra of a");
         assert!(err.to_string().contains("\"The Zebra of a\""), "{err}");
+        assert!(tiny_table().embed("").is_err());
     }
 
     #[test]
     fn malformed_tables_are_refused() {
-        let vocabulary = Vocabulary { phrases: vec!["a".into()], words: vec![], stopwords: vec![] };
-        assert!(PhraseTable::from_bytes(b"junk", &vocabulary, 4).unwrap_err().contains("not a safetensors"));
-        let data = [0u8; 4];
-        let tensors = vec![("phrases", TensorView::new(Dtype::I8, vec![1, 4], &data).unwrap())];
-        let bytes = safetensors::serialize(tensors, None).unwrap();
-        let err = PhraseTable::from_bytes(&bytes, &vocabulary, 4).unwrap_err();
-        assert!(err.contains("phrases.qscale"), "{err}");
+        let refuse = |bytes: &[u8], voc: Vocabulary, dim: usize, needle: &str| {
+            let err = PhraseTable::from_bytes(bytes, &voc, dim).unwrap_err();
+            assert!(err.contains(needle), "expected {needle:?} in {err:?}");
+        };
+        let words = (&WORD_NAMES[..], &WORD_ROWS[..], &WORD_SCALES[..]);
+        let good = table_bytes((&PHRASE_NAMES, &PHRASE_ROWS, &[0.1, 0.01]), words);
+        refuse(b"junk", vocabulary(2, 5), 4, "not a safetensors");
+        // Wrong width: the file's rows are 4 wide, the network 64.
+        refuse(&good, vocabulary(2, 5), 64, "has shape [2, 4], expected [2, 64]");
+        // The manifest's counts disagree with the file's lists.
+        refuse(&good, vocabulary(3, 5), 4, "2 phrases listed in the file, the manifest says 3");
+        refuse(&good, vocabulary(2, 4), 4, "5 words listed in the file, the manifest says 4");
+        // A list that disagrees with its tensor's rows.
+        let short = table_bytes((&PHRASE_NAMES[..1], &PHRASE_ROWS, &[0.1, 0.01]), words);
+        refuse(&short, vocabulary(1, 5), 4, "has shape [2, 4], expected [1, 4]");
+        // Duplicate and unnormalized entries.
+        let twice = table_bytes((&["sky", "sky"], &PHRASE_ROWS, &[0.1, 0.01]), words);
+        refuse(&twice, vocabulary(2, 5), 4, "\"sky\" appears twice");
+        let loud = table_bytes((&["Red car", "sky"], &PHRASE_ROWS, &[0.1, 0.01]), words);
+        refuse(&loud, vocabulary(2, 5), 4, "not normalized");
+        // Non-finite scales.
+        let nan = table_bytes((&PHRASE_NAMES, &PHRASE_ROWS, &[0.1, f32::NAN]), words);
+        refuse(&nan, vocabulary(2, 5), 4, "phrases.qscale row 1 is not finite");
+        let inf = table_bytes((&PHRASE_NAMES, &PHRASE_ROWS, &[0.1, 0.01]), (&WORD_NAMES, &WORD_ROWS, &[0.5, 0.25, f32::INFINITY, 2.0, 1.0]));
+        refuse(&inf, vocabulary(2, 5), 4, "words.qscale row 2 is not finite");
+        // No lists in the metadata (a format-2 table) and missing or extra tensors.
+        let data = [0u8; 8];
+        let scale = 1f32.to_le_bytes();
+        let bare = safetensors::serialize(
+            vec![
+                (PHRASES, TensorView::new(Dtype::I8, vec![1, 4], &data[..4]).unwrap()),
+                ("phrases.qscale", TensorView::new(Dtype::F32, vec![1, 1], &scale).unwrap()),
+                (WORDS, TensorView::new(Dtype::I8, vec![1, 4], &data[4..]).unwrap()),
+                ("words.qscale", TensorView::new(Dtype::F32, vec![1, 1], &scale).unwrap()),
+            ],
+            None,
+        )
+        .unwrap();
+        refuse(&bare, vocabulary(1, 1), 4, "metadata has no \"phrases\" list");
+        let only = safetensors::serialize(vec![(PHRASES, TensorView::new(Dtype::I8, vec![1, 4], &data[..4]).unwrap())], Some(HashMap::from([(PHRASES.to_string(), "sky".to_string()), (WORDS.to_string(), String::new())]))).unwrap();
+        refuse(&only, vocabulary(1, 0), 4, "phrases.qscale");
+        let extra = safetensors::serialize(vec![("surprise", TensorView::new(Dtype::I8, vec![1, 4], &data[..4]).unwrap())], None).unwrap();
+        refuse(&extra, vocabulary(1, 0), 4, "unexpected tensor \"surprise\"");
     }
 }

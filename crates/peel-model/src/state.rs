@@ -20,8 +20,9 @@ use sha2::{Digest, Sha256};
 
 use crate::model::{GeneratorConfig, OUTPUT_STRIDE, PeelGenerator, SIZE_MULTIPLE, TASKS};
 
-/// The manifest format this build understands.
-pub const MANIFEST_FORMAT: u32 = 2;
+/// The manifest format this build understands (3: the phrase table holds rows projected
+/// through `phrase_proj.weight`, and lists its own row names).
+pub const MANIFEST_FORMAT: u32 = 3;
 /// The architecture this build implements.
 pub const ARCHITECTURE_KIND: &str = "peel-generator";
 pub const ENCODER: &str = "efficientnet-lite0";
@@ -76,6 +77,8 @@ pub struct Architecture {
     pub encoder: String,
     pub width: usize,
     pub fine_width: usize,
+    /// Size of the MiniLM embeddings the network was trained on (384); the shipped phrase
+    /// table's rows are already projected to `width`.
     pub phrase_dim: usize,
     pub max_instances: usize,
 }
@@ -85,19 +88,19 @@ impl Architecture {
         GeneratorConfig {
             width: self.width,
             fine_width: self.fine_width,
-            phrase_dim: self.phrase_dim,
             max_instances: self.max_instances,
         }
     }
 }
 
-/// Row names of the phrase table.
+/// What the phrase table holds; the row names themselves are in the table file (see
+/// [`crate::phrases`]), so the manifest every visitor downloads stays small.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Vocabulary {
-    /// Row i of tensor `phrases` embeds `phrases[i]` (normalized text).
-    pub phrases: Vec<String>,
-    /// Row i of tensor `words` embeds `words[i]`.
-    pub words: Vec<String>,
+    /// Rows of tensor `phrases`.
+    pub phrase_count: usize,
+    /// Rows of tensor `words`.
+    pub word_count: usize,
     /// Words ignored when composing a phrase from words.
     #[serde(default)]
     pub stopwords: Vec<String>,
@@ -320,7 +323,9 @@ mod tests {
         assert_eq!(names["encoder.blocks.1.depthwise.weight"], vec![96, 1, 3, 3]);
         assert_eq!(names["encoder.blocks.15.project.bias"], vec![320]);
         assert_eq!(names["film2.proj.weight"], vec![64, 64]);
-        assert_eq!(names["phrase_proj.weight"], vec![384, 64]);
+        // phrase_proj.weight is folded into the phrase table; only the bias is a parameter.
+        assert_eq!(names["phrase_proj.bias"], vec![64]);
+        assert!(!names.contains_key("phrase_proj.weight"));
         assert_eq!(names["query_proj.weight"], vec![64, 32]);
         assert_eq!(names["null_token"], vec![1, 64]);
         assert_eq!(names["slot_embedding.weight"], vec![9, 64]);

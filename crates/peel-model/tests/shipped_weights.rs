@@ -207,9 +207,13 @@ fn weights_of_another_shape_are_refused_even_with_a_matching_checksum() {
 #[test]
 fn a_manifest_from_the_future_or_the_past_is_refused() {
     let (mut manifest, weights, phrases) = shipped();
-    manifest["format"] = 3.into();
+    manifest["format"] = 4.into();
     let err = load(&manifest, &weights, &phrases).err().unwrap();
-    assert!(err.to_string().contains("format 3, but this build of Peel reads format 2"), "{err}");
+    assert!(err.to_string().contains("format 4, but this build of Peel reads format 3"), "{err}");
+    // Format 2 shipped 384-d phrase rows and listed them in the manifest.
+    manifest["format"] = 2.into();
+    let err = load(&manifest, &weights, &phrases).err().unwrap();
+    assert!(err.to_string().contains("format 2, but this build of Peel reads format 3"), "{err}");
     let old = r#"{"manifest_version": 1, "name": "Peel placeholder depth U-Net"}"#;
     let err = Generator::from_bytes(old.as_bytes(), &weights, &phrases, &Device::flex()).err().unwrap();
     assert!(matches!(err, LoadError::ManifestFormat { .. }), "{err}");
@@ -242,11 +246,55 @@ fn unknown_phrases_and_unsupported_requests_are_clear_errors() {
 #[test]
 fn words_compose_phrases_outside_the_vocabulary() {
     let table = generator().phrase_table();
-    let direct = table.embed("person").unwrap();
-    let norm: f32 = direct.iter().map(|v| v * v).sum::<f32>().sqrt();
-    assert!((norm - 1.0).abs() < 1e-5);
-    // Not a vocabulary phrase: composed from "person" and "left" ("the", "on" are stopwords).
+    assert_eq!(table.dim(), 64);
+    // Not a vocabulary phrase: the plain mean of the rows of "person" and "left" ("the", "on"
+    // are stopwords); "the person" and "the left" are those words' rows alone.
     let composed = table.embed("The person on the LEFT!").unwrap();
-    assert_eq!(composed.len(), 384);
-    assert_ne!(composed, direct);
+    let person = table.embed("the person").unwrap();
+    let left = table.embed("the left").unwrap();
+    assert_eq!(composed.len(), 64);
+    for ((c, p), l) in composed.iter().zip(&person).zip(&left) {
+        assert!((c - (p + l) / 2.0).abs() < 1e-6, "{c} vs ({p} + {l}) / 2");
+    }
+    // "person" is a phrase in the table, with its own row.
+    assert_ne!(table.embed("person").unwrap(), composed);
+}
+
+/// Phrases none of whose words were in peel-gen-1's first (1,281-word) table; MiniLM's own
+/// whole words cover them now. peel-gen-1 was never trained on these words.
+const UNSEEN_PHRASES: [&str; 10] = [
+    "the pond",
+    "a lighthouse",
+    "the chimney",
+    "a ladder",
+    "the statue",
+    "a puddle",
+    "the windmill",
+    "the canal",
+    "a rusty anchor",
+    "the balcony staircase",
+];
+
+#[test]
+fn the_open_vocabulary_embeds_phrases_the_first_table_did_not_know() {
+    let generator = generator();
+    let table = generator.phrase_table();
+    assert!(table.word_count() >= 20_000, "{} words", table.word_count());
+    let mut rows = Vec::new();
+    for phrase in UNSEEN_PHRASES {
+        let v = table.embed(phrase).unwrap_or_else(|e| panic!("{e}"));
+        assert!(v.len() == 64 && v.iter().all(|x| x.is_finite()) && v.iter().any(|&x| x != 0.0), "{phrase}: {v:?}");
+        rows.push(v);
+    }
+    // Distinct words give distinct rows.
+    for (i, a) in rows.iter().enumerate() {
+        assert!(rows[i + 1..].iter().all(|b| b != a), "{} repeats another row", UNSEEN_PHRASES[i]);
+    }
+    // They paint: the pond in blue, through the whole model.
+    let photo = image::RgbImage::from_fn(96, 64, |x, y| image::Rgb([(x * 2) as u8, (y * 3) as u8, 120]));
+    let request = parse("A segmentation map image. The pond is rendered in blue.").unwrap();
+    assert_eq!(generator.paint(&photo, &request).unwrap().dimensions(), (96, 64));
+    // A word that is no whole MiniLM token (it splits into pieces) is still refused.
+    let err = table.embed("a kayak").unwrap_err();
+    assert!(err.to_string().contains("\"a kayak\""), "{err}");
 }
