@@ -232,12 +232,60 @@ def eval_motorcycle(model, out, ph, wd):
     return {"motorcycle_depth_delta1": m["delta1"], "motorcycle_depth_abs_rel": m["abs_rel"]}
 
 
+def eval_middlebury(model, shared, out, ph, wd):
+    """Real metric depth on the Middlebury 2014 scenes held out from training (realdepth.VALIDATION)."""
+    from .realdepth import VALIDATION, load_scene
+    preds, gts = [], []
+    for name in VALIDATION[:LIMIT]:
+        rgb, depth = load_scene(shared, name)
+        g = out / f"middlebury_{name}_gt.npy"
+        np.save(g, depth)
+        p = out / f"middlebury_{name}_depth.png"
+        painting(model, Image.fromarray(rgb), TASK_DEPTH, [], None, ph, wd).save(p)
+        preds.append(p)
+        gts.append(g)
+    m = peel_metrics("depth", preds, gts, "--max-depth", str(MAX_DEPTH))
+    return {"middlebury_val_depth_delta1": m["delta1"], "middlebury_val_depth_abs_rel": m["abs_rel"],
+            "middlebury_val_scenes": len(preds)}
+
+
+def eval_vision_banana(model, shared, out, ph, wd):
+    """Agreement with the paper's own model on its real photos: its depth and normal paintings,
+    decoded by `peel decode`, are the reference (they are not ground truth)."""
+    root = Path(shared) / "data/vision-banana-outputs"
+    result = {}
+    for name, photo, theirs in (("eth3d", "depth_depth_eth3d_47_0.jpg", "depth_depth_eth3d_47_1.jpg"),
+                                ("kinkaku", "depth_depth_kinkaku_0.jpg", "depth_depth_kinkaku_1.png")):
+        ref = Image.open(root / theirs).convert("RGB")
+        g = out / f"vb_{name}_paper_depth.npy"
+        subprocess.run([str(PEEL), "decode", "depth", str(root / theirs), "--out", str(g)], check=True,
+                       capture_output=True)
+        p = out / f"vb_{name}_depth.png"
+        painting(model, Image.open(root / photo).convert("RGB").resize(ref.size, Image.BILINEAR), TASK_DEPTH, [],
+                 None, ph, wd).save(p)
+        m = peel_metrics("depth", [p], [g], "--max-depth", str(MAX_DEPTH))
+        result[f"vision_banana_{name}_depth_delta1"] = m["delta1"]
+        result[f"vision_banana_{name}_depth_abs_rel"] = m["abs_rel"]
+    for k in (1, 2):
+        ref = Image.open(root / f"normal_sn_{k}_out.jpg").convert("RGB")
+        g = out / f"vb_normals{k}_paper.npy"
+        subprocess.run([str(PEEL), "decode", "normals", str(root / f"normal_sn_{k}_out.jpg"), "--out", str(g)],
+                       check=True, capture_output=True)
+        p = out / f"vb_normals{k}.png"
+        painting(model, Image.open(root / f"normal_sn_{k}_in.jpg").convert("RGB").resize(ref.size, Image.BILINEAR),
+                 TASK_NORMALS, [], None, ph, wd).save(p)
+        result[f"vision_banana_normals{k}_mean_deg"] = peel_metrics("normals", [p], [g])["mean_deg"]
+    return result
+
+
 def evaluate(model, shared, synth_dir, out, ph, wd):
     out.mkdir(parents=True, exist_ok=True)
     results = {}
     for fn in (lambda: eval_camvid(model, shared, out, ph, wd), lambda: eval_voc(model, shared, out, ph, wd),
                lambda: eval_coco_instances(model, shared, out, ph, wd),
-               lambda: eval_synth(model, synth_dir, out, ph, wd), lambda: eval_motorcycle(model, out, ph, wd)):
+               lambda: eval_synth(model, synth_dir, out, ph, wd), lambda: eval_motorcycle(model, out, ph, wd),
+               lambda: eval_middlebury(model, shared, out, ph, wd),
+               lambda: eval_vision_banana(model, shared, out, ph, wd)):
         t = time.time()
         r = fn()
         print(json.dumps(r), f"({time.time() - t:.0f}s)", flush=True)

@@ -9,6 +9,7 @@ export ships only that table's words (`--table-words-only`, not MiniLM's 20k).
 
 import argparse
 import json
+import os
 import pickle
 import subprocess
 import sys
@@ -22,6 +23,8 @@ from PIL import Image
 from .data import depth_to_walk, load_synth
 from .evaluate import load_shipped
 from .generator import paint_depth
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def run(cmd, **kw):
@@ -78,14 +81,7 @@ def smoke(args, tmp):
     with open(data / "synth.pkl", "wb") as f:
         pickle.dump(load_synth([synth]), f)
 
-    train = [sys.executable, "-m", "peel_train.train", "--data", data, "--run", run_dir, "--batch", "2",
-             "--checkpoint-every", "3", "--device", "cpu"]
-    run(train + ["--steps", "3"])
-    resumed = run(train + ["--steps", "4"])
-    check("resumed at step 3" in resumed and "stopped at step 4" in resumed, "training resumes from its checkpoint")
-    ckpt = torch.load(run_dir / "checkpoint.pt", map_location="cpu", weights_only=False)
-    check(ckpt["step"] == 4 and all(torch.isfinite(v).all() for v in ckpt["model"].values()),
-          "4 steps give finite weights")
+    check_training(data, tmp, run_dir)
 
     run([sys.executable, "-m", "peel_train.export", "--run", run_dir, "--data", data, "--weights", out,
          "--fixtures", tmp / "fixtures", "--table-words-only"])
@@ -99,6 +95,60 @@ def smoke(args, tmp):
         check(np.isfinite(deq).all() and 0 <= deq.min() and deq.max() <= 1,
               f"{case['name']}: exported painting is finite and in [0, 1]")
         check(np.abs(deq - flt).mean() < 0.03, f"{case['name']}: int8 vs float mean abs diff {np.abs(deq - flt).mean():.4f}")
+
+
+def check_training(data, tmp, run_dir):
+    """Resume is exact, the loss is the reference one, data-parallel and the GPU script run."""
+    from .bench import losses_per_example
+    from .pack import load_sources
+    from .train import Batches, Embedder, Mixture, losses, parse_args, phrase_table
+    from .generator import PeelGenerator
+
+    train = [sys.executable, "-m", "peel_train.train", "--data", data, "--batch", "2", "--total-steps", "6",
+             "--checkpoint-every", "100", "--log-every", "1", "--device", "cpu", "--threads", "1"]
+    run(train + ["--run-dir", tmp / "unbroken", "--workers", "0"])
+    run(train + ["--run-dir", run_dir, "--steps", "2"])
+    first = run(train + ["--run-dir", run_dir, "--steps", "4", "--workers", "0"])
+    second = run(train + ["--run-dir", run_dir, "--model-out", tmp / "model.pt"])
+    check("resumed at step 2" in first and "resumed at step 4" in second and "stopped at step 6" in second,
+          "training stops and resumes twice")
+    a = torch.load(tmp / "unbroken" / "checkpoint.pt", map_location="cpu", weights_only=False)
+    b = torch.load(run_dir / "checkpoint.pt", map_location="cpu", weights_only=False)
+    worst = max(float((a["model"][k] - b["model"][k]).abs().max()) for k in a["model"])
+    check(worst == 0 and [e["semantic"] for e in a["log"] if "semantic" in e] == [e["semantic"] for e in b["log"] if "semantic" in e],
+          f"a run resumed twice equals an unbroken one (weights differ by {worst}, same loss log)")
+    check(b["step"] == 6 and all(torch.isfinite(v).all() for v in b["model"].values()), "6 steps give finite weights")
+    note = json.loads((tmp / "model.pt.json").read_text())
+    check(note["step"] == 6 and (tmp / "model.pt").stat().st_size < 16 * 2**20,
+          f"model-only checkpoint written ({(tmp / 'model.pt').stat().st_size / 2**20:.1f} MiB) with its note")
+
+    # The batched loss equals peel-gen-1's per-example loop on a real batch.
+    args = parse_args(["--data", str(data), "--run", str(tmp / "x"), "--batch", "8", "--workers", "0"])
+    mix = Mixture(load_sources(data))
+    batch = Batches(mix, Embedder(phrase_table(mix, data, "")), args, 0, 0).next()
+    model = PeelGenerator()
+    with torch.no_grad():
+        out = model(batch["image"].float() / 127.5 - 1, batch["task"], batch["phrases"], batch["slots"], batch["mask"])
+    (lv, pv), (lr, pr) = losses(out, batch), losses_per_example(out, batch)
+    check(abs(float(lv) - float(lr)) < 1e-4 and pv.keys() == pr.keys(),
+          f"batched loss {float(lv):.5f} equals the per-example loop's {float(lr):.5f}")
+
+    # Data-parallel: 2 CPU processes (gloo) under torchrun.
+    out = run([Path(sys.executable).parent / "torchrun", "--standalone", "--nproc_per_node", "2", "-m",
+               "peel_train.train", "--data", data, "--run-dir", tmp / "ddp", "--batch", "2", "--total-steps", "2",
+               "--log-every", "1", "--device", "cpu", "--threads", "1", "--workers", "0"],
+              env={**os.environ, "OMP_NUM_THREADS": "1"})
+    ddp = torch.load(tmp / "ddp" / "checkpoint.pt", map_location="cpu", weights_only=False)
+    check("stopped at step 2" in out and ddp["log"][-1]["examples"] == 8,
+          "2-process data-parallel run (gloo): 2 steps, 8 examples")
+
+    # The GPU script, dry run on the CPU: a pack and the model-only checkpoint in, a checkpoint out.
+    run([sys.executable, "-m", "peel_train.pack", "--data", data, "--out", tmp / "pack.pkl", "--max-mib", "8"])
+    run(["bash", REPO / "train/gpu_train.sh", tmp / "pack.pkl", tmp / "model.pt", tmp / "gpu-model.pt", "2", "2"],
+        env={**os.environ, "PEEL_DEVICE": "cpu", "PEEL_BATCH": "2", "PEEL_WORKERS": "1", "PEEL_LOG_EVERY": "1"})
+    gpu = json.loads((tmp / "gpu-model.pt.json").read_text())
+    check(gpu["step"] == 8 and (tmp / "gpu-model.pt").stat().st_size < 16 * 2**20,
+          "GPU script dry run (CPU): continued the model-only checkpoint from step 6 to 8")
 
 
 if __name__ == "__main__":
