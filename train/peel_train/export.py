@@ -28,7 +28,8 @@ from safetensors.numpy import load_file
 from .conditioning import INSTANCE_PALETTE, paint
 from .generator import (MAX_INSTANCES, PHRASE_DIM, SIZE_MULTIPLE, TASK_DEPTH, TASK_INSTANCE,
                         TASK_NORMALS, TASK_REFERRING, TASK_SEMANTIC, TASKS, Linear, PeelGenerator)
-from .vocab import STOPWORDS, lookups, open_vocabulary, project_table, save_table
+from .vocab import (STOPWORDS, lookups, minilm_embed_cached, normalize, open_vocabulary, project_table,
+                    save_table)
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "crates/peel-model/tests/fixtures"
@@ -179,7 +180,15 @@ def main():
     from safetensors.numpy import save_file
 
     save_file(tensors, str(out / "peel-gen.safetensors"))
-    phrases384, words384 = lookups(table) if args.table_words_only else open_vocabulary(table)
+    if args.table_words_only:
+        phrases384, words384 = lookups(table)
+        # The parity prompts' words must be known even to a small test table.
+        needed = sorted({w for *_, entries, _ in PARITY_CASES for p, _ in entries for w in normalize(p).split()
+                         if w not in STOPWORDS} - words384.keys())
+        if needed:
+            words384.update(zip(needed, minilm_embed_cached(needed)))
+    else:
+        phrases384, words384 = open_vocabulary(table)
     shipped = project_table(phrases384, words384, deq[FOLDED].numpy())
     save_table(shipped, out / "phrases.safetensors")
 
