@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use image::{Rgb, RgbImage};
+use image::{GenericImageView, Rgb, RgbImage};
 
 mod common;
 use common::{bad_input, ok_json, peel};
