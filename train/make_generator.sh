@@ -26,11 +26,11 @@ py() { (cd train && PYTHONPATH=. ../.venv/bin/python "$@"); }
 [ -f target/peel-data/camvid.pkl ] || py -m peel_train.data --shared "../$shared" --out ../target/peel-data --only camvid coco photos
 [ -f target/peel-data/middlebury.pkl ] || py -m peel_train.realdepth --shared "../$shared" --out ../target/peel-data
 [ -f target/peel-data/pets.pkl ] || py -m peel_train.teachers measure build --shared "../$shared" --out ../target/peel-data
-# The shipped recipe: batch 16; the first 70 % of steps at half resolution (128x96) with the stem and
-# encoder blocks 0-3 frozen, then full resolution with everything trained (docs/MODEL.md, "Training").
+# The recipe: batch 16, the stem and encoder blocks 0-3 frozen throughout; the first 70 % of steps at
+# half resolution (128x96), then full resolution (docs/MODEL.md, "The training machine").
 py -m peel_train.train --data ../target/peel-data --run-dir ../target/peel-run --shared "../$shared" \
   --total-steps "$steps" ${minutes:+--max-minutes "$minutes"} --batch 16 --low-res-until 0.7 \
-  --freeze-blocks 4 --freeze-until 0.7 --workers 1 --threads 2 --model-out checkpoints/peel-gen.pt
+  --freeze-blocks 4 --freeze-until 1.0 --workers 1 --threads 2 --model-out checkpoints/peel-gen.pt
 py -m peel_train.export --run ../target/peel-run --data ../target/peel-data
 py -m peel_train.evaluate --shared "../$shared" --float-run ../target/peel-run --write-manifest
 py -m peel_train.report --run ../target/peel-run --shared "../$shared"
