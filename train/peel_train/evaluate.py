@@ -275,6 +275,27 @@ def eval_synth(model, synth_dir, out, ph, wd):
             "synth_images": len(dp)}
 
 
+def depth_context(preds, gts):
+    """Two yardsticks beside a depth δ1: the best single constant depth's δ1 (what a model that
+    ignores the photo can score) and the painting's δ1 after scaling it by median(gt)/median(painted)
+    per image (its shape, scale aside). Pixels as `peel metrics depth` counts them: 0 < gt < MAX_DEPTH."""
+    painted, truth = [], []
+    with tempfile.TemporaryDirectory(prefix="peel-depth-") as tmp:
+        for k, (p, g) in enumerate(zip(preds, gts)):
+            m = Path(tmp) / f"{k}.npy"
+            subprocess.run([str(PEEL), "decode", "depth", str(p), "--out", str(m)], check=True, capture_output=True)
+            d, t = np.load(m), np.load(g)
+            if d.shape != t.shape:
+                d = np.asarray(Image.fromarray(d).resize(t.shape[::-1], Image.NEAREST))
+            ok = np.isfinite(t) & (t > 0) & (t < MAX_DEPTH) & np.isfinite(d) & (d > 0)
+            painted.append(d[ok] * np.median(t[ok]) / np.median(d[ok]))
+            truth.append(t[ok])
+    delta1 = lambda a, b: float(np.mean(np.maximum(a / b, b / a) < 1.25))
+    everything = np.concatenate(truth)
+    constant = max(delta1(np.full_like(everything, c), everything) for c in np.geomspace(0.1, MAX_DEPTH, 400))
+    return constant, delta1(np.concatenate(painted), everything)
+
+
 def eval_motorcycle(model, out, ph, wd):
     from skimage import data
     left, _, disparity = data.stereo_motorcycle()
@@ -285,7 +306,9 @@ def eval_motorcycle(model, out, ph, wd):
     p = out / "motorcycle_depth.png"
     painting(model, Image.fromarray(left), TASK_DEPTH, [], None, ph, wd).save(p)
     m = peel_metrics("depth", [p], [g], "--max-depth", str(MAX_DEPTH))
-    return {"motorcycle_depth_delta1": m["delta1"], "motorcycle_depth_abs_rel": m["abs_rel"]}
+    constant, scaled = depth_context([p], [g])
+    return {"motorcycle_depth_delta1": m["delta1"], "motorcycle_depth_abs_rel": m["abs_rel"],
+            "motorcycle_constant_delta1": constant, "motorcycle_median_scaled_delta1": scaled}
 
 
 def eval_middlebury(model, shared, out, ph, wd):
@@ -301,7 +324,9 @@ def eval_middlebury(model, shared, out, ph, wd):
         preds.append(p)
         gts.append(g)
     m = peel_metrics("depth", preds, gts, "--max-depth", str(MAX_DEPTH))
+    constant, scaled = depth_context(preds, gts)
     return {"middlebury_val_depth_delta1": m["delta1"], "middlebury_val_depth_abs_rel": m["abs_rel"],
+            "middlebury_val_constant_delta1": constant, "middlebury_val_median_scaled_delta1": scaled,
             "middlebury_val_scenes": len(preds)}
 
 
@@ -322,6 +347,8 @@ def eval_vision_banana(model, shared, out, ph, wd):
         m = peel_metrics("depth", [p], [g], "--max-depth", str(MAX_DEPTH))
         result[f"vision_banana_{name}_depth_delta1"] = m["delta1"]
         result[f"vision_banana_{name}_depth_abs_rel"] = m["abs_rel"]
+        result[f"vision_banana_{name}_constant_delta1"], result[f"vision_banana_{name}_median_scaled_delta1"] = \
+            depth_context([p], [g])
     for k in (1, 2):
         ref = Image.open(root / f"normal_sn_{k}_out.jpg").convert("RGB")
         g = out / f"vb_normals{k}_paper.npy"
