@@ -61,6 +61,31 @@ impl InstanceMap {
 const BITS: u32 = 5;
 const BINS: usize = 1 << (3 * BITS);
 const BACKGROUND: u32 = u32::MAX;
+const NO_COMPONENT: u32 = u32::MAX;
+/// A rim is absorbed only by a neighbour at least this many times its size (a one-pixel rim
+/// around a 16×16 object is a quarter of it).
+const BLEND_SIZE_RATIO: usize = 2;
+
+/// The 8-connected neighbours of pixel `p` in a `w`×`h` image.
+fn neighbours(p: usize, w: usize, h: usize) -> impl Iterator<Item = usize> {
+    let (x, y) = (p % w, p / w);
+    (y.saturating_sub(1)..=(y + 1).min(h - 1))
+        .flat_map(move |ny| (x.saturating_sub(1)..=(x + 1).min(w - 1)).map(move |nx| ny * w + nx))
+        .filter(move |&q| q != p)
+}
+
+/// Where `colour` lies on the segment `a`→`b`: (position t, 0 at `a` and 1 at `b`; distance from the line).
+fn blend_position(colour: [f32; 3], a: [f32; 3], b: [f32; 3]) -> (f32, f32) {
+    let d = [b[0] - a[0], b[1] - a[1], b[2] - a[2]];
+    let v = [colour[0] - a[0], colour[1] - a[1], colour[2] - a[2]];
+    let len_sq = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
+    if len_sq == 0.0 {
+        return (f32::NAN, f32::INFINITY);
+    }
+    let t = (v[0] * d[0] + v[1] * d[1] + v[2] * d[2]) / len_sq;
+    let r = [v[0] - t * d[0], v[1] - t * d[1], v[2] - t * d[2]];
+    (t, (r[0] * r[0] + r[1] * r[1] + r[2] * r[2]).sqrt())
+}
 
 fn bin_of(rgb: Rgb8) -> usize {
     let q = |v: u8| usize::from(v >> (8 - BITS));
@@ -125,54 +150,123 @@ pub fn decode(
         .map(|&b| if b == BACKGROUND { BACKGROUND } else { cluster_of_bin[b as usize] })
         .collect();
 
-    // 3. 8-connected components within each cluster; keep those of at least `min_pixels`.
-    let min_pixels = params.min_pixels_for(pixels);
+    // 3. 8-connected components within each cluster: `members[spans[i]]` are component i's pixels.
     let (w, h) = (width as usize, height as usize);
-    let mut ids = vec![0u16; pixels];
-    let mut visited = vec![false; pixels];
-    let mut instances = Vec::new();
-    let mut stack = Vec::new();
-    let mut component = Vec::new();
+    let mut component_of = vec![NO_COMPONENT; pixels];
+    let mut members: Vec<u32> = Vec::with_capacity(pixels);
+    let mut spans: Vec<std::ops::Range<usize>> = Vec::new();
     for start in 0..pixels {
-        if visited[start] || cluster[start] == BACKGROUND {
+        if component_of[start] != NO_COMPONENT || cluster[start] == BACKGROUND {
             continue;
         }
         let label = cluster[start];
-        visited[start] = true;
-        stack.push(start);
-        component.clear();
-        while let Some(p) = stack.pop() {
-            component.push(p);
-            let (x, y) = (p % w, p / w);
-            for ny in y.saturating_sub(1)..=(y + 1).min(h - 1) {
-                for nx in x.saturating_sub(1)..=(x + 1).min(w - 1) {
-                    let q = ny * w + nx;
-                    if !visited[q] && cluster[q] == label {
-                        visited[q] = true;
-                        stack.push(q);
-                    }
+        let index = spans.len() as u32;
+        let first = members.len();
+        component_of[start] = index;
+        members.push(start as u32);
+        let mut next = first;
+        while next < members.len() {
+            let p = members[next] as usize;
+            next += 1;
+            for q in neighbours(p, w, h) {
+                if component_of[q] == NO_COMPONENT && cluster[q] == label {
+                    component_of[q] = index;
+                    members.push(q as u32);
                 }
             }
         }
-        if component.len() < min_pixels {
+        spans.push(first..members.len());
+    }
+    let component = |i: usize| members[spans[i].clone()].iter().map(|&p| p as usize);
+
+    // 4. Soft edges: a painting resized or compressed leaves a rim of blended colours around each
+    //    object, which cluster apart from it. A smaller component whose mean colour lies on the line
+    //    between a larger neighbour's colour and the background (or another larger neighbour)
+    //    joins the nearer end instead of becoming an instance of its own.
+    let colours: Vec<[f32; 3]> = (0..spans.len())
+        .map(|i| {
+            let mut sum = [0f64; 3];
+            for p in component(i) {
+                for c in 0..3 {
+                    sum[c] += f64::from(rgb8[3 * p + c]);
+                }
+            }
+            sum.map(|s| (s / spans[i].len() as f64) as f32)
+        })
+        .collect();
+    let background_f = background.map(f32::from);
+    let mut owner: Vec<u32> = (0..spans.len() as u32).collect();
+    for index in 0..spans.len() {
+        let size = spans[index].len();
+        let mut adjacent: Vec<u32> = component(index)
+            .flat_map(|p| neighbours(p, w, h))
+            .map(|q| component_of[q])
+            .filter(|&c| c != NO_COMPONENT && spans[c as usize].len() >= BLEND_SIZE_RATIO * size)
+            .collect();
+        adjacent.sort_unstable();
+        adjacent.dedup();
+        if adjacent.is_empty() {
+            continue;
+        }
+        // Ends: the background (None) and each larger neighbour.
+        let ends: Vec<Option<u32>> = std::iter::once(None).chain(adjacent.iter().map(|&c| Some(c))).collect();
+        let colour_of = |end: Option<u32>| end.map_or(background_f, |c| colours[c as usize]);
+        let mut best: Option<(f32, Option<u32>)> = None;
+        for (i, &a) in ends.iter().enumerate() {
+            for &b in &ends[i + 1..] {
+                let (t, residual) = blend_position(colours[index], colour_of(a), colour_of(b));
+                if (0.0..=1.0).contains(&t) && residual <= params.cluster_radius && best.is_none_or(|(r, _)| residual < r) {
+                    best = Some((residual, if t < 0.5 { a } else { b }));
+                }
+            }
+        }
+        if let Some((_, end)) = best {
+            owner[index] = end.unwrap_or(NO_COMPONENT);
+        }
+    }
+    // A component may itself be a larger one's rim: follow the chain (sizes at least double a link).
+    for index in 0..owner.len() {
+        let mut end = owner[index];
+        while end != NO_COMPONENT && owner[end as usize] != end {
+            end = owner[end as usize];
+        }
+        owner[index] = end;
+    }
+
+    // 5. Instances: components with the rims they absorbed, of at least `min_pixels`, in raster
+    //    order of first appearance. The colour is the object's own, without its rims.
+    let mut size = vec![0usize; spans.len()];
+    for (index, span) in spans.iter().enumerate() {
+        if owner[index] != NO_COMPONENT {
+            size[owner[index] as usize] += span.len();
+        }
+    }
+    let min_pixels = params.min_pixels_for(pixels);
+    let mut id_of = vec![0u16; spans.len()];
+    let mut instances: Vec<Instance> = Vec::new();
+    for index in 0..spans.len() {
+        if owner[index] != index as u32 || size[index] < min_pixels {
             continue;
         }
         if instances.len() >= usize::from(u16::MAX) {
             return Err(ProtocolError::Invalid("more than 65535 instances".into()));
         }
-        let id = instances.len() as u16 + 1;
-        let mut bbox = [u32::MAX, u32::MAX, 0, 0];
-        let mut colour_sum = [0u64; 3];
-        for &p in &component {
-            ids[p] = id;
-            let (x, y) = ((p % w) as u32, (p / w) as u32);
-            bbox = [bbox[0].min(x), bbox[1].min(y), bbox[2].max(x + 1), bbox[3].max(y + 1)];
-            for c in 0..3 {
-                colour_sum[c] += u64::from(rgb8[3 * p + c]);
-            }
+        id_of[index] = instances.len() as u16 + 1;
+        let color = colours[index].map(|c| c as u8);
+        instances.push(Instance { id: id_of[index], color, pixels: size[index], bbox: [u32::MAX, u32::MAX, 0, 0] });
+    }
+    let mut ids = vec![0u16; pixels];
+    for (p, id) in ids.iter_mut().enumerate() {
+        let c = component_of[p];
+        if c == NO_COMPONENT || owner[c as usize] == NO_COMPONENT {
+            continue;
         }
-        let n = component.len() as u64;
-        instances.push(Instance { id, color: colour_sum.map(|s| (s / n) as u8), pixels: component.len(), bbox });
+        *id = id_of[owner[c as usize] as usize];
+        if *id > 0 {
+            let bbox = &mut instances[usize::from(*id) - 1].bbox;
+            let (x, y) = ((p % w) as u32, (p / w) as u32);
+            *bbox = [bbox[0].min(x), bbox[1].min(y), bbox[2].max(x + 1), bbox[3].max(y + 1)];
+        }
     }
     Ok(InstanceMap { width, height, ids, instances })
 }
@@ -231,6 +325,35 @@ mod tests {
         let map = decode(&img, 20, 10, bg, &InstanceParams { min_pixels: Some(1), ..Default::default() }).unwrap();
         assert_eq!(map.instances.len(), 2);
         assert!(map.instances.iter().all(|i| i.pixels == 100));
+    }
+
+    #[test]
+    fn blended_rims_join_their_object_not_new_instances() {
+        // A cyan square on black with a one-pixel rim of half-way colours, as a resized painting has,
+        // and a red square touching a blue one through a column of their blend.
+        let bg = [0, 0, 0];
+        let mut img = paint(40, 20, bg, &[(1, 1, 19, 19, [0, 128, 128]), (2, 2, 18, 18, [0, 255, 255])]);
+        let right = paint(40, 20, bg, &[(22, 2, 30, 18, [255, 0, 0]), (30, 2, 31, 18, [150, 0, 105]), (31, 2, 39, 18, [0, 0, 255])]);
+        for (p, px) in right.chunks_exact(3).enumerate() {
+            if p % 40 >= 22 {
+                img[3 * p..3 * p + 3].copy_from_slice(px);
+            }
+        }
+        let map = decode(&img, 40, 20, bg, &InstanceParams { min_pixels: Some(1), ..Default::default() }).unwrap();
+        let summary: Vec<(Rgb8, usize)> = map.instances.iter().map(|i| (i.color, i.pixels)).collect();
+        // The rim (18×18 − 16×16 = 68 px) joins the cyan square; the blend column (16 px, nearer red) joins red.
+        assert_eq!(summary, vec![([0, 255, 255], 324), ([255, 0, 0], 144), ([0, 0, 255], 128)]);
+        assert_eq!(map.ids[40 + 1], 1, "the rim belongs to the square");
+    }
+
+    #[test]
+    fn a_small_object_of_its_own_colour_is_not_a_rim() {
+        // Yellow is not on the line between cyan and the black background: it stays an instance.
+        let bg = [0, 0, 0];
+        let img = paint(30, 20, bg, &[(0, 0, 20, 20, [0, 255, 255]), (20, 5, 24, 9, [255, 255, 0])]);
+        let map = decode(&img, 30, 20, bg, &InstanceParams { min_pixels: Some(1), ..Default::default() }).unwrap();
+        assert_eq!(map.instances.len(), 2);
+        assert_eq!(map.instances[1].pixels, 16);
     }
 
     #[test]

@@ -11,8 +11,9 @@
 //!   background colour. The other colours are clustered (5-bit-per-channel histogram, then leader
 //!   clustering from the most frequent colour down with radius `cluster_radius` = 40), then split
 //!   into 8-connected components, so two objects painted the same colour become two instances.
-//!   Components smaller than `min_pixels` (default max(16, pixels / 10 000)) are specks, not
-//!   instances. A shaded object whose colours span more than the radius splits in two, and an object
+//!   A component whose colour is a blend of a larger neighbour's and the background's (or another
+//!   larger neighbour's) is that neighbour's soft rim and joins the nearer end. Components smaller
+//!   than `min_pixels` (default max(16, pixels / 10 000)) are specks, not instances. A shaded object whose colours span more than the radius splits in two, and an object
 //!   cut in two by an occluder becomes two instances.
 //! - [`referring`]: one binary mask per named colour: a pixel belongs to a target's mask if that
 //!   target's colour is the nearest among the targets and the background, within `tolerance` (48).
