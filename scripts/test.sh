@@ -5,6 +5,10 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 echo "==> Native tests (cargo test --workspace)"
 cargo test --workspace --quiet
+echo "==> Bad-input corpus: every file through peel run/decode/metrics (a result, or exit 2 with one line; <= 60 s, <= 2 GB each)"
+TARGET="${CARGO_TARGET_DIR:-target}"
+.venv/bin/python tests/corpus/make_corpus.py "$TARGET/bad-input"
+.venv/bin/python tests/corpus/run_corpus.py --peel "$TARGET/debug/peel" --corpus "$TARGET/bad-input" --report "$TARGET/bad-input-report.md"
 echo "==> Training smoke test (a few steps on a few synthetic scenes, resume, int8 export)"
 (cd train && PYTHONPATH=. ../.venv/bin/python -m peel_train.smoke --peel ../target/debug/peel --weights ../weights)
 echo "==> Building the page"

@@ -3,6 +3,7 @@
 use crate::{BackendRequest, Decoded, DepthSummary, FromWorker, NormalSummary, Segment, ToWorker};
 use burn::prelude::Device;
 use image::RgbImage;
+use peel_model::photo::PhotoLimits;
 use peel_model::{Generator, Manifest};
 use peel_protocol::depth::DepthCodec;
 use peel_protocol::prompt::{self, Request};
@@ -13,10 +14,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, Response};
 
-/// Photos larger than this (either side) are refused before decoding.
-const MAX_PHOTO_SIDE: u32 = 12_000;
-/// Decoder memory cap, so a malicious header cannot exhaust the tab.
-const MAX_DECODE_BYTES: u64 = 1 << 29;
+/// Photos the worker accepts: 64 megapixels, 30,000 px a side, and a 512 MiB decoder
+/// allocation, so a malicious header cannot exhaust the tab (wasm32 has 4 GiB at most).
+const PHOTO_LIMITS: PhotoLimits = PhotoLimits { max_pixels: 64_000_000, max_side: 30_000, max_alloc: 1 << 29 };
 /// Paintings are made at most this large (long side); bigger photos are reduced first. The model
 /// itself runs at 256 px, so this only bounds the size of the decoded maps sent to the page.
 const MAX_PAINT_SIDE: u32 = 1024;
@@ -159,25 +159,11 @@ async fn load(state: &Rc<RefCell<State>>, request: BackendRequest) -> Result<Fro
     Ok(ready)
 }
 
+/// The photo as the browser shows it: `peel_model::photo` applies the EXIF orientation (as
+/// `<img>` and `createImageBitmap(..., {imageOrientation: "from-image"})` do), so the painting
+/// lines up with the displayed photo. `peel run` reads photos with the same function.
 fn decode_photo(file: &[u8]) -> Result<RgbImage, String> {
-    let reader = image::ImageReader::new(std::io::Cursor::new(file))
-        .with_guessed_format()
-        .map_err(|e| format!("the photo is corrupt or unsupported: {e}"))?;
-    if reader.format().is_none() {
-        return Err("this file is not an image Peel can read (PNG, JPEG or WebP)".into());
-    }
-    let (width, height) = reader.into_dimensions().map_err(|e| format!("the photo is corrupt or unsupported: {e}"))?;
-    if width.max(height) > MAX_PHOTO_SIDE {
-        return Err(format!("the photo is {width}×{height}; Peel accepts up to {MAX_PHOTO_SIDE} pixels a side"));
-    }
-    let mut reader = image::ImageReader::new(std::io::Cursor::new(file))
-        .with_guessed_format()
-        .map_err(|e| format!("the photo is corrupt or unsupported: {e}"))?;
-    let mut limits = image::Limits::default();
-    limits.max_alloc = Some(MAX_DECODE_BYTES);
-    reader.limits(limits);
-    let decoded = reader.decode().map_err(|e| format!("the photo is corrupt or unsupported: {e}"))?;
-    Ok(decoded.to_rgb8())
+    peel_model::photo::decode_rgb(file, &PHOTO_LIMITS).map_err(|e| format!("Photo: {e}"))
 }
 
 /// Reduces photos larger than [`MAX_PAINT_SIDE`]; the painting comes back at this size.
@@ -265,8 +251,8 @@ fn decode(request: &Request, painting: &RgbImage) -> Result<Decoded, String> {
             let masks = referring::decode(rgb, width, height, &colours, *background, DEFAULT_TOLERANCE).map_err(error)?;
             let segments = targets
                 .iter()
-                .zip(&masks.masks)
-                .map(|(t, m)| Segment { name: t.name.clone(), color: t.color, pixels: m.iter().filter(|&&v| v).count() as u32 })
+                .zip(masks.counts())
+                .map(|(t, n)| Segment { name: t.name.clone(), color: t.color, pixels: n as u32 })
                 .collect();
             Ok(Decoded::Segments { labels_le: crate::u16_to_le_bytes(&masks.labels()), segments })
         }

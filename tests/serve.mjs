@@ -2,7 +2,7 @@
 // `node tests/serve.mjs DIR [PORT]` serves DIR and prints the URL; tests import `serve`.
 import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
-import { extname, join, normalize, resolve } from "node:path";
+import { extname, join, normalize, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const TYPES = {
@@ -11,14 +11,21 @@ const TYPES = {
   ".jpg": "image/jpeg", ".svg": "image/svg+xml", ".webmanifest": "application/manifest+json",
 };
 
+/** Whether `file` (already normalized) lies inside the folder `base`. */
+export function inside(base, file) {
+  return file === base || file.startsWith(base.endsWith(sep) ? base : base + sep);
+}
+
 /** Serves `root`; `overrides` maps a URL path to replacement bytes (or null for a 404). */
 export function serve(root, { port = 0, overrides = {} } = {}) {
   const base = resolve(root);
   const server = createServer(async (request, response) => {
-    const path = decodeURIComponent(new URL(request.url, "http://127.0.0.1").pathname);
-    const file = normalize(join(base, path.endsWith("/") ? path + "index.html" : path));
     try {
-      if (!file.startsWith(base)) throw new Error("outside the served folder");
+      const path = decodeURIComponent(new URL(request.url, "http://127.0.0.1").pathname);
+      if (path.includes("\0")) throw new Error("NUL in the path");
+      const file = normalize(join(base, path.endsWith("/") ? path + "index.html" : path));
+      // `startsWith(base)` alone let /..%2fdist2/x through to a sibling folder dist2/.
+      if (!inside(base, file)) throw new Error("outside the served folder");
       let body;
       if (path in overrides) {
         if (overrides[path] === null) throw new Error("removed for this test");
@@ -26,7 +33,10 @@ export function serve(root, { port = 0, overrides = {} } = {}) {
       } else {
         body = await readFile(file);
       }
-      response.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream", "cache-control": "no-store" });
+      response.writeHead(200, {
+        "content-type": TYPES[extname(file)] ?? "application/octet-stream", "cache-control": "no-store",
+        "x-content-type-options": "nosniff", "referrer-policy": "no-referrer",
+      });
       response.end(body);
     } catch {
       response.writeHead(404, { "content-type": "text/plain" });

@@ -199,6 +199,8 @@ fn write_labels(out: &Path, labels: LabelMap, mut legend: Value) -> CliResult<Va
     let grid = Grid { width: labels.width, height: labels.height, data: labels.labels };
     let unlabeled = io::write_index_png(out, &grid, UNLABELED)?;
     legend["unlabeled_value"] = json!(unlabeled);
+    legend["width"] = json!(grid.width);
+    legend["height"] = json!(grid.height);
     legend["out"] = json!(out.display().to_string());
     io::write_json(&legend_path(out), &legend)?;
     Ok(legend)
@@ -237,11 +239,9 @@ fn decode_referring(rgb: &Grid<u8>, request: &Request, tolerance: f32, out: &Pat
     let labels = masks.labels();
     let entries: Vec<Value> = targets
         .iter()
-        .zip(&masks.masks)
+        .zip(masks.counts())
         .enumerate()
-        .map(|(i, (t, m))| {
-            json!({"index": i + 1, "phrase": t.name, "color": colour_json(t.color), "pixels": m.iter().filter(|&&v| v).count()})
-        })
+        .map(|(i, (t, n))| json!({"index": i + 1, "phrase": t.name, "color": colour_json(t.color), "pixels": n}))
         .collect();
     let legend = json!({
         "task": "referring",
@@ -277,6 +277,8 @@ fn decode_instance(rgb: &Grid<u8>, request: Option<&Request>, params: &instance:
     }
     let mut legend = legend;
     legend["out"] = json!(out.display().to_string());
+    legend["width"] = json!(grid.width);
+    legend["height"] = json!(grid.height);
     // Ids start at 1 and 0 is background, so the map needs no unlabeled value.
     io::write_index_png(out, &grid, u16::MAX).context(out.display())?;
     io::write_json(&legend_path(out), &legend)?;

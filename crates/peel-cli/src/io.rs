@@ -6,6 +6,7 @@ use std::path::Path;
 use image::{DynamicImage, GenericImageView, ImageBuffer, Luma};
 use ndarray::{Array, Array2, Array3};
 use ndarray_npy::{read_npy, write_npy};
+use peel_model::photo::PhotoLimits;
 use peel_protocol::depth::DepthCodec;
 use peel_protocol::normals;
 
@@ -23,13 +24,24 @@ pub fn extension(path: &Path) -> String {
     path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase()
 }
 
+/// Reads an image as the page's worker does (`peel_model::photo`): the format from the content,
+/// the size checked against the limits before decoding (one-line message with the limit), and the
+/// EXIF orientation applied.
 pub fn open_image(path: &Path) -> CliResult<DynamicImage> {
-    image::ImageReader::open(path)
-        .context(path.display())?
-        .with_guessed_format()
-        .context(path.display())?
-        .decode()
-        .context(path.display())
+    let bytes = read_bounded(path, MAX_FILE_BYTES)?;
+    peel_model::photo::decode(&bytes, &PhotoLimits::default()).context(path.display())
+}
+
+/// Largest input file read (a 64-megapixel photo as an uncompressed 16-bit RGBA file is 512 MB).
+pub const MAX_FILE_BYTES: u64 = 1 << 30;
+
+/// Reads a whole file, refusing (with the limit) one larger than `limit` bytes.
+pub fn read_bounded(path: &Path, limit: u64) -> CliResult<Vec<u8>> {
+    let len = fs::metadata(path).context(path.display())?.len();
+    if len > limit {
+        return Err(CliError::msg(format!("{}: the file is {len} bytes; the limit is {limit} bytes", path.display())));
+    }
+    fs::read(path).context(path.display())
 }
 
 /// Whether an image holds colour (a visualization) rather than one channel (labels, mm, masks).
@@ -59,8 +71,48 @@ pub fn grey_labels(img: &DynamicImage) -> Grid<u16> {
     }
 }
 
+/// Checks a `.npy` header before `ndarray-npy` allocates what it claims: the data its shape
+/// needs must be in the file (a 10-byte file claiming 100000×100000 floats is refused as truncated).
+fn check_npy_size(path: &Path) -> CliResult {
+    let bad = |what: String| CliError::msg(format!("{}: not a valid .npy ({what})", path.display()));
+    let len = fs::metadata(path).context(path.display())?.len();
+    if len > MAX_FILE_BYTES {
+        return Err(CliError::msg(format!("{}: the file is {len} bytes; the limit is {MAX_FILE_BYTES} bytes", path.display())));
+    }
+    let mut head = vec![0u8; 4096.min(len as usize)];
+    std::io::Read::read_exact(&mut fs::File::open(path).context(path.display())?, &mut head).context(path.display())?;
+    if head.len() < 10 || &head[..6] != b"\x93NUMPY" {
+        return Err(bad("no \\x93NUMPY magic".into()));
+    }
+    let (header_len, start) = match head[6] {
+        1 => (usize::from(u16::from_le_bytes([head[8], head[9]])), 10),
+        2 | 3 if head.len() >= 12 => (u32::from_le_bytes([head[8], head[9], head[10], head[11]]) as usize, 12),
+        v => return Err(bad(format!("version {v}"))),
+    };
+    let header = head.get(start..start + header_len).ok_or_else(|| bad("truncated header".into()))?;
+    let header = String::from_utf8_lossy(header);
+    let shape = header
+        .split_once("'shape':")
+        .and_then(|(_, rest)| rest.split_once('(')) 
+        .and_then(|(_, rest)| rest.split_once(')'))
+        .map(|(inside, _)| inside.to_string())
+        .ok_or_else(|| bad("no shape in the header".into()))?;
+    let mut elements: u64 = 1;
+    for dim in shape.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        let n: u64 = dim.parse().map_err(|_| bad(format!("shape ({shape})")))?;
+        elements = elements.checked_mul(n).ok_or_else(|| bad(format!("shape ({shape}) overflows")))?;
+    }
+    // float32 is the smallest element type read here.
+    let needed = elements.checked_mul(4).and_then(|n| n.checked_add((start + header_len) as u64));
+    match needed {
+        Some(n) if n <= len => Ok(()),
+        _ => Err(bad(format!("truncated: shape ({shape}) needs at least {} bytes of data, the file has {len}", elements.saturating_mul(4)))),
+    }
+}
+
 /// A float32 or float64 `.npy` of dimension `D`, as f32; `shape` names the expected shape for errors.
 fn read_npy_f32<D: ndarray::Dimension>(path: &Path, shape: &str) -> CliResult<Array<f32, D>> {
+    check_npy_size(path)?;
     match read_npy::<_, Array<f32, D>>(path) {
         Ok(a) => Ok(a),
         Err(_) => read_npy::<_, Array<f64, D>>(path)
@@ -217,7 +269,7 @@ fn write_pfm(path: &Path, depth: &Grid<f32>) -> CliResult {
 }
 
 fn read_pfm(path: &Path) -> CliResult<Grid<f32>> {
-    let bytes = fs::read(path).context(path.display())?;
+    let bytes = read_bounded(path, MAX_FILE_BYTES)?;
     let bad = |what: &str| CliError::msg(format!("{}: not a greyscale PFM ({what})", path.display()));
     // Header: three whitespace-separated lines.
     let mut fields = Vec::new();

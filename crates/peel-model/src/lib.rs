@@ -6,6 +6,7 @@
 pub mod conditioning;
 pub mod model;
 pub mod phrases;
+pub mod photo;
 pub mod preprocess;
 pub mod state;
 pub mod upsample;

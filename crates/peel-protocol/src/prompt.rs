@@ -220,8 +220,23 @@ pub struct PromptError {
     pub found: String,
 }
 
-/// Parses a prompt into a typed request.
+/// Longest prompt accepted, in characters (the paper's longest prompts are a few hundred).
+pub const MAX_PROMPT_CHARS: usize = 10_000;
+/// Most classes in a semantic mapping, or targets in a referring prompt.
+pub const MAX_PROMPT_ENTRIES: usize = 256;
+
+/// Parses a prompt into a typed request. Prompts longer than [`MAX_PROMPT_CHARS`] characters or
+/// with more than [`MAX_PROMPT_ENTRIES`] classes or targets are refused, with the limit in the error.
 pub fn parse(text: &str) -> Result<Request, PromptError> {
+    // Counting stops just past the limit, so a huge prompt costs no more than a long one.
+    let chars = text.chars().take(MAX_PROMPT_CHARS + 1).count();
+    if chars > MAX_PROMPT_CHARS {
+        return Err(PromptError {
+            position: MAX_PROMPT_CHARS,
+            expected: format!("a prompt of at most {MAX_PROMPT_CHARS} characters"),
+            found: format!("a longer one ({} bytes)", text.len()),
+        });
+    }
     Parser::new(text).parse()
 }
 
@@ -349,6 +364,9 @@ impl<'a> Parser<'a> {
                     format!("a colour not already used by \"{}\" (classes sharing a colour cannot be told apart)", other.name),
                 ));
             }
+            if classes.len() == MAX_PROMPT_ENTRIES {
+                return Err(self.error(key_at, format!("at most {MAX_PROMPT_ENTRIES} classes in the mapping")));
+            }
             classes.push(ClassColor { name, color });
             at = self.skip_ws(after_value);
             if self.text[at..].starts_with(',') {
@@ -474,6 +492,9 @@ impl<'a> Parser<'a> {
                         color_at,
                         format!("a colour not already used by \"{}\" (regions sharing a colour cannot be told apart)", other.name),
                     ));
+                }
+                if targets.len() == MAX_PROMPT_ENTRIES {
+                    return Err(self.error(phrase_at, format!("at most {MAX_PROMPT_ENTRIES} referred phrases")));
                 }
                 targets.push(ClassColor { name: phrase.to_string(), color });
             }
@@ -743,5 +764,39 @@ mod tests {
                 prop_assert!(!err.expected.is_empty());
             }
         }
+    }
+
+    #[test]
+    fn prompts_over_the_limits_are_refused_with_the_limit() {
+        let long = format!("Generate a metric depth map. {}", "x".repeat(MAX_PROMPT_CHARS));
+        let err = parse(&long).unwrap_err();
+        assert_eq!(err.position, MAX_PROMPT_CHARS);
+        assert!(err.to_string().contains("at most 10000 characters"), "{err}");
+        // Exactly at the limit still parses.
+        let at_limit = format!("Generate a metric depth map.{}", " ".repeat(MAX_PROMPT_CHARS - 28));
+        assert_eq!(at_limit.chars().count(), MAX_PROMPT_CHARS);
+        assert!(parse(&at_limit).is_ok());
+
+        let mapping = |n: usize| {
+            let pairs: Vec<String> = (0..n).map(|i| format!("\"c{i}\": <{}, {}, {}>", i % 256, i / 256, 7)).collect();
+            format!("using this color mapping: {{{}}}", pairs.join(", "))
+        };
+        match parse(&mapping(MAX_PROMPT_ENTRIES)).unwrap() {
+            Request::Semantic { classes } => assert_eq!(classes.len(), MAX_PROMPT_ENTRIES),
+            other => panic!("{other:?}"),
+        }
+        let err = parse(&mapping(MAX_PROMPT_ENTRIES + 1)).unwrap_err();
+        assert!(err.expected.contains("at most 256 classes"), "{err}");
+
+        let referring = |n: usize| {
+            let clauses: Vec<String> = (0..n).map(|i| format!("thing {i} is rendered <{}, {}, 9>", i % 256, i / 256)).collect();
+            format!("A segmentation map image. {}.", clauses.join("; "))
+        };
+        match parse(&referring(MAX_PROMPT_ENTRIES)).unwrap() {
+            Request::Referring { targets, .. } => assert_eq!(targets.len(), MAX_PROMPT_ENTRIES),
+            other => panic!("{other:?}"),
+        }
+        let err = parse(&referring(MAX_PROMPT_ENTRIES + 1)).unwrap_err();
+        assert!(err.expected.contains("at most 256 referred phrases"), "{err}");
     }
 }

@@ -1,0 +1,61 @@
+// The static server (tests/serve.mjs, used by scripts/serve.sh): it serves only what is inside its
+// folder and survives malformed paths. No browser needed.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { request } from "node:http";
+import { mkdtemp, mkdir, writeFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { serve } from "../serve.mjs";
+
+let root, server;
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), "peel-serve-"));
+  await mkdir(join(root, "dist", "weights"), { recursive: true });
+  await mkdir(join(root, "dist2"));
+  await writeFile(join(root, "dist", "index.html"), "<p>page</p>");
+  await writeFile(join(root, "dist", "weights", "w.bin"), "weights");
+  await writeFile(join(root, "dist2", "x"), "SECRET sibling");
+  await writeFile(join(root, "secret.txt"), "SECRET parent");
+  server = await serve(join(root, "dist"));
+});
+after(async () => {
+  await server?.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+/** GET with the path sent exactly as given (no client-side normalisation). */
+function get(path) {
+  const { port } = new URL(server.url);
+  return new Promise((done, fail) => {
+    const req = request({ host: "127.0.0.1", port, path, method: "GET" }, (res) => {
+      let body = "";
+      res.on("data", (c) => (body += c));
+      res.on("end", () => done({ status: res.statusCode, body, headers: res.headers }));
+    });
+    req.on("error", fail);
+    req.end();
+  });
+}
+
+test("serves the folder's files", async () => {
+  const page = await get("/");
+  assert.equal(page.status, 200);
+  assert.equal(page.body, "<p>page</p>");
+  assert.equal((await get("/weights/w.bin")).body, "weights");
+});
+
+test("refuses every path outside the folder", async () => {
+  for (const path of [
+    "/..%2fdist2/x", "/../dist2/x", "/..%2f..%2fsecret.txt", "/%2e%2e/secret.txt", "/%2e%2e%2fdist2%2fx",
+    "/weights/..%2f..%2fdist2/x", "/..%5cdist2%5cx", "/%00", "/index.html%00.png", "/%E0%A4%A",
+  ]) {
+    const res = await get(path);
+    assert.equal(res.status, 404, `${path} gave ${res.status}: ${res.body}`);
+    assert.doesNotMatch(res.body, /SECRET/, path);
+  }
+  // Dot segments that the URL parser resolves stay at the root: the page, nothing outside.
+  for (const path of ["/..", "/%2e%2e", "/../../"]) assert.equal((await get(path)).body, "<p>page</p>", path);
+  // The server is still up after the malformed ones.
+  assert.equal((await get("/")).status, 200);
+});
