@@ -10,6 +10,9 @@ use web_sys::{
     HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement, MessageEvent, MouseEvent, Worker, WorkerOptions,
 };
 
+mod exports;
+mod paste;
+
 /// Widest the overlay canvas is drawn; larger photos are scaled down for display only.
 const MAX_CANVAS_WIDTH: u32 = 960;
 
@@ -24,6 +27,8 @@ enum Values {
 
 /// What the generator returned for the current photo.
 struct Painting {
+    /// "depth", "normals", "semantic", "instance" or "referring".
+    task: String,
     width: u32,
     height: u32,
     values: Values,
@@ -203,8 +208,9 @@ impl Page {
                                 Values::Segments { labels: crate::u16_from_le_bytes(&labels_le), segments }
                             }
                         };
-                        self.painting = Some(Painting { width, height, values, canvas });
+                        self.painting = Some(Painting { task, width, height, values, canvas });
                         self.redraw();
+                        exports::show(self);
                         self.set_text("result-json", &summary);
                         self.set_status(&format!("Painted in {millis:.0} ms."), false);
                         self.set_state("painted");
@@ -314,6 +320,7 @@ fn open_photo(page: &Shared, bytes: Vec<u8>) {
     image.set_src(&url);
     let mut page = page.borrow_mut();
     page.painting = None;
+    exports::show(&page);
     page.photo_bytes = Some(bytes.clone());
     page.pending = Some(bytes);
     if !page.ready {
@@ -433,10 +440,18 @@ pub fn start() -> Result<(), JsValue> {
     let prompt: HtmlTextAreaElement = element(&document, "prompt");
     let example = |name: &str| EXAMPLE_PROMPTS.iter().find(|(t, _)| *t == name).map(|(_, p)| *p).unwrap_or_default();
     prompt.set_value(example(&task.value()));
+    // Each task keeps the user's own prompt: switching tasks and back restores the edit.
+    let edits: Rc<RefCell<std::collections::HashMap<String, String>>> = Rc::default();
+    let (edit_task, edit_prompt, on_edit) = (task.clone(), prompt.clone(), edits.clone());
+    listen::<Event>(&prompt, "input", move |_| {
+        on_edit.borrow_mut().insert(edit_task.value(), edit_prompt.value());
+    });
     let on_task = page.clone();
     let (task_clone, prompt_clone) = (task.clone(), prompt.clone());
     listen::<Event>(&task, "change", move |_| {
-        prompt_clone.set_value(example(&task_clone.value()));
+        let chosen = task_clone.value();
+        let edited = edits.borrow().get(&chosen).cloned();
+        prompt_clone.set_value(&edited.unwrap_or_else(|| example(&chosen).to_string()));
         let mut page = on_task.borrow_mut();
         if page.photo_bytes.is_some() {
             page.repaint();
@@ -449,5 +464,7 @@ pub fn start() -> Result<(), JsValue> {
     listen::<Event>(&element::<HtmlElement>(&document, "opacity"), "input", move |_| on_opacity.borrow().redraw());
     let on_move = page.clone();
     listen::<MouseEvent>(&overlay, "mousemove", move |event| on_move.borrow().readout(&event));
+    exports::wire(&page);
+    paste::wire(&page, &document);
     Ok(())
 }

@@ -4,6 +4,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { inflateSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { serve } from "../serve.mjs";
@@ -223,6 +224,216 @@ test("Every task paints and decodes on the CPU; a malformed prompt is refused wi
     assert.match(await page.locator("#status").textContent(), /Prompt: .*character \d+.*reddish/);
     const again = await paintTask(page, "semantic", 'color mapping: {"cat": "red"}');
     assert.deepEqual(again.values.map((s) => s.name), ["cat"]);
+  } finally {
+    await browser.close();
+  }
+});
+
+// ---- Exports: every download is captured and read back against what the page decoded. ----
+
+// Clicks `selector`, waits for the download it starts and returns its name and bytes.
+async function download(page, selector) {
+  const [dl] = await Promise.all([page.waitForEvent("download", { timeout: 30_000 }), page.click(selector)]);
+  const name = dl.suggestedFilename();
+  const path = join(ARTIFACTS, "downloads", name);
+  await mkdir(dirname(path), { recursive: true });
+  await dl.saveAs(path);
+  return { name, bytes: await readFile(path) };
+}
+
+// A minimal reader for the grey, non-interlaced PNGs the page exports: size, bit depth and values.
+function readGreyPng(bytes) {
+  assert.deepEqual([...bytes.subarray(0, 8)], [137, 80, 78, 71, 13, 10, 26, 10], "PNG signature");
+  let at = 8, ihdr, idat = [];
+  while (at < bytes.length) {
+    const length = bytes.readUInt32BE(at), type = bytes.toString("latin1", at + 4, at + 8);
+    const data = bytes.subarray(at + 8, at + 8 + length);
+    if (type === "IHDR") ihdr = { width: data.readUInt32BE(0), height: data.readUInt32BE(4), bitDepth: data[8], colorType: data[9], interlace: data[12] };
+    if (type === "IDAT") idat.push(data);
+    at += 12 + length;
+  }
+  assert.equal(ihdr.colorType, 0, "grey PNG");
+  assert.equal(ihdr.interlace, 0);
+  const bpp = ihdr.bitDepth / 8, stride = ihdr.width * bpp;
+  const raw = inflateSync(Buffer.concat(idat));
+  const out = Buffer.alloc(stride * ihdr.height);
+  for (let y = 0; y < ihdr.height; y++) {
+    const filter = raw[y * (stride + 1)];
+    for (let i = 0; i < stride; i++) {
+      const x = raw[y * (stride + 1) + 1 + i];
+      const a = i >= bpp ? out[y * stride + i - bpp] : 0;
+      const b = y > 0 ? out[(y - 1) * stride + i] : 0;
+      const c = i >= bpp && y > 0 ? out[(y - 1) * stride + i - bpp] : 0;
+      const p = a + b - c, pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+      const predictor = [0, a, b, (a + b) >> 1, pa <= pb && pa <= pc ? a : pb <= pc ? b : c][filter];
+      assert.ok(predictor !== undefined, `PNG filter ${filter}`);
+      out[y * stride + i] = (x + predictor) & 0xff;
+    }
+  }
+  const values = new Array(ihdr.width * ihdr.height);
+  for (let p = 0; p < values.length; p++) values[p] = bpp === 2 ? out.readUInt16BE(2 * p) : out[p];
+  return { ...ihdr, values };
+}
+
+// A float32 .npy: its shape and values.
+function readNpy(bytes) {
+  assert.equal(bytes.toString("latin1", 0, 6), "\x93NUMPY");
+  const headerLength = bytes.readUInt16LE(8);
+  const header = bytes.toString("latin1", 10, 10 + headerLength);
+  assert.match(header, /'descr': '<f4'/);
+  assert.match(header, /'fortran_order': False/);
+  const shape = header.match(/'shape': \(([^)]*)\)/)[1].split(",").map((s) => s.trim()).filter(Boolean).map(Number);
+  const body = bytes.subarray(10 + headerLength);
+  assert.equal(body.length, 4 * shape.reduce((a, b) => a * b, 1), "data size matches the shape");
+  const values = new Float32Array(body.buffer.slice(body.byteOffset, body.byteOffset + body.length));
+  return { shape, values };
+}
+
+function readPly(bytes) {
+  const end = bytes.indexOf("end_header\n");
+  assert.ok(end > 0, "PLY header");
+  const header = bytes.toString("latin1", 0, end).split("\n");
+  assert.equal(header[0], "ply");
+  assert.equal(header[1], "format binary_little_endian 1.0");
+  const count = Number(header.find((l) => l.startsWith("element vertex ")).split(" ")[2]);
+  const body = bytes.subarray(end + "end_header\n".length);
+  assert.equal(body.length, 15 * count, "x, y, z float and r, g, b uchar per vertex");
+  const vertex = (i) => ({
+    position: [0, 4, 8].map((o) => body.readFloatLE(15 * i + o)),
+    colour: [12, 13, 14].map((o) => body[15 * i + o]),
+  });
+  return { header, count, vertex };
+}
+
+const visibleGroups = async (page) => {
+  const groups = {};
+  for (const id of ["export-depth", "export-normals", "export-masks"]) groups[id] = await page.locator(`#${id}`).isVisible();
+  return groups;
+};
+
+test("Exports: depth PNG/npy/PLY, normals npy and masks download and hold the decoded values", { timeout: 3 * SLOW }, async () => {
+  const { browser, page, requests } = await openPage({ webgpu: false, query: "?backend=cpu" });
+  try {
+    await waitForState(page, ["ready"]);
+    assert.deepEqual(await visibleGroups(page), { "export-depth": false, "export-normals": false, "export-masks": false });
+    const depth = await uploadAndRead(page, join(ROOT, "static", "samples", "chelsea.png"));
+    assertSensibleDepth(depth);
+    assert.deepEqual(await visibleGroups(page), { "export-depth": true, "export-normals": false, "export-masks": false });
+    assert.match(await page.locator("#export-depth").textContent(), /default 60°/);
+    const { width, height } = depth;
+
+    const npyFile = await download(page, "#export-depth-npy");
+    assert.equal(npyFile.name, "peel-depth.npy");
+    const npy = readNpy(npyFile.bytes);
+    assert.deepEqual(npy.shape, [height, width]);
+    // (A loop, not Math.min(...values): 135 k arguments overflow the stack.)
+    let [nearest, farthest, finite, points] = [Infinity, -Infinity, 0, 0];
+    for (const m of npy.values) {
+      if (!Number.isFinite(m)) continue;
+      [nearest, farthest, finite] = [Math.min(nearest, m), Math.max(farthest, m), finite + 1];
+      if (m > 0) points++;
+    }
+    assert.equal(nearest, depth.values.min_m, "nearest depth matches the page's summary");
+    assert.equal(farthest, depth.values.max_m, "farthest depth matches the page's summary");
+    assert.ok(Math.abs(1 - finite / npy.values.length - depth.values.sky_fraction) < 1e-6, "sky share matches");
+
+    const pngFile = await download(page, "#export-depth-png");
+    assert.equal(pngFile.name, "peel-depth-mm.png");
+    const png = readGreyPng(pngFile.bytes);
+    assert.deepEqual([png.width, png.height, png.bitDepth], [width, height, 16]);
+    for (let p = 0; p < png.values.length; p++) {
+      const m = npy.values[p];
+      const want = Number.isFinite(m) && m > 0 ? Math.min(65535, Math.max(1, Math.round(m * 1000))) : 0;
+      if (Math.abs(png.values[p] - want) > 1) assert.fail(`pixel ${p}: ${png.values[p]} mm for ${m} m`);
+    }
+
+    await page.fill("#export-fov", "75");
+    const plyFile = await download(page, "#export-depth-ply");
+    assert.equal(plyFile.name, "peel-depth-fov75.ply");
+    const ply = readPly(plyFile.bytes);
+    assert.equal(ply.count, points, "one vertex per pixel with a finite, positive depth");
+    assert.match(await page.locator("#status").textContent(), new RegExp(`${points} points, 75° field of view`));
+    // The first vertex is the first pixel with finite positive depth, placed by the 75° pinhole camera.
+    const first = npy.values.findIndex((m) => Number.isFinite(m) && m > 0);
+    const [u, v, d] = [first % width, Math.floor(first / width), npy.values[first]];
+    const f = (width / 2) / Math.tan((75 / 2) * Math.PI / 180);
+    const want = [d * (u + 0.5 - width / 2) / f, -d * (v + 0.5 - height / 2) / f, -d];
+    const got = ply.vertex(0).position;
+    for (let i = 0; i < 3; i++) assert.ok(Math.abs(got[i] - want[i]) < 1e-4 * Math.max(1, Math.abs(want[i])), `vertex 0: ${got} vs ${want}`);
+    // Points take the photo's colours, not the visualization's: a cat photo is not one colour.
+    const colours = new Set(Array.from({ length: 200 }, (_, i) => ply.vertex(Math.floor(i * ply.count / 200)).colour.join(",")));
+    assert.ok(colours.size > 50, `only ${colours.size} distinct colours among 200 points`);
+    await page.screenshot({ path: join(ARTIFACTS, "exports.png"), fullPage: true });
+
+    const normals = await paintTask(page, "normals");
+    assert.deepEqual(await visibleGroups(page), { "export-depth": false, "export-normals": true, "export-masks": false });
+    const normalsFile = await download(page, "#export-normals-npy");
+    const n = readNpy(normalsFile.bytes);
+    assert.deepEqual(n.shape, [normals.height, normals.width, 3]);
+    const sum = [0, 0, 0];
+    for (let p = 0; p < n.values.length; p += 3) {
+      const length = Math.hypot(n.values[p], n.values[p + 1], n.values[p + 2]);
+      // Unit vectors; mid-grey has no direction and decodes to (0, 0, 0).
+      if (Math.abs(length - 1) > 1e-3 && length !== 0) assert.fail(`normal ${p / 3} has length ${length}`);
+      for (let c = 0; c < 3; c++) sum[c] += n.values[p + c];
+    }
+    const norm = Math.hypot(...sum);
+    sum.forEach((s, c) => assert.ok(Math.abs(s / norm - normals.values.mean[c]) < 1e-4, `mean normal ${sum.map((v) => v / norm)} vs ${normals.values.mean}`));
+
+    const semantic = await paintTask(page, "semantic", 'Generate a semantic segmentation visualization image, using this color mapping: {"cat": "orange", "sky": "blue"}');
+    assert.deepEqual(await visibleGroups(page), { "export-depth": false, "export-normals": false, "export-masks": true });
+    const labelsFile = await download(page, "#export-labels-png");
+    assert.equal(labelsFile.name, "peel-semantic-labels.png");
+    const labels = readGreyPng(labelsFile.bytes);
+    assert.deepEqual([labels.width, labels.height, labels.bitDepth], [semantic.width, semantic.height, 8]);
+    const legend = JSON.parse((await download(page, "#export-legend-json")).bytes.toString("utf8"));
+    assert.deepEqual(legend.entries.map((e) => [e.label, e.name, e.pixels]), semantic.values.map((s, i) => [i + 1, s.name, s.pixels]));
+    const maskButtons = page.locator("#export-mask-list button");
+    assert.equal(await maskButtons.count(), semantic.values.length);
+    for (const [i, segment] of semantic.values.entries()) {
+      const counted = labels.values.filter((l) => l === i + 1).length;
+      assert.equal(counted, segment.pixels, `${segment.name}: label map pixels`);
+      const mask = await download(page, `#export-mask-list button[data-label="${i + 1}"]`);
+      assert.equal(mask.name, legend.entries[i].mask_file);
+      const m = readGreyPng(mask.bytes);
+      assert.deepEqual([m.width, m.height, m.bitDepth], [semantic.width, semantic.height, 8]);
+      m.values.forEach((value, p) => value !== (labels.values[p] === i + 1 ? 255 : 0) && assert.fail(`${mask.name} pixel ${p} = ${value}`));
+    }
+    assert.ok(semantic.values[0].pixels > 0, "the cat mask is not empty");
+    assertLocalOnly(requests);
+  } finally {
+    await browser.close();
+  }
+});
+
+test("Paste: an image pasted with Ctrl/Cmd+V is painted; each task keeps its own prompt edits", { timeout: 2 * SLOW }, async () => {
+  const { browser, page, requests } = await openPage({ webgpu: false, query: "?backend=cpu" });
+  try {
+    await waitForState(page, ["ready"]);
+    const photo = await readFile(join(ROOT, "static", "samples", "chelsea.png"));
+    await page.evaluate(() => { document.body.dataset.state = "uploading"; });
+    // What the browser fires for Ctrl/Cmd+V with an image on the clipboard.
+    await page.evaluate((b64) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const data = new DataTransfer();
+      data.items.add(new File([bytes], "image.png", { type: "image/png" }));
+      document.body.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
+    }, photo.toString("base64"));
+    assert.equal(await waitForState(page, ["painted", "failed"]), "painted", await page.locator("#status").textContent());
+    const pasted = JSON.parse(await page.locator("#result-json").textContent());
+    assertSensibleDepth(pasted);
+    // chelsea.png is 451×300; the painting comes back at the photo's size.
+    assert.deepEqual([pasted.width, pasted.height], [451, 300]);
+
+    // Each task keeps the user's own prompt.
+    const prompt = 'Generate a semantic segmentation visualization image, using this color mapping: {"cat": "red"}';
+    await paintTask(page, "semantic", prompt);
+    await paintTask(page, "depth");
+    assert.equal(await page.inputValue("#prompt"), "Generate a metric depth map of the input image.");
+    const back = await paintTask(page, "semantic");
+    assert.equal(await page.inputValue("#prompt"), prompt, "the semantic prompt edit survives a task change");
+    assert.deepEqual(back.values.map((s) => s.name), ["cat"]);
+    assertLocalOnly(requests);
   } finally {
     await browser.close();
   }

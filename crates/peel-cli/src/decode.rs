@@ -1,13 +1,16 @@
 //! `peel decode TASK IMAGE [--prompt TEXT] --out PATH`: a visualization image back into values.
 //!
-//! depth → `.npy` (float32 m), `.png` (16-bit mm, 0 = sky) or `.pfm`; normals → `.npy` (H, W, 3);
-//! semantic / instance / referring → an index PNG plus a JSON legend beside it (`OUT.json`).
-//! A JSON summary goes to stdout.
+//! depth → `.npy` (float32 m), `.png` (16-bit mm, 0 = sky), `.pfm` or `.ply` (a coloured point
+//! cloud: `--fov` degrees wide, colours from `--photo`, else from the visualization); normals →
+//! `.npy` (H, W, 3); semantic / instance / referring → an index PNG plus a JSON legend beside it
+//! (`OUT.json`), and with `--masks DIR` one PNG per legend entry. The bytes come from
+//! `peel_protocol::export`, which the page uses too. A JSON summary goes to stdout.
 
 use std::path::{Path, PathBuf};
 
 use peel_protocol::color::Rgb8;
 use peel_protocol::depth::DepthCodec;
+use peel_protocol::export;
 use peel_protocol::prompt::{self, DEFAULT_BACKGROUND, Request, Task};
 use peel_protocol::segmentation::{DEFAULT_TOLERANCE, LabelMap, UNLABELED, instance, referring, semantic};
 use peel_protocol::normals;
@@ -37,6 +40,17 @@ pub struct Args {
     pub tolerance: f32,
     #[command(flatten)]
     pub instance: InstanceArgs,
+    /// Point clouds (`--out x.ply`): the camera's horizontal field of view in degrees.
+    #[arg(long, default_value_t = export::DEFAULT_FOV_DEG)]
+    pub fov: f32,
+    /// Point clouds: the photo whose colours the points take (resized to the visualization if
+    /// needed); without it they take the visualization's colours.
+    #[arg(long)]
+    pub photo: Option<PathBuf>,
+    /// Segmentation: also write one mask PNG per legend entry (255 inside, 0 outside) into this
+    /// folder, named `mask-NN-NAME.png` with NN the entry's value in the index PNG.
+    #[arg(long)]
+    pub masks: Option<PathBuf>,
 }
 
 /// Depth power-transform parameters (default: the paper's, or the prompt's).
@@ -99,7 +113,18 @@ pub fn run(args: Args) -> CliResult {
     let request = parse_prompt(args.prompt.as_deref(), task)?;
     let img = io::open_image(&args.image)?;
     let rgb = io::rgb8(&img);
-    let options = Options { codec: args.codec, tolerance: args.tolerance, instance: args.instance.params() };
+    let photo = match &args.photo {
+        Some(path) => Some(photo_colours(path, rgb.width, rgb.height)?),
+        None => None,
+    };
+    let options = Options {
+        codec: args.codec,
+        tolerance: args.tolerance,
+        instance: args.instance.params(),
+        fov: args.fov,
+        photo,
+        masks: args.masks,
+    };
     let summary = decode(&rgb, task, request, &options, &args.out)?;
     print_line(&serde_json::to_string(&summary).map_err(CliError::msg)?)
 }
@@ -111,6 +136,21 @@ pub struct Options {
     /// Colour tolerance for semantic and referring decoding.
     pub tolerance: f32,
     pub instance: instance::InstanceParams,
+    /// Horizontal field of view of `.ply` point clouds, degrees.
+    pub fov: f32,
+    /// The photo at the visualization's size (RGB): the colours of `.ply` points.
+    pub photo: Option<Grid<u8>>,
+    /// Segmentation: a folder for one mask PNG per legend entry.
+    pub masks: Option<PathBuf>,
+}
+
+/// The photo at `path` as RGB at `width`×`height` (resized with a triangle filter if it differs).
+pub fn photo_colours(path: &Path, width: u32, height: u32) -> CliResult<Grid<u8>> {
+    let mut photo = io::open_image(path)?.to_rgb8();
+    if photo.dimensions() != (width, height) {
+        photo = image::imageops::resize(&photo, width, height, image::imageops::FilterType::Triangle);
+    }
+    Ok(Grid { width, height, data: photo.into_raw() })
 }
 
 impl Default for Options {
@@ -119,6 +159,9 @@ impl Default for Options {
             codec: CodecArgs { lambda: None, c: None },
             tolerance: DEFAULT_TOLERANCE,
             instance: instance::InstanceParams::default(),
+            fov: export::DEFAULT_FOV_DEG,
+            photo: None,
+            masks: None,
         }
     }
 }
@@ -126,7 +169,7 @@ impl Default for Options {
 /// The output extensions `decode` writes for `task` (segmentation: an index PNG, legend beside it).
 pub fn output_extensions(task: Task) -> &'static [&'static str] {
     match task {
-        Task::Depth => &["npy", "png", "pfm"],
+        Task::Depth => &["npy", "png", "pfm", "ply"],
         Task::Normals => &["npy"],
         Task::Semantic | Task::Instance | Task::Referring => &["png"],
     }
@@ -142,21 +185,29 @@ pub fn decode(rgb: &Grid<u8>, task: Task, request: Option<Request>, options: &Op
                 Some(Request::Depth(codec)) => codec,
                 _ => DepthCodec::default(),
             };
-            decode_depth(rgb, options.codec.codec(base)?, out)?
+            decode_depth(rgb, options.codec.codec(base)?, options, out)?
         }
         Task::Normals => decode_normals(rgb, out)?,
-        Task::Semantic => decode_semantic(rgb, &require_prompt(request, task)?, options.tolerance, out)?,
-        Task::Instance => decode_instance(rgb, request.as_ref(), &options.instance, out)?,
-        Task::Referring => decode_referring(rgb, &require_prompt(request, task)?, options.tolerance, out)?,
+        Task::Semantic => decode_semantic(rgb, &require_prompt(request, task)?, options, out)?,
+        Task::Instance => decode_instance(rgb, request.as_ref(), options, out)?,
+        Task::Referring => decode_referring(rgb, &require_prompt(request, task)?, options, out)?,
     })
 }
 
-fn decode_depth(rgb: &Grid<u8>, codec: DepthCodec, out: &Path) -> CliResult<Value> {
+fn unsupported(out: &Path, what: &str, allowed: &str) -> CliError {
+    CliError::msg(format!(
+        "{}: unsupported {what} output extension {:?}: expected {allowed}",
+        out.display(),
+        io::extension(out)
+    ))
+}
+
+fn decode_depth(rgb: &Grid<u8>, codec: DepthCodec, options: &Options, out: &Path) -> CliResult<Value> {
     let map = codec.decode_image(&rgb.data, rgb.width, rgb.height)?;
     let mut finite: Vec<f32> = map.meters.iter().copied().filter(|d| d.is_finite()).collect();
     finite.sort_by(f32::total_cmp);
     let median = finite.get(finite.len() / 2).copied();
-    let summary = json!({
+    let mut summary = json!({
         "task": "depth",
         "width": map.width,
         "height": map.height,
@@ -167,7 +218,22 @@ fn decode_depth(rgb: &Grid<u8>, codec: DepthCodec, out: &Path) -> CliResult<Valu
         "mean_off_path": map.mean_off_path(),
         "out": out.display().to_string(),
     });
-    io::write_depth(out, &Grid { width: map.width, height: map.height, data: map.meters })?;
+    let (w, h) = (map.width, map.height);
+    let bytes = match io::extension(out).as_str() {
+        "npy" => export::depth_npy(&map.meters, w, h)?,
+        "png" => export::depth_png_mm(&map.meters, w, h)?,
+        "pfm" => export::depth_pfm(&map.meters, w, h)?,
+        "ply" => {
+            let colours = options.photo.as_ref().map_or(&rgb.data, |p| &p.data);
+            let (bytes, points) = export::depth_ply(&map.meters, colours, w, h, options.fov)?;
+            summary["points"] = json!(points);
+            summary["fov_deg"] = json!(options.fov);
+            summary["colours"] = json!(if options.photo.is_some() { "photo" } else { "visualization" });
+            bytes
+        }
+        _ => return Err(unsupported(out, "depth", ".npy, .png (16-bit mm), .pfm or .ply")),
+    };
+    io::write_bytes(out, &bytes)?;
     Ok(summary)
 }
 
@@ -182,7 +248,11 @@ fn decode_normals(rgb: &Grid<u8>, out: &Path) -> CliResult<Value> {
         "mean_raw_length": mean_length,
         "out": out.display().to_string(),
     });
-    io::write_normals_npy(out, &Grid { width: map.width, height: map.height, data: map.normals })?;
+    if io::extension(out) != "npy" {
+        return Err(CliError::msg(format!("{}: normals are written as .npy", out.display())));
+    }
+    let flat: Vec<f32> = map.normals.iter().flatten().copied().collect();
+    io::write_bytes(out, &export::normals_npy(&flat, map.width, map.height)?)?;
     Ok(summary)
 }
 
@@ -194,19 +264,44 @@ fn legend_path(out: &Path) -> PathBuf {
     out.with_extension("json")
 }
 
-/// Writes the index PNG and its legend; returns the legend.
-fn write_labels(out: &Path, labels: LabelMap, mut legend: Value) -> CliResult<Value> {
-    let grid = Grid { width: labels.width, height: labels.height, data: labels.labels };
-    let unlabeled = io::write_index_png(out, &grid, UNLABELED)?;
-    legend["unlabeled_value"] = json!(unlabeled);
-    legend["width"] = json!(grid.width);
-    legend["height"] = json!(grid.height);
+/// Writes the index PNG (unlabeled pixels: `unlabeled`, if any), one mask PNG per entry of
+/// `entries` (`(value in the index PNG, name)`) if `options.masks` names a folder, and the legend
+/// beside the PNG; returns the legend. `list` names the legend's array of entries.
+fn write_labels(
+    out: &Path,
+    labels: LabelMap,
+    unlabeled: Option<u16>,
+    entries: &[(u16, String)],
+    list: &str,
+    options: &Options,
+    mut legend: Value,
+) -> CliResult<Value> {
+    if io::extension(out) != "png" {
+        return Err(unsupported(out, "label map", ".png"));
+    }
+    let (w, h) = (labels.width, labels.height);
+    let png = export::label_png(&labels.labels, w, h, unlabeled)?;
+    io::write_bytes(out, &png.bytes)?;
+    if let Some(value) = png.unlabeled {
+        legend["unlabeled_value"] = json!(value);
+    }
+    legend["width"] = json!(w);
+    legend["height"] = json!(h);
+    if let Some(dir) = &options.masks {
+        std::fs::create_dir_all(dir).context(dir.display())?;
+        for (i, (value, name)) in entries.iter().enumerate() {
+            let path = dir.join(export::mask_file_name(*value, name));
+            io::write_bytes(&path, &export::mask_png(&labels.labels, w, h, *value)?)?;
+            legend[list][i]["mask"] = json!(path.display().to_string());
+        }
+    }
     legend["out"] = json!(out.display().to_string());
     io::write_json(&legend_path(out), &legend)?;
     Ok(legend)
 }
 
-fn decode_semantic(rgb: &Grid<u8>, request: &Request, tolerance: f32, out: &Path) -> CliResult<Value> {
+fn decode_semantic(rgb: &Grid<u8>, request: &Request, options: &Options, out: &Path) -> CliResult<Value> {
+    let tolerance = options.tolerance;
     let Request::Semantic { classes } = request else {
         return Err(CliError::msg("expected a semantic prompt"));
     };
@@ -227,10 +322,12 @@ fn decode_semantic(rgb: &Grid<u8>, request: &Request, tolerance: f32, out: &Path
         "classes": entries,
         "unlabeled_pixels": unlabeled_pixels,
     });
-    write_labels(out, labels, legend)
+    let names: Vec<(u16, String)> = classes.iter().enumerate().map(|(i, c)| (i as u16, c.name.clone())).collect();
+    write_labels(out, labels, Some(UNLABELED), &names, "classes", options, legend)
 }
 
-fn decode_referring(rgb: &Grid<u8>, request: &Request, tolerance: f32, out: &Path) -> CliResult<Value> {
+fn decode_referring(rgb: &Grid<u8>, request: &Request, options: &Options, out: &Path) -> CliResult<Value> {
+    let tolerance = options.tolerance;
     let Request::Referring { targets, background } = request else {
         return Err(CliError::msg("expected a referring prompt"));
     };
@@ -250,10 +347,13 @@ fn decode_referring(rgb: &Grid<u8>, request: &Request, tolerance: f32, out: &Pat
         "background": colour_json(*background),
         "targets": entries,
     });
-    write_labels(out, LabelMap { width: masks.width, height: masks.height, labels }, legend)
+    let names: Vec<(u16, String)> = targets.iter().enumerate().map(|(i, t)| (i as u16 + 1, t.name.clone())).collect();
+    let labels = LabelMap { width: masks.width, height: masks.height, labels };
+    write_labels(out, labels, None, &names, "targets", options, legend)
 }
 
-fn decode_instance(rgb: &Grid<u8>, request: Option<&Request>, params: &instance::InstanceParams, out: &Path) -> CliResult<Value> {
+fn decode_instance(rgb: &Grid<u8>, request: Option<&Request>, options: &Options, out: &Path) -> CliResult<Value> {
+    let params = &options.instance;
     let (class, background) = match request {
         Some(Request::Instance { class, background }) => (class.clone(), *background),
         _ => ("object".to_string(), DEFAULT_BACKGROUND),
@@ -271,16 +371,8 @@ fn decode_instance(rgb: &Grid<u8>, request: Option<&Request>, params: &instance:
         "min_pixels": params.min_pixels_for(map.ids.len()),
         "instances": entries,
     });
-    let grid = Grid { width: map.width, height: map.height, data: map.ids };
-    if io::extension(out) != "png" {
-        return Err(CliError::msg(format!("{}: instance maps are written as .png", out.display())));
-    }
-    let mut legend = legend;
-    legend["out"] = json!(out.display().to_string());
-    legend["width"] = json!(grid.width);
-    legend["height"] = json!(grid.height);
+    let names: Vec<(u16, String)> = map.instances.iter().map(|i| (i.id, format!("{class} {}", i.id))).collect();
     // Ids start at 1 and 0 is background, so the map needs no unlabeled value.
-    io::write_index_png(out, &grid, u16::MAX).context(out.display())?;
-    io::write_json(&legend_path(out), &legend)?;
-    Ok(legend)
+    let labels = LabelMap { width: map.width, height: map.height, labels: map.ids };
+    write_labels(out, labels, None, &names, "instances", options, legend)
 }

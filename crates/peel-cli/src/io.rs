@@ -1,11 +1,12 @@
-//! File formats: images, `.npy`, `.pfm`, 16-bit millimetre PNGs and JSON legends.
+//! Reading images, `.npy`, `.pfm` and 16-bit millimetre PNGs; writing files (their bytes for
+//! decoded values come from `peel_protocol::export`).
 
 use std::fs;
 use std::path::Path;
 
-use image::{DynamicImage, GenericImageView, ImageBuffer, Luma};
+use image::{DynamicImage, GenericImageView};
 use ndarray::{Array, Array2, Array3};
-use ndarray_npy::{read_npy, write_npy};
+use ndarray_npy::read_npy;
 use peel_model::photo::PhotoLimits;
 use peel_protocol::depth::DepthCodec;
 use peel_protocol::normals;
@@ -187,85 +188,20 @@ pub fn load_normals_values(path: &Path) -> CliResult<Grid<[f32; 3]>> {
     load_normals(path)
 }
 
-/// Writes depth by extension: `.npy` (float32 m), `.png` (16-bit mm; 0 = sky/invalid, saturating
-/// at 65535) or `.pfm` (float32 m).
-pub fn write_depth(path: &Path, depth: &Grid<f32>) -> CliResult {
-    match extension(path).as_str() {
-        "npy" => {
-            let a = Array2::from_shape_vec((depth.height as usize, depth.width as usize), depth.data.clone())
-                .map_err(CliError::msg)?;
-            write_npy(path, &a).context(path.display())
-        }
-        "png" => {
-            let mm: Vec<u16> = depth
-                .data
-                .iter()
-                .map(|&d| if d.is_finite() && d > 0.0 { (d * 1000.0).round().clamp(1.0, 65535.0) as u16 } else { 0 })
-                .collect();
-            let buf = ImageBuffer::<Luma<u16>, _>::from_raw(depth.width, depth.height, mm)
-                .ok_or_else(|| CliError::msg("depth buffer does not match its size"))?;
-            buf.save(path).context(path.display())
-        }
-        "pfm" => write_pfm(path, depth),
-        other => Err(CliError::msg(format!(
-            "{}: unsupported depth output extension {other:?}: expected .npy, .png or .pfm",
-            path.display()
-        ))),
-    }
-}
-
-/// Writes (H, W, 3) float32 `.npy`.
-pub fn write_normals_npy(path: &Path, normals: &Grid<[f32; 3]>) -> CliResult {
-    if extension(path) != "npy" {
-        return Err(CliError::msg(format!("{}: normals are written as .npy", path.display())));
-    }
-    let flat: Vec<f32> = normals.data.iter().flatten().copied().collect();
-    let a = Array3::from_shape_vec((normals.height as usize, normals.width as usize, 3), flat).map_err(CliError::msg)?;
-    write_npy(path, &a).context(path.display())
-}
-
 /// Writes an RGB image; the format follows the extension.
 pub fn write_rgb(path: &Path, rgb: Vec<u8>, width: u32, height: u32) -> CliResult {
     let buf = image::RgbImage::from_raw(width, height, rgb).ok_or_else(|| CliError::msg("image buffer does not match its size"))?;
     buf.save(path).context(path.display())
 }
 
-/// Writes labels as an 8-bit grey PNG when they fit (65535 becomes 255), else 16-bit.
-/// Returns the value that marks unlabeled pixels in the file.
-pub fn write_index_png(path: &Path, labels: &Grid<u16>, unlabeled: u16) -> CliResult<u16> {
-    if extension(path) != "png" {
-        return Err(CliError::msg(format!("{}: label maps are written as .png", path.display())));
-    }
-    let fits_8bit = labels.data.iter().all(|&l| l < 255 || l == unlabeled);
-    if fits_8bit {
-        let data: Vec<u8> = labels.data.iter().map(|&l| if l == unlabeled { 255 } else { l as u8 }).collect();
-        let buf = ImageBuffer::<Luma<u8>, _>::from_raw(labels.width, labels.height, data)
-            .ok_or_else(|| CliError::msg("label buffer does not match its size"))?;
-        buf.save(path).context(path.display())?;
-        Ok(255)
-    } else {
-        let buf = ImageBuffer::<Luma<u16>, _>::from_raw(labels.width, labels.height, labels.data.clone())
-            .ok_or_else(|| CliError::msg("label buffer does not match its size"))?;
-        buf.save(path).context(path.display())?;
-        Ok(unlabeled)
-    }
+/// Writes a file's bytes (from `peel_protocol::export`).
+pub fn write_bytes(path: &Path, bytes: &[u8]) -> CliResult {
+    fs::write(path, bytes).context(path.display())
 }
 
 pub fn write_json(path: &Path, value: &serde_json::Value) -> CliResult {
     let text = serde_json::to_string_pretty(value).map_err(CliError::msg)?;
     fs::write(path, text + "\n").context(path.display())
-}
-
-/// PFM: "Pf", size, negative scale for little-endian, then rows from the bottom up.
-fn write_pfm(path: &Path, depth: &Grid<f32>) -> CliResult {
-    let (w, h) = (depth.width as usize, depth.height as usize);
-    let mut bytes = format!("Pf\n{w} {h}\n-1.0\n").into_bytes();
-    for row in depth.data.chunks_exact(w).rev() {
-        for v in row {
-            bytes.extend_from_slice(&v.to_le_bytes());
-        }
-    }
-    fs::write(path, bytes).context(path.display())
 }
 
 fn read_pfm(path: &Path) -> CliResult<Grid<f32>> {

@@ -3,7 +3,8 @@
 //!
 //! The visualization is written at the photo's size, enlarged from the half-resolution painting
 //! as the page does (guided by the photo's edges; `--upsample resize` for the plain resize). `--decoded` also decodes it as `peel decode`
-//! does: depth → `.npy` / `.png` (16-bit mm) / `.pfm`; normals → `.npy`; semantic, instance and
+//! does: depth → `.npy` / `.png` (16-bit mm) / `.pfm` / `.ply` (points coloured by the photo,
+//! `--fov` degrees wide); normals → `.npy`; semantic, instance and
 //! referring → an index PNG with its JSON legend beside it (name either the `.png` or the `.json`).
 //! Weights: `--weights`, else `$PEEL_WEIGHTS`, else the repository's `weights/`.
 //! A one-line JSON summary (task, sizes, timings) goes to stdout.
@@ -32,6 +33,12 @@ pub struct Args {
     /// Also decode the painting into values here (format by extension, as `peel decode`).
     #[arg(long)]
     pub decoded: Option<PathBuf>,
+    /// `--decoded x.ply`: the camera's horizontal field of view in degrees.
+    #[arg(long, default_value_t = peel_protocol::export::DEFAULT_FOV_DEG)]
+    pub fov: f32,
+    /// Segmentation with `--decoded`: also write one mask PNG per legend entry into this folder.
+    #[arg(long)]
+    pub masks: Option<PathBuf>,
     /// Folder with manifest.json and the files it names (default: $PEEL_WEIGHTS, else the repo's weights/).
     #[arg(long)]
     pub weights: Option<PathBuf>,
@@ -137,7 +144,18 @@ pub fn run(args: Args) -> CliResult {
     if let Some(target) = decoded {
         let (width, height) = painting.dimensions();
         let rgb = Grid { width, height, data: painting.into_raw() };
-        summary["decoded"] = decode::decode(&rgb, task, Some(request), &decode::Options::default(), &target)?;
+        let photo = if photo.dimensions() == (width, height) {
+            photo.into_raw()
+        } else {
+            image::imageops::resize(&photo, width, height, image::imageops::FilterType::Triangle).into_raw()
+        };
+        let options = decode::Options {
+            fov: args.fov,
+            photo: Some(Grid { width, height, data: photo }),
+            masks: args.masks.clone(),
+            ..decode::Options::default()
+        };
+        summary["decoded"] = decode::decode(&rgb, task, Some(request), &options, &target)?;
     }
     print_line(&serde_json::to_string(&summary).map_err(CliError::msg)?)
 }

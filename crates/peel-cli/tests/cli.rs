@@ -71,6 +71,65 @@ fn depth_encode_decode_round_trip_in_every_format() {
     assert!(scored["metrics"]["abs_rel"].as_f64().unwrap() < 0.01);
 }
 
+/// Header lines and vertices ((x, y, z), (r, g, b)) of a binary little-endian PLY.
+fn read_ply(path: &Path) -> (Vec<String>, Vec<([f32; 3], [u8; 3])>) {
+    let bytes = std::fs::read(path).unwrap();
+    let end = b"end_header\n";
+    let at = bytes.windows(end.len()).position(|w| w == end).expect("end_header") + end.len();
+    let header: Vec<String> = String::from_utf8_lossy(&bytes[..at]).lines().map(String::from).collect();
+    let count: usize = header.iter().find_map(|l| l.strip_prefix("element vertex ")).unwrap().parse().unwrap();
+    assert_eq!(bytes.len() - at, 15 * count, "15 bytes per vertex");
+    let f = |c: &[u8]| f32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+    let vertices = bytes[at..].chunks_exact(15).map(|v| ([f(&v[0..4]), f(&v[4..8]), f(&v[8..12])], [v[12], v[13], v[14]])).collect();
+    (header, vertices)
+}
+
+#[test]
+fn depth_decodes_to_a_point_cloud_coloured_by_the_photo() {
+    let dir = common::scratch("peel-cli", "ply");
+    // The ramp with a band of sky across the top rows.
+    let ramp = depth_ramp();
+    let truth = Array2::from_shape_fn(ramp.dim(), |(y, x)| if y < 3 { f32::INFINITY } else { ramp[[y, x]] });
+    let npy = dir.join("truth.npy");
+    write_npy(&npy, &truth).unwrap();
+    let vis = dir.join("vis.png");
+    assert!(peel(&["encode", "depth", &p(&npy), &p(&vis)]).status.success());
+    let photo = dir.join("photo.png");
+    save_rgb(&photo, 40, 30, |x, y| [x as u8 * 6, y as u8 * 8, 77]);
+    ok_json(peel(&["decode", "depth", &p(&vis), "--out", &p(&dir.join("back.npy"))]));
+    let back: Array2<f32> = read_npy(dir.join("back.npy")).unwrap();
+    let ply = dir.join("cloud.ply");
+    let summary = ok_json(peel(&["decode", "depth", &p(&vis), "--out", &p(&ply), "--fov", "75", "--photo", &p(&photo)]));
+    let finite = back.iter().filter(|d| d.is_finite()).count();
+    assert_eq!(finite, 40 * 27, "the sky rows decode as infinity");
+    assert_eq!(summary["points"].as_u64(), Some(finite as u64));
+    assert_eq!(summary["colours"], "photo");
+    let (header, vertices) = read_ply(&ply);
+    assert!(header.contains(&format!("element vertex {finite}")), "{header:?}");
+    assert_eq!(vertices.len(), finite);
+    // The first point is pixel (0, 3), the first below the sky; f = 20 / tan(37.5°), centre (20, 15).
+    let f = 20.0 / 37.5f32.to_radians().tan();
+    let d = back[[3, 0]];
+    let expected = [d * (0.5 - 20.0) / f, -d * (3.5 - 15.0) / f, -d];
+    let (position, colour) = vertices[0];
+    for (got, want) in position.iter().zip(expected) {
+        assert!((got - want).abs() <= 1e-5 * want.abs().max(1.0), "{position:?} vs {expected:?}");
+    }
+    assert_eq!(colour, [0, 24, 77], "colour of the photo's pixel (0, 3)");
+    // Without --photo the points take the visualization's colours; a bad fov is refused.
+    let plain = ok_json(peel(&["decode", "depth", &p(&vis), "--out", &p(&dir.join("plain.ply"))]));
+    assert_eq!((plain["colours"].as_str(), plain["fov_deg"].as_f64()), (Some("visualization"), Some(60.0)));
+    bad_input(peel(&["decode", "depth", &p(&vis), "--out", &p(&dir.join("bad.ply")), "--fov", "180"]), "field of view");
+
+    // The 16-bit PNG holds the same depths in millimetres, 0 for the sky.
+    ok_json(peel(&["decode", "depth", &p(&vis), "--out", &p(&dir.join("mm.png"))]));
+    let image::DynamicImage::ImageLuma16(mm) = image::open(dir.join("mm.png")).unwrap() else { panic!("expected 16-bit grey") };
+    for ((x, y, v), d) in mm.enumerate_pixels().map(|(x, y, v)| (x, y, v.0[0])).zip(back.iter()) {
+        let want = if d.is_finite() { (d * 1000.0).round() as u16 } else { 0 };
+        assert_eq!(v, want, "pixel ({x}, {y}): {d} m");
+    }
+}
+
 #[test]
 fn range_tuned_codec_from_flags_and_prompt_agree() {
     let dir = common::scratch("peel-cli", "range");
@@ -131,6 +190,21 @@ fn semantic_decode_writes_index_png_and_legend_and_scores() {
     let labels = image::open(&out).unwrap().to_luma8();
     assert_eq!((labels.get_pixel(0, 0).0[0], labels.get_pixel(15, 2).0[0], labels.get_pixel(15, 8).0[0]), (0, 1, 2));
     assert_eq!(labels.get_pixel(19, 9).0[0], 255);
+
+    // --masks: one PNG per class, 255 where the index PNG holds that class.
+    let masks_dir = dir.join("masks");
+    let with_masks = ok_json(peel(&["decode", "semantic", &p(&vis), "--prompt", prompt, "--out", &p(&out), "--masks", &p(&masks_dir)]));
+    for (i, name) in ["mask-00-cat.png", "mask-01-exit-sign.png", "mask-02-background.png"].iter().enumerate() {
+        let path = masks_dir.join(name);
+        assert_eq!(with_masks["classes"][i]["mask"].as_str(), Some(p(&path).as_str()));
+        let mask = image::open(&path).unwrap().to_luma8();
+        assert_eq!(mask.dimensions(), (20, 10));
+        for (m, l) in mask.pixels().zip(labels.pixels()) {
+            assert_eq!(m.0[0], if usize::from(l.0[0]) == i { 255 } else { 0 });
+        }
+        let inside = mask.pixels().filter(|v| v.0[0] == 255).count() as u64;
+        assert_eq!(Some(inside), with_masks["classes"][i]["pixels"].as_u64(), "{name}");
+    }
 
     let gt = dir.join("gt.png");
     save_grey(&gt, 20, 10, |x, y| class_at(x, y) as u8);

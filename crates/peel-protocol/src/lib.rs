@@ -10,6 +10,8 @@
 //! - [`prompt`]: the prompt language, parsed into a typed [`prompt::Request`] and rendered back.
 //! - [`color`]: CSS colour names and the numeric colour notations prompts use.
 //! - [`metrics`]: the paper's evaluation metrics.
+//! - [`export`]: file bytes of decoded values (depth PNG/npy/PFM, normals npy, label and mask
+//!   PNGs, PLY point clouds), shared by the `peel` CLI and the page.
 //!
 //! Everything is a pure function over pixel buffers (tightly packed, row-major 8-bit RGB unless
 //! stated otherwise). No file IO, no threads: the crate builds for `wasm32-unknown-unknown`.
@@ -18,6 +20,7 @@
 pub mod color;
 pub mod depth;
 mod error;
+pub mod export;
 pub mod metrics;
 pub mod normals;
 pub mod prompt;

@@ -1,0 +1,201 @@
+//! Download buttons for what was decoded: depth (16-bit PNG in mm, float32 `.npy`, a coloured PLY
+//! point cloud with a field of view the user sets), normals (`.npy`), segmentation (a label-map
+//! PNG, the legend as JSON and one mask PNG per legend entry).
+//!
+//! The file bytes come from `peel_protocol::export`, the same code `peel decode` writes with, and
+//! are built when a button is pressed (the point cloud depends on the field of view then).
+
+use super::{Page, Painting, Shared, Values, element, listen};
+use peel_protocol::export;
+use wasm_bindgen::prelude::*;
+use web_sys::{CanvasRenderingContext2d, Document, Element, Event, HtmlCanvasElement, HtmlElement, HtmlInputElement};
+
+/// The export groups in `index.html`, one per kind of decoded values.
+const GROUPS: [&str; 3] = ["export-depth", "export-normals", "export-masks"];
+
+/// Shows the buttons that apply to `painting` (none when there is no painting) and lists one
+/// mask button per legend entry.
+pub(super) fn show(page: &Page) {
+    let document = &page.document;
+    let group = page.painting.as_ref().map(|p| match p.values {
+        Values::Depth(_) => "export-depth",
+        Values::Normals(_) => "export-normals",
+        Values::Segments { .. } => "export-masks",
+    });
+    for id in GROUPS {
+        element::<HtmlElement>(document, id).set_hidden(group != Some(id));
+    }
+    let list: HtmlElement = element(document, "export-mask-list");
+    list.set_inner_html("");
+    let Some(Painting { values: Values::Segments { segments, .. }, .. }) = &page.painting else { return };
+    for (i, segment) in segments.iter().enumerate() {
+        let Ok(button) = document.create_element("button") else { continue };
+        let _ = button.set_attribute("type", "button");
+        let _ = button.set_attribute("data-label", &(i + 1).to_string());
+        let [r, g, b] = segment.color;
+        let swatch = format!("<span class=\"swatch\" style=\"background: rgb({r},{g},{b})\"></span>");
+        button.set_inner_html(&swatch);
+        let _ = button.append_with_str_1(&format!("Mask: {} (PNG)", segment.name));
+        let _ = list.append_child(&button);
+    }
+}
+
+/// Wires the buttons; call once at start-up.
+pub(super) fn wire(page: &Shared) {
+    let document = page.borrow().document.clone();
+    for (id, kind) in [
+        ("export-depth-png", Kind::DepthPng),
+        ("export-depth-npy", Kind::DepthNpy),
+        ("export-depth-ply", Kind::DepthPly),
+        ("export-normals-npy", Kind::NormalsNpy),
+        ("export-labels-png", Kind::LabelsPng),
+        ("export-legend-json", Kind::LegendJson),
+    ] {
+        let on_click = page.clone();
+        listen::<Event>(&element::<HtmlElement>(&document, id), "click", move |_| save(&on_click.borrow(), kind));
+    }
+    // One listener for the per-entry mask buttons, which change with every painting.
+    let on_mask = page.clone();
+    listen::<Event>(&element::<HtmlElement>(&document, "export-mask-list"), "click", move |event| {
+        let button = event.target().and_then(|t| t.dyn_into::<Element>().ok()).and_then(|e| e.closest("button[data-label]").ok().flatten());
+        let label = button.and_then(|b| b.get_attribute("data-label")).and_then(|l| l.parse::<u16>().ok());
+        if let Some(label) = label {
+            save(&on_mask.borrow(), Kind::Mask(label));
+        }
+    });
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    DepthPng,
+    DepthNpy,
+    DepthPly,
+    NormalsNpy,
+    LabelsPng,
+    LegendJson,
+    Mask(u16),
+}
+
+/// One legend entry of the JSON legend.
+#[derive(serde::Serialize)]
+struct LegendEntry<'a> {
+    /// Its value in the label-map PNG.
+    label: u16,
+    name: &'a str,
+    color: [u8; 3],
+    pixels: u32,
+    mask_file: String,
+}
+
+#[derive(serde::Serialize)]
+struct Legend<'a> {
+    task: &'a str,
+    width: u32,
+    height: u32,
+    label_map: &'static str,
+    entries: Vec<LegendEntry<'a>>,
+}
+
+fn save(page: &Page, kind: Kind) {
+    let Some(painting) = &page.painting else {
+        page.set_status("Paint a photo first.", true);
+        return;
+    };
+    match file(page, painting, kind) {
+        Ok((bytes, name, mime, note)) => match download(&page.document, &bytes, &name, mime) {
+            Ok(()) => page.set_status(&format!("Saved {name}{note}."), false),
+            Err(e) => page.set_status(&format!("Could not save {name}: {e:?}"), true),
+        },
+        Err(message) => page.set_status(&message, true),
+    }
+}
+
+type File = (Vec<u8>, String, &'static str, String);
+
+fn file(page: &Page, painting: &Painting, kind: Kind) -> Result<File, String> {
+    let (w, h) = (painting.width, painting.height);
+    let task = painting.task.as_str();
+    let error = |e: peel_protocol::ProtocolError| e.to_string();
+    let none = String::new();
+    match (kind, &painting.values) {
+        (Kind::DepthPng, Values::Depth(m)) => {
+            Ok((export::depth_png_mm(m, w, h).map_err(error)?, "peel-depth-mm.png".into(), "image/png", none))
+        }
+        (Kind::DepthNpy, Values::Depth(m)) => {
+            Ok((export::depth_npy(m, w, h).map_err(error)?, "peel-depth.npy".into(), "application/octet-stream", none))
+        }
+        (Kind::DepthPly, Values::Depth(m)) => {
+            let fov = element::<HtmlInputElement>(&page.document, "export-fov").value_as_number() as f32;
+            let rgb = photo_rgb(page, w, h).map_err(|e| format!("Could not read the photo's colours: {e:?}"))?;
+            let (bytes, points) = export::depth_ply(m, &rgb, w, h, fov).map_err(error)?;
+            let note = format!(" ({points} points, {fov}° field of view)");
+            Ok((bytes, format!("peel-depth-fov{fov}.ply"), "application/octet-stream", note))
+        }
+        (Kind::NormalsNpy, Values::Normals(xyz)) => {
+            Ok((export::normals_npy(xyz, w, h).map_err(error)?, "peel-normals.npy".into(), "application/octet-stream", none))
+        }
+        (Kind::LabelsPng, Values::Segments { labels, .. }) => {
+            let png = export::label_png(labels, w, h, None).map_err(error)?;
+            Ok((png.bytes, format!("peel-{task}-labels.png"), "image/png", format!(" ({}-bit)", png.bits)))
+        }
+        (Kind::LegendJson, Values::Segments { segments, .. }) => {
+            let entries = segments
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    let label = i as u16 + 1;
+                    let mask_file = format!("peel-{task}-{}", export::mask_file_name(label, &s.name));
+                    LegendEntry { label, name: &s.name, color: s.color, pixels: s.pixels, mask_file }
+                })
+                .collect();
+            let legend = Legend { task, width: w, height: h, label_map: "0 = none of the entries, i = entries[i - 1]", entries };
+            let value = serde_wasm_bindgen::to_value(&legend).map_err(|e| e.to_string())?;
+            let text = js_sys::JSON::stringify_with_replacer_and_space(&value, &JsValue::NULL, &JsValue::from(2))
+                .map(String::from)
+                .map_err(|e| format!("{e:?}"))?;
+            Ok((text.into_bytes(), format!("peel-{task}-legend.json"), "application/json", none))
+        }
+        (Kind::Mask(label), Values::Segments { labels, segments }) => {
+            let segment = segments.get(usize::from(label).wrapping_sub(1)).ok_or("no such legend entry")?;
+            let name = format!("peel-{task}-{}", export::mask_file_name(label, &segment.name));
+            Ok((export::mask_png(labels, w, h, label).map_err(error)?, name, "image/png", none))
+        }
+        _ => Err("This export does not apply to the current painting.".into()),
+    }
+}
+
+/// The photo's colours at the painting's size, tightly packed RGB.
+fn photo_rgb(page: &Page, width: u32, height: u32) -> Result<Vec<u8>, JsValue> {
+    let photo = page.photo.as_ref().ok_or("no photo on screen")?;
+    let canvas: HtmlCanvasElement = page.document.create_element("canvas")?.dyn_into()?;
+    canvas.set_width(width);
+    canvas.set_height(height);
+    let context: CanvasRenderingContext2d = canvas.get_context("2d")?.ok_or("no 2d context")?.dyn_into()?;
+    context.draw_image_with_html_image_element_and_dw_and_dh(photo, 0.0, 0.0, width as f64, height as f64)?;
+    let rgba = context.get_image_data(0.0, 0.0, width as f64, height as f64)?.data();
+    Ok(rgba.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect())
+}
+
+/// Hands `bytes` to the browser as a download named `name`.
+fn download(document: &Document, bytes: &[u8], name: &str, mime: &str) -> Result<(), JsValue> {
+    let array = js_sys::Uint8Array::from(bytes);
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&js_sys::Array::of1(&array), &options)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob)?;
+    let link: web_sys::HtmlAnchorElement = document.create_element("a")?.dyn_into()?;
+    link.set_href(&url);
+    link.set_download(name);
+    link.set_hidden(true);
+    document.body().ok_or("no body")?.append_child(&link)?;
+    link.click();
+    link.remove();
+    // The browser has taken the blob once the click is handled; free it a minute later.
+    let revoke = Closure::once_into_js(move || {
+        let _ = web_sys::Url::revoke_object_url(&url);
+    });
+    web_sys::window()
+        .ok_or("no window")?
+        .set_timeout_with_callback_and_timeout_and_arguments_0(revoke.unchecked_ref(), 60_000)?;
+    Ok(())
+}
