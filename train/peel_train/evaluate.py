@@ -156,28 +156,40 @@ def eval_voc(model, shared, out, ph, wd):
     return {"voc14_miou": m["miou"], "voc_images": len(preds)}
 
 
-def eval_coco_instances(model, shared, out, ph, wd):
+def coco_val(shared):
+    """COCO128 val2017 (never trained on): (image id, photo, {class id: instance polygons in
+    pixels}) per image, and the class names."""
     import yaml
     root = Path(shared) / "data/coco128"
     cfg = yaml.safe_load(open(root / "instance_segmentation/config.yaml"))
     names = {int(k): coco_name(v) for k, v in cfg["names"].items()}
+
+    def images():
+        for label_file in sorted((root / "instance_segmentation/labels/val2017").glob("*.txt"))[:LIMIT]:
+            img = Image.open(root / "images/val2017" / f"{label_file.stem}.jpg").convert("RGB")
+            by_class = {}
+            for line in label_file.read_text().split("\n"):
+                parts = line.split()
+                if len(parts) >= 7:
+                    xy = np.array(parts[1:], dtype=np.float64).reshape(-1, 2) * img.size
+                    by_class.setdefault(int(parts[0]), []).append([tuple(p) for p in xy])
+            yield label_file.stem, img, by_class
+
+    return images(), names
+
+
+def eval_coco_instances(model, shared, out, ph, wd):
+    images, names = coco_val(shared)
     preds, gts = [], []
-    for label_file in sorted((root / "instance_segmentation/labels/val2017").glob("*.txt"))[:LIMIT]:
-        img = Image.open(root / "images/val2017" / f"{label_file.stem}.jpg").convert("RGB")
-        by_class = {}
-        for line in label_file.read_text().split("\n"):
-            parts = line.split()
-            if len(parts) >= 7:
-                xy = np.array(parts[1:], dtype=np.float64).reshape(-1, 2) * img.size
-                by_class.setdefault(int(parts[0]), []).append([tuple(p) for p in xy])
+    for stem, img, by_class in images:
         for cid, polys in by_class.items():
             gt = Image.new("I;16", img.size, 0)
             draw = ImageDraw.Draw(gt)
             for k, poly in enumerate(polys):
                 draw.polygon(poly, fill=k + 1)
-            g = out / f"coco_{label_file.stem}_{cid}_gt.png"
+            g = out / f"coco_{stem}_{cid}_gt.png"
             gt.save(g)
-            p = out / f"coco_{label_file.stem}_{cid}.png"
+            p = out / f"coco_{stem}_{cid}.png"
             painting(model, img, TASK_INSTANCE, [(names[cid], None)], None, ph, wd).save(p)
             preds.append(p)
             gts.append(g)
@@ -217,23 +229,13 @@ def coco_referring_expressions(polys_by_class, names, size):
 
 def eval_coco_referring(model, shared, out, ph, wd):
     """COCO128 val2017 (never trained on): one expression per image and class, scored by cIoU."""
-    import yaml
-    root = Path(shared) / "data/coco128"
-    cfg = yaml.safe_load(open(root / "instance_segmentation/config.yaml"))
-    names = {int(k): coco_name(v) for k, v in cfg["names"].items()}
+    images, names = coco_val(shared)
     preds, gts = [], []
-    for label_file in sorted((root / "instance_segmentation/labels/val2017").glob("*.txt"))[:LIMIT]:
-        img = Image.open(root / "images/val2017" / f"{label_file.stem}.jpg").convert("RGB")
-        by_class = {}
-        for line in label_file.read_text().split("\n"):
-            parts = line.split()
-            if len(parts) >= 7:
-                xy = np.array(parts[1:], dtype=np.float64).reshape(-1, 2) * img.size
-                by_class.setdefault(int(parts[0]), []).append([tuple(p) for p in xy])
+    for stem, img, by_class in images:
         for k, (text, mask) in enumerate(coco_referring_expressions(by_class, names, img.size)):
-            g = out / f"cocoref_{label_file.stem}_{k}_gt.png"
+            g = out / f"cocoref_{stem}_{k}_gt.png"
             Image.fromarray(mask.astype(np.uint8) * 255).save(g)
-            p = out / f"cocoref_{label_file.stem}_{k}.png"
+            p = out / f"cocoref_{stem}_{k}.png"
             painting(model, img, TASK_REFERRING, [(text, (255, 255, 255))], None, ph, wd).save(p)
             preds.append(p)
             gts.append(g)
