@@ -42,8 +42,9 @@ TASK_WEIGHTS = {TASK_DEPTH: 0.25, TASK_NORMALS: 0.15, TASK_SEMANTIC: 0.30, TASK_
                 TASK_REFERRING: 0.15}
 # Semantic prompts: how often each source is drawn (sources not named share "other").
 SEMANTIC_MIX = {"synth": 0.2, "camvid": 0.2, "coco": 0.1, "other": 0.5}
-# Depth examples drawn from real metric depth (middlebury.pkl) instead of synthetic scenes.
-REAL_DEPTH_SHARE = 0.15
+# Depth examples drawn from real photos (middlebury.pkl, camvid_depth.pkl, ...: every source with a
+# "walk"), split evenly between those sources, instead of synthetic scenes.
+REAL_DEPTH_SHARE = 0.3
 MIN_PIXELS = 64
 SEG_TASKS = (TASK_SEMANTIC, TASK_INSTANCE, TASK_REFERRING)
 
