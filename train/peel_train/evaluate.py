@@ -22,6 +22,7 @@ from PIL import Image, ImageDraw
 from safetensors.numpy import load_file
 
 from .conditioning import paint
+from .data import IGNORE
 from .export import FOLDED, dequantized_state
 from .generator import (TASK_DEPTH, TASK_INSTANCE, TASK_NORMALS, TASK_REFERRING,
                         TASK_SEMANTIC, PeelGenerator)
@@ -332,6 +333,30 @@ def eval_middlebury(model, shared, out, ph, wd):
             "middlebury_val_scenes": len(preds)}
 
 
+def eval_street_depth(model, shared, out, ph, wd):
+    """Street scale: depth on CamVid test photos against road geometry from their labels
+    (streetdepth.py: the same assumed camera as the training labels, so this checks that the
+    model paints streets at the rig's scale, not agreement with measured depth). Every 4th photo."""
+    from .streetdepth import street_depth
+    preds, gts = [], []
+    for name in sorted(os.listdir(Path(shared) / "data/camvid/test"))[::4][:LIMIT]:
+        img = Image.open(Path(shared) / "data/camvid/test" / name).convert("RGB")
+        label = np.asarray(Image.open(Path(shared) / "data/camvid/testannot" / f"{Path(name).stem}.png"))
+        label = Image.fromarray(np.where(label < len(CAMVID_CLASSES), label, IGNORE).astype(np.uint8))
+        small = np.asarray(label.resize((256, 192), Image.NEAREST))  # the geometry's own resolution
+        depth = Image.fromarray(street_depth(small, CAMVID_CLASSES)).resize(img.size, Image.NEAREST)
+        g = out / f"street_{Path(name).stem}_gt.npy"
+        np.save(g, np.asarray(depth, dtype=np.float32))
+        p = out / f"street_{Path(name).stem}_depth.png"
+        painting(model, img, TASK_DEPTH, [], None, ph, wd).save(p)
+        preds.append(p)
+        gts.append(g)
+    m = peel_metrics("depth", preds, gts, "--max-depth", str(MAX_DEPTH))
+    constant, scaled = depth_context(preds, gts)
+    return {"street_depth_delta1": m["delta1"], "street_depth_abs_rel": m["abs_rel"],
+            "street_constant_delta1": constant, "street_median_scaled_delta1": scaled, "street_images": len(preds)}
+
+
 def eval_vision_banana(model, shared, out, ph, wd):
     """Agreement with the paper's own model on its real photos: its depth and normal paintings,
     decoded by `peel decode`, are the reference (they are not ground truth)."""
@@ -363,7 +388,8 @@ def eval_vision_banana(model, shared, out, ph, wd):
     return result
 
 
-SETS = ("camvid", "voc", "coco_instances", "coco_referring", "synth", "motorcycle", "middlebury", "vision_banana")
+SETS = ("camvid", "voc", "coco_instances", "coco_referring", "synth", "motorcycle", "middlebury", "street_depth",
+        "vision_banana")
 
 
 def evaluate(model, shared, synth_dir, out, ph, wd, sets=SETS):
@@ -375,6 +401,7 @@ def evaluate(model, shared, synth_dir, out, ph, wd, sets=SETS):
             "synth": lambda: eval_synth(model, synth_dir, out, ph, wd),
             "motorcycle": lambda: eval_motorcycle(model, out, ph, wd),
             "middlebury": lambda: eval_middlebury(model, shared, out, ph, wd),
+            "street_depth": lambda: eval_street_depth(model, shared, out, ph, wd),
             "vision_banana": lambda: eval_vision_banana(model, shared, out, ph, wd)}
     results = {}
     for name in sets:

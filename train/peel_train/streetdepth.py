@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import H, IGNORE, W, depth_to_walk, write_pickle
+from .data import H, IGNORE, depth_to_walk, write_pickle
 
 HFOV_DEG = 60.0
 CAMERA_HEIGHT_M = 1.3
@@ -36,12 +36,13 @@ GROUND = ("road", "pavement")
 SKY = "sky"
 
 
-def street_depth(semantic, classes, hfov_deg=HFOV_DEG, height_m=CAMERA_HEIGHT_M, horizon=HORIZON_ROW):
-    """HxW label map (class indices into `classes`, IGNORE unlabelled) -> HxW metres (inf sky, NaN unknown)."""
+def street_depth(semantic, classes, hfov_deg=HFOV_DEG, height_m=CAMERA_HEIGHT_M):
+    """HxW label map (class indices into `classes`, IGNORE unlabelled) -> HxW metres (inf sky, NaN unknown).
+    The horizon and the unlabelled band scale with the map's height (the constants are for H rows)."""
     h, w = semantic.shape
     f = (w / 2) / math.tan(math.radians(hfov_deg) / 2)
-    below = np.arange(h, dtype=np.float64) + 0.5 - horizon
-    plane = np.where(below >= MIN_ROWS, f * height_m / np.maximum(below, 1e-6), np.nan)
+    below = np.arange(h, dtype=np.float64) + 0.5 - HORIZON_ROW * h / H
+    plane = np.where(below >= MIN_ROWS * h / H, f * height_m / np.maximum(below, 1e-6), np.nan)
     ground = np.isin(semantic, [classes.index(c) for c in GROUND])
     sky = semantic == classes.index(SKY)
     depth = np.full((h, w), np.nan)
