@@ -75,6 +75,8 @@ def smoke(args, tmp):
     check(worst <= 1 and mismatched <= total * 1e-3,
           f"depth painter matches `peel encode depth` ({mismatched} of {total} pixels differ, by at most {worst})")
 
+    check_street_depth()
+
     _, _, shipped_words = load_shipped(args.weights)
     check(len(shipped_words) >= 20_000, f"the shipped phrase table loads ({len(shipped_words)} words)")
 
@@ -95,6 +97,25 @@ def smoke(args, tmp):
         check(np.isfinite(deq).all() and 0 <= deq.min() and deq.max() <= 1,
               f"{case['name']}: exported painting is finite and in [0, 1]")
         check(np.abs(deq - flt).mean() < 0.03, f"{case['name']}: int8 vs float mean abs diff {np.abs(deq - flt).mean():.4f}")
+
+
+def check_street_depth():
+    """streetdepth.py's geometry on a hand-made label map: road rows at z = f·h/(v − v_h), a car
+    standing on the road at the road's depth where it stands, sky infinite, the rest unknown."""
+    from .data import IGNORE
+    from .streetdepth import CAMERA_HEIGHT_M, HFOV_DEG, HORIZON_ROW, MIN_ROWS, street_depth
+    label = np.full((192, 256), 2, np.uint8)  # road
+    label[:80] = 0  # sky
+    label[120:150, 100:140] = 1  # a car; the road below it starts at row 150
+    label[100:110, :10] = IGNORE
+    depth = street_depth(label, ["sky", "car", "road", "pavement"])
+    f = 128 / np.tan(np.radians(HFOV_DEG) / 2)
+    road = lambda row: f * CAMERA_HEIGHT_M / (row + 0.5 - HORIZON_ROW)
+    check(abs(depth[170, 50] - road(170)) < 1e-3 * road(170), f"road depth {depth[170, 50]:.2f} m is the plane's {road(170):.2f} m")
+    check(np.allclose(depth[120:150, 100:140], road(150), rtol=1e-3), "the car takes the road's depth where it stands")
+    check(np.isinf(depth[:80]).all(), "sky is infinitely far")
+    check(np.isnan(depth[80:int(HORIZON_ROW + MIN_ROWS - 0.5)]).all() and np.isnan(depth[100:110, :10]).all(),
+          "road at the horizon and unlabelled pixels stay unknown")
 
 
 def check_training(data, tmp, run_dir):
