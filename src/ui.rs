@@ -1,6 +1,6 @@
 //! The page: wires the DOM in `index.html` to the worker. No tensors here.
 
-use crate::{BackendRequest, Decoded, EXAMPLE_PROMPTS, FromWorker, Segment, ToWorker};
+use crate::{BackendRequest, Decoded, EXAMPLE_PROMPTS, FromWorker, Segment, StageTimings, ToWorker};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -196,11 +196,11 @@ impl Page {
                 self.set_status("Ready. Drop a photo.", false);
                 self.paint_next();
             }
-            FromWorker::Painted { width, height, task, prompt, visualization, decoded, millis } => {
+            FromWorker::Painted { width, height, task, prompt, visualization, decoded, millis, timings } => {
                 self.busy = false;
                 match self.visualization_canvas(width, height, &visualization, &task) {
                     Ok(canvas) => {
-                        let summary = self.show_summary(&task, &prompt, &decoded, millis, width, height);
+                        let summary = self.show_summary(&task, &prompt, &decoded, millis, &timings, width, height);
                         let values = match decoded {
                             Decoded::Depth { depth_m_le, .. } => Values::Depth(crate::f32_from_le_bytes(&depth_m_le)),
                             Decoded::Normals { normals_le, .. } => Values::Normals(crate::f32_from_le_bytes(&normals_le)),
@@ -250,7 +250,8 @@ impl Page {
     }
 
     /// Fills the summary table and returns the same facts as JSON (shown in `#result-json`).
-    fn show_summary(&self, task: &str, prompt: &str, decoded: &Decoded, millis: f64, width: u32, height: u32) -> String {
+    #[allow(clippy::too_many_arguments)]
+    fn show_summary(&self, task: &str, prompt: &str, decoded: &Decoded, millis: f64, timings: &StageTimings, width: u32, height: u32) -> String {
         let mut rows: Vec<(String, String)> = Vec::new();
         let details = match decoded {
             Decoded::Depth { summary: s, .. } => {
@@ -286,7 +287,8 @@ impl Page {
         element::<HtmlElement>(&self.document, "summary").set_inner_html(&html);
         let value = details.unwrap_or(JsValue::NULL);
         let result = js_sys::Object::new();
-        for (key, v) in [("task", JsValue::from(task)), ("prompt", prompt.into()), ("width", width.into()), ("height", height.into()), ("values", value)] {
+        let timings = to_js(timings).unwrap_or(JsValue::NULL);
+        for (key, v) in [("task", JsValue::from(task)), ("prompt", prompt.into()), ("width", width.into()), ("height", height.into()), ("values", value), ("timings", timings)] {
             let _ = js_sys::Reflect::set(&result, &key.into(), &v);
         }
         js_sys::JSON::stringify(&result).map(String::from).unwrap_or_default()

@@ -1,6 +1,9 @@
-//! Entry point of the worker's wasm module (see `peel_web::worker`).
+//! Entry point of the worker's wasm module (see [`worker`]); natively an empty shell.
+
+#[cfg(target_arch = "wasm32")]
+mod worker;
 
 fn main() {
     #[cfg(target_arch = "wasm32")]
-    peel_web::worker::start();
+    worker::start();
 }
