@@ -229,6 +229,34 @@ test("Every task paints and decodes on the CPU; a malformed prompt is refused wi
   }
 });
 
+test("A second visit takes the weights from the Cache API and the page from the HTTP cache", { timeout: 2 * SLOW }, async () => {
+  const sent = [];
+  const counting = await serve(DIST, { onSent: (e) => sent.push(e) });
+  const { browser, page } = await openPage({ webgpu: false, query: "?backend=cpu", url: counting.url });
+  try {
+    assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready", await page.locator("#status").textContent());
+    const manifest = JSON.parse(await readFile(join(DIST, "weights", "manifest.json"), "utf8"));
+    const files = [manifest.weights_file, manifest.phrases_file];
+    // The first visit fetched both files (compressed where the browser accepts it) ...
+    for (const f of files) assert.ok(sent.some((e) => e.path === `/weights/${f}` && e.status === 200 && e.bytes > 0), `fetched ${f}`);
+    assert.ok(sent.some((e) => e.encoding === "br"), "brotli siblings are sent");
+    // ... and keeps them under the manifest's hashes once they checked out.
+    await page.waitForFunction(async (n) => (await (await caches.open("peel-weights")).keys()).length === n, files.length, { timeout: 60_000 });
+    const keys = await page.evaluate(async () => (await (await caches.open("peel-weights")).keys()).map((r) => r.url));
+    assert.ok(keys.some((k) => k.endsWith(`${manifest.weights_file}?sha256=${manifest.sha256}`)), keys.join(", "));
+    sent.length = 0;
+    await page.reload();
+    assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready", await page.locator("#status").textContent());
+    assert.deepEqual(sent.filter((e) => files.some((f) => e.path.endsWith(f))), [], "no weights request on the second visit");
+    const bodies = sent.filter((e) => e.status === 200).reduce((a, e) => a + e.bytes, 0);
+    assert.ok(bodies < 100_000, `second visit moved ${bodies} bytes: ${JSON.stringify(sent)}`);
+    assertSensibleDepth(await uploadAndRead(page));
+  } finally {
+    await browser.close();
+    await counting.close();
+  }
+});
+
 // ---- Exports: every download is captured and read back against what the page decoded. ----
 
 // Clicks `selector`, waits for the download it starts and returns its name and bytes.
