@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { firstVisitFiles } from "../first-visit.mjs";
 
-const DIST = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "dist");
+const DIST = process.env.PEEL_DIST ?? join(dirname(fileURLToPath(import.meta.url)), "..", "..", "dist");
 const LIMIT = 10_000_000;
 
 test("a first visit downloads at most 10 MB, compressed", async () => {
