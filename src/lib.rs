@@ -40,6 +40,9 @@ pub enum ToWorker {
         file: Vec<u8>,
         prompt: String,
     },
+    /// Test-only (the page sends it for `?test_panic=1`, once): the worker panics, as a wgpu or
+    /// out-of-memory panic would, so the browser test can check that the page recovers.
+    TestPanic,
 }
 
 /// One decoded segment: a class, an instance or a referred phrase.
@@ -154,6 +157,8 @@ pub enum FromWorker {
         millis: f64,
     },
     Failed { message: String },
+    /// The worker panicked; its wasm instance is unusable (sent by the panic hook, just before the trap).
+    Crashed { message: String },
 }
 
 #[cfg(test)]

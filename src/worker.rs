@@ -50,7 +50,12 @@ struct State {
 }
 
 pub fn start() {
-    console_error_panic_hook::set_once();
+    // A panic (a wgpu validation error, an allocation failure) leaves this wasm instance unusable:
+    // log it, then tell the page, which replaces the worker with a fresh one on the CPU.
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        post(&FromWorker::Crashed { message: info.to_string().lines().next().unwrap_or("panic").to_string() });
+    }));
     let state = Rc::new(RefCell::new(State::default()));
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         let state = state.clone();
@@ -64,6 +69,7 @@ pub fn start() {
             let reply = match message {
                 ToWorker::Load { backend } => load(&state, backend).await,
                 ToWorker::Paint { file, prompt } => paint(&state, &file, &prompt).await,
+                ToWorker::TestPanic => panic!("test panic requested with ?test_panic=1"),
             };
             post(&reply.unwrap_or_else(|message| FromWorker::Failed { message }));
         });
@@ -139,13 +145,24 @@ async fn load(state: &Rc<RefCell<State>>, request: BackendRequest) -> Result<Fro
             Ok((device, adapter)) => {
                 progress(format!("Timing WebGPU ({adapter}) against the CPU…"));
                 let cpu = on_cpu()?;
-                let gpu = build(device)?;
-                let photo = probe_photo(&manifest);
-                timed_paint(&gpu, &photo).await?; // compiles the shaders
-                let gpu_ms = timed_paint(&gpu, &photo).await?;
-                let cpu_ms = timed_paint(&cpu, &photo).await?;
-                let timings = format!("probe: WebGPU {gpu_ms:.0} ms, CPU {cpu_ms:.0} ms on {adapter}");
-                if gpu_ms < cpu_ms { (gpu, "WebGPU", timings) } else { (cpu, "CPU", timings) }
+                // Any failure on the GPU side (building the model, compiling shaders, the probe)
+                // falls back to the CPU instead of failing the load.
+                let gpu_probe = async {
+                    let gpu = build(device)?;
+                    let photo = probe_photo(&manifest);
+                    timed_paint(&gpu, &photo).await?; // compiles the shaders
+                    let gpu_ms = timed_paint(&gpu, &photo).await?;
+                    let cpu_ms = timed_paint(&cpu, &photo).await?;
+                    Ok::<_, String>((gpu, gpu_ms, cpu_ms))
+                };
+                let probe = gpu_probe.await;
+                match probe {
+                    Ok((gpu, gpu_ms, cpu_ms)) => {
+                        let timings = format!("probe: WebGPU {gpu_ms:.0} ms, CPU {cpu_ms:.0} ms on {adapter}");
+                        if gpu_ms < cpu_ms { (gpu, "WebGPU", timings) } else { (cpu, "CPU", timings) }
+                    }
+                    Err(why) => (cpu, "CPU", format!("WebGPU ({adapter}) failed: {why}")),
+                }
             }
         },
     };

@@ -11,6 +11,12 @@ const TYPES = {
   ".jpg": "image/jpeg", ".svg": "image/svg+xml", ".webmanifest": "application/manifest+json",
 };
 
+/** The page's Content-Security-Policy, sent with every response (it is the worker's policy too:
+ * a worker follows its script's response header, not the page's <meta>). Keep in step with the
+ * <meta> in index.html; the browser tests check the two are equal. */
+export const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' blob: data:; " +
+  "connect-src 'self'; worker-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'";
+
 /** Whether `file` (already normalized) lies inside the folder `base`. */
 export function inside(base, file) {
   return file === base || file.startsWith(base.endsWith(sep) ? base : base + sep);
@@ -35,11 +41,11 @@ export function serve(root, { port = 0, overrides = {} } = {}) {
       }
       response.writeHead(200, {
         "content-type": TYPES[extname(file)] ?? "application/octet-stream", "cache-control": "no-store",
-        "x-content-type-options": "nosniff", "referrer-policy": "no-referrer",
+        "content-security-policy": CSP, "x-content-type-options": "nosniff", "referrer-policy": "no-referrer",
       });
       response.end(body);
     } catch {
-      response.writeHead(404, { "content-type": "text/plain" });
+      response.writeHead(404, { "content-type": "text/plain", "content-security-policy": CSP });
       response.end("not found");
     }
   });

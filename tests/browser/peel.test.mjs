@@ -30,11 +30,25 @@ async function openPage({ webgpu, query = "", url = server.url }) {
   const browser = await chromium.launch({ executablePath: CHROMIUM, args });
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const requests = [];
+  // Content-Security-Policy violations: the page's securitypolicyviolation events, and the
+  // "Refused to ..." console errors of the page and its workers.
+  const violations = [];
+  const cspMessage = (where, m) => /Content Security Policy|Refused to/i.test(m.text()) && violations.push(`${where}: ${m.text()}`);
   page.on("request", (request) => requests.push(request.url()));
-  page.on("worker", (worker) => worker.on("console", (m) => console.log("[worker]", m.text())));
-  page.on("console", (m) => m.type() === "error" && console.log("[page]", m.text()));
-  await page.goto(url + query);
-  return { browser, page, requests };
+  page.on("worker", (worker) => worker.on("console", (m) => { console.log("[worker]", m.text()); cspMessage("worker", m); }));
+  page.on("console", (m) => { m.type() === "error" && console.log("[page]", m.text()); cspMessage("page", m); });
+  await page.exposeFunction("__peelViolation", (text) => violations.push(`event: ${text}`));
+  await page.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) => window.__peelViolation(`${e.violatedDirective} blocked ${e.blockedURI}`));
+  });
+  const response = await page.goto(url + query);
+  return { browser, page, requests, violations, response };
+}
+
+/** Every test ends with this: no CSP violation and no request off the origin, over the whole run. */
+function assertClean({ requests, violations }) {
+  assert.deepEqual(violations, [], "Content-Security-Policy violations");
+  assertLocalOnly(requests);
 }
 
 const state = (page) => page.locator("body").getAttribute("data-state");
@@ -108,7 +122,8 @@ function assertLocalOnly(requests) {
 }
 
 test("WebGPU: paints, decodes and overlays depth for a real photo", { timeout: 2 * SLOW }, async () => {
-  const { browser, page, requests } = await openPage({ webgpu: true, query: "?backend=webgpu" });
+  const ctx = await openPage({ webgpu: true, query: "?backend=webgpu" });
+  const { browser, page } = ctx;
   try {
     assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready", await page.locator("#status").textContent());
     assert.equal(await page.locator("body").getAttribute("data-backend"), "WebGPU");
@@ -116,14 +131,15 @@ test("WebGPU: paints, decodes and overlays depth for a real photo", { timeout: 2
     assertSensibleDepth(await uploadAndRead(page));
     await assertOverlayNotBlank(page);
     await page.screenshot({ path: join(ARTIFACTS, "webgpu.png"), fullPage: true });
-    assertLocalOnly(requests);
+    assertClean(ctx);
   } finally {
     await browser.close();
   }
 });
 
 test("CPU fallback: without WebGPU the page says so and still paints", { timeout: 2 * SLOW }, async () => {
-  const { browser, page, requests } = await openPage({ webgpu: false });
+  const ctx = await openPage({ webgpu: false });
+  const { browser, page } = ctx;
   try {
     assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready", await page.locator("#status").textContent());
     assert.equal(await page.locator("body").getAttribute("data-backend"), "CPU");
@@ -131,14 +147,15 @@ test("CPU fallback: without WebGPU the page says so and still paints", { timeout
     assertSensibleDepth(await uploadAndRead(page, join(ROOT, "static", "samples", "chelsea.png")));
     await assertOverlayNotBlank(page);
     await page.screenshot({ path: join(ARTIFACTS, "cpu.png"), fullPage: true });
-    assertLocalOnly(requests);
+    assertClean(ctx);
   } finally {
     await browser.close();
   }
 });
 
 test("Auto: with a WebGPU adapter the page times both backends and names its choice", { timeout: 2 * SLOW }, async () => {
-  const { browser, page } = await openPage({ webgpu: true });
+  const ctx = await openPage({ webgpu: true });
+  const { browser, page } = ctx;
   try {
     assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready", await page.locator("#status").textContent());
     const line = await page.locator("#backend-line").textContent();
@@ -146,13 +163,15 @@ test("Auto: with a WebGPU adapter the page times both backends and names its cho
     const [, gpu, cpu] = line.match(/WebGPU (\d+) ms, CPU (\d+) ms/).map(Number);
     const chosen = await page.locator("body").getAttribute("data-backend");
     assert.equal(chosen, gpu < cpu ? "WebGPU" : "CPU", line);
+    assertClean(ctx);
   } finally {
     await browser.close();
   }
 });
 
 test("A corrupt photo gets a clear message, and the next photo still paints", { timeout: 2 * SLOW }, async () => {
-  const { browser, page } = await openPage({ webgpu: false, query: "?backend=cpu" });
+  const ctx = await openPage({ webgpu: false, query: "?backend=cpu" });
+  const { browser, page } = ctx;
   try {
     await waitForState(page, ["ready"]);
     const junk = join(ARTIFACTS, "corrupt.jpg");
@@ -163,6 +182,7 @@ test("A corrupt photo gets a clear message, and the next photo still paints", { 
     assert.equal(await waitForState(page, ["painted", "failed"]), "failed");
     assert.match(await page.locator("#status").textContent(), /corrupt|not an image/i);
     assertSensibleDepth(await uploadAndRead(page));
+    assertClean(ctx);
   } finally {
     await browser.close();
   }
@@ -177,11 +197,13 @@ for (const [name, override, message] of [
     const path = `/weights/${manifest.weights_file}`;
     const weights = await readFile(join(DIST, "weights", manifest.weights_file));
     const broken = await serve(DIST, { overrides: { [path]: override(weights) } });
-    const { browser, page } = await openPage({ webgpu: false, url: broken.url });
+    const ctx = await openPage({ webgpu: false, url: broken.url });
+    const { browser, page } = ctx;
     try {
       assert.equal(await waitForState(page, ["ready", "load-failed"]), "load-failed");
       assert.match(await page.locator("#status").textContent(), message);
       assert.match(await page.locator("#model-line").textContent(), /could not be loaded/);
+      assertClean(ctx);
     } finally {
       await browser.close();
       await broken.close();
@@ -190,7 +212,8 @@ for (const [name, override, message] of [
 }
 
 test("Every task paints and decodes on the CPU; a malformed prompt is refused with its position", { timeout: 3 * SLOW }, async () => {
-  const { browser, page } = await openPage({ webgpu: false, query: "?backend=cpu" });
+  const ctx = await openPage({ webgpu: false, query: "?backend=cpu" });
+  const { browser, page } = ctx;
   try {
     await waitForState(page, ["ready"]);
     assertSensibleDepth(await uploadAndRead(page, join(ROOT, "static", "samples", "chelsea.png")));
@@ -224,6 +247,103 @@ test("Every task paints and decodes on the CPU; a malformed prompt is refused wi
     assert.match(await page.locator("#status").textContent(), /Prompt: .*character \d+.*reddish/);
     const again = await paintTask(page, "semantic", 'color mapping: {"cat": "red"}');
     assert.deepEqual(again.values.map((s) => s.name), ["cat"]);
+    assertClean(ctx);
+  } finally {
+    await browser.close();
+  }
+});
+
+test("CSP: the header and <meta> are in force (inline script is blocked and reported), and a full paint violates nothing", { timeout: 2 * SLOW }, async () => {
+  const ctx = await openPage({ webgpu: false, query: "?backend=cpu" });
+  const { browser, page, response } = ctx;
+  try {
+    const header = response.headers()["content-security-policy"];
+    assert.match(header, /default-src 'self'/);
+    assert.equal(await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute("content"), header);
+    await waitForState(page, ["ready"]);
+    // An injected inline script must not run, and the violation must be seen by this harness:
+    // this is what makes the assertClean() of every test able to fail.
+    const ran = await page.evaluate(async () => {
+      const script = document.createElement("script");
+      script.textContent = "window.__inlineRan = true";
+      document.head.append(script);
+      await new Promise((done) => setTimeout(done, 200));
+      return window.__inlineRan === true;
+    });
+    assert.equal(ran, false, "inline script ran despite the CSP");
+    await page.waitForTimeout(300);
+    assert.ok(ctx.violations.some((v) => /script-src/.test(v)), `the blocked inline script was not reported: ${ctx.violations}`);
+    ctx.violations.length = 0;
+    assertSensibleDepth(await uploadAndRead(page));
+    await paintTask(page, "semantic", 'Generate a semantic segmentation visualization image, using this color mapping: {"cup": "red", "table": "blue"}');
+    await assertOverlayNotBlank(page);
+    assertClean(ctx);
+  } finally {
+    await browser.close();
+  }
+});
+
+test("A worker that panics is replaced: the page says so, restarts it on the CPU, and the next paint works", { timeout: 2 * SLOW }, async () => {
+  const ctx = await openPage({ webgpu: false, query: "?backend=cpu&test_panic=1" });
+  const { browser, page } = ctx;
+  try {
+    await waitForState(page, ["ready"]);
+    await page.evaluate(() => { document.body.dataset.state = "uploading"; });
+    await page.setInputFiles("#file-input", PHOTO);
+    // painting → (panic) restarting → ready: the busy flag is reset and a new worker loaded.
+    assert.equal(await waitForState(page, ["ready", "load-failed", "painted"]), "ready", await page.locator("#status").textContent());
+    assert.match(await page.locator("#status").textContent(), /worker stopped \(.*test panic.*\); it was restarted on the CPU/);
+    assert.equal(await page.locator("body").getAttribute("data-backend"), "CPU");
+    assertSensibleDepth(await uploadAndRead(page));
+    await assertOverlayNotBlank(page);
+    assertClean(ctx);
+  } finally {
+    await browser.close();
+  }
+});
+
+/** A JPEG of `width`×`height` made by the browser, with an EXIF APP1 segment saying `orientation`. */
+async function exifJpeg(page, width, height, orientation) {
+  const base64 = await page.evaluate(([w, h]) => {
+    const canvas = document.createElement("canvas");
+    canvas.width = w;
+    canvas.height = h;
+    const g = canvas.getContext("2d");
+    g.fillStyle = "rgb(120,170,230)";
+    g.fillRect(0, 0, w, h);
+    g.fillStyle = "rgb(60,120,50)";
+    g.fillRect(0, h * 0.6, w, h * 0.4);
+    g.fillStyle = "rgb(40,30,30)";
+    g.fillRect(w * 0.1, h * 0.3, w * 0.2, h * 0.5);
+    return canvas.toDataURL("image/jpeg", 0.95).split(",")[1];
+  }, [width, height]);
+  const jpeg = Buffer.from(base64, "base64");
+  // Big-endian TIFF header, one IFD entry: tag 0x0112 (Orientation), SHORT, count 1, value.
+  const tiff = Buffer.from([0x4d, 0x4d, 0, 0x2a, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, orientation, 0, 0, 0, 0, 0, 0]);
+  const body = Buffer.concat([Buffer.from("Exif\0\0", "latin1"), tiff]);
+  const app1 = Buffer.concat([Buffer.from([0xff, 0xe1, (body.length + 2) >> 8, (body.length + 2) & 0xff]), body]);
+  return Buffer.concat([jpeg.subarray(0, 2), app1, jpeg.subarray(2)]);
+}
+
+test("EXIF orientation: a portrait phone photo stored sideways is painted as the browser shows it", { timeout: 2 * SLOW }, async () => {
+  const ctx = await openPage({ webgpu: false, query: "?backend=cpu" });
+  const { browser, page } = ctx;
+  try {
+    await waitForState(page, ["ready"]);
+    for (const [orientation, shown] of [[6, [120, 200]], [8, [120, 200]], [3, [200, 120]], [1, [200, 120]]]) {
+      const buffer = await exifJpeg(page, 200, 120, orientation);
+      await page.evaluate(() => { document.body.dataset.state = "uploading"; });
+      await page.setInputFiles("#file-input", { name: `exif-${orientation}.jpg`, mimeType: "image/jpeg", buffer });
+      const reached = await waitForState(page, ["painted", "failed"]);
+      assert.equal(reached, "painted", await page.locator("#status").textContent());
+      const result = JSON.parse(await page.locator("#result-json").textContent());
+      // The browser displays the photo rotated (the overlay canvas takes the <img>'s size);
+      // the painting must have the same shape, not the stored one.
+      const overlay = await page.evaluate(() => [document.getElementById("overlay").width, document.getElementById("overlay").height]);
+      assert.deepEqual(overlay, shown, `orientation ${orientation}: the browser shows ${overlay}`);
+      assert.deepEqual([result.width, result.height], shown, `orientation ${orientation}: painting is ${result.width}×${result.height}`);
+    }
+    assertClean(ctx);
   } finally {
     await browser.close();
   }

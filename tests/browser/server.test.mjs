@@ -1,12 +1,13 @@
 // The static server (tests/serve.mjs, used by scripts/serve.sh): it serves only what is inside its
-// folder and survives malformed paths. No browser needed.
+// folder, survives malformed paths, and sends the Content-Security-Policy. No browser needed.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { request } from "node:http";
-import { mkdtemp, mkdir, writeFile, rm } from "node:fs/promises";
+import { mkdtemp, mkdir, writeFile, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { serve } from "../serve.mjs";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { serve, CSP } from "../serve.mjs";
 
 let root, server;
 before(async () => {
@@ -38,10 +39,11 @@ function get(path) {
   });
 }
 
-test("serves the folder's files", async () => {
+test("serves the folder's files with the CSP header", async () => {
   const page = await get("/");
   assert.equal(page.status, 200);
   assert.equal(page.body, "<p>page</p>");
+  assert.equal(page.headers["content-security-policy"], CSP);
   assert.equal((await get("/weights/w.bin")).body, "weights");
 });
 
@@ -58,4 +60,13 @@ test("refuses every path outside the folder", async () => {
   for (const path of ["/..", "/%2e%2e", "/../../"]) assert.equal((await get(path)).body, "<p>page</p>", path);
   // The server is still up after the malformed ones.
   assert.equal((await get("/")).status, 200);
+});
+
+test("index.html's CSP <meta> equals the header", async () => {
+  const html = await readFile(join(dirname(fileURLToPath(import.meta.url)), "..", "..", "index.html"), "utf8");
+  const meta = html.match(/<meta http-equiv="Content-Security-Policy" content="([^"]+)">/);
+  assert.ok(meta, "index.html has a CSP <meta>");
+  assert.equal(meta[1], CSP);
+  for (const directive of ["default-src 'self'", "connect-src 'self'", "img-src 'self' blob: data:"]) assert.ok(CSP.includes(directive), directive);
+  assert.doesNotMatch(CSP, /'unsafe-inline'|'unsafe-eval'|\*/);
 });
