@@ -33,7 +33,14 @@ impl BackendRequest {
 /// Page → worker.
 #[derive(Debug, Serialize, Deserialize)]
 pub enum ToWorker {
-    Load { backend: BackendRequest },
+    Load {
+        backend: BackendRequest,
+        /// Test-only (`?test_gpu_fail=1`, first load): in Auto mode, the WebGPU probe fails after
+        /// the model was built and its shaders compiled, so the browser test can check the fallback
+        /// to the CPU.
+        #[serde(default)]
+        test_gpu_failure: bool,
+    },
     /// Paint `file` (the photo's bytes) as `prompt` asks (see `peel_protocol::prompt`).
     Paint {
         #[serde(with = "serde_bytes")]

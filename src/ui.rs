@@ -56,6 +56,8 @@ struct Page {
     restarts: u32,
     /// `?test_panic=1`: the next paint asks the worker to panic (once), for the recovery test.
     test_panic: bool,
+    /// `?test_gpu_fail=1`: the first load's WebGPU probe fails (Auto mode), for the fallback test.
+    test_gpu_failure: bool,
     /// Said once the replacement worker is ready.
     notice: Option<String>,
 }
@@ -195,7 +197,10 @@ impl Page {
     fn on_worker(&mut self, message: FromWorker) -> Option<String> {
         match message {
             FromWorker::Crashed { message } => return Some(message),
-            FromWorker::Booted => self.send(&ToWorker::Load { backend: self.backend }),
+            FromWorker::Booted => {
+                let test_gpu_failure = std::mem::take(&mut self.test_gpu_failure);
+                self.send(&ToWorker::Load { backend: self.backend, test_gpu_failure })
+            }
             FromWorker::Progress { text } => self.set_status(&text, false),
             FromWorker::Ready { model_name, placeholder, backend, backend_reason } => {
                 let model_line: HtmlElement = element(&self.document, "model-line");
@@ -205,6 +210,8 @@ impl Page {
                     ""
                 };
                 model_line.set_inner_html(&format!("Model: {}{badge}", html_escape(&model_name)));
+                // A replacement worker is asked for the CPU: say why, not "CPU requested".
+                let backend_reason = if self.restarts > 0 { "the worker was restarted after it stopped".into() } else { backend_reason };
                 self.set_text("backend-line", &format!("Running on {backend} ({backend_reason})"));
                 let _ = self.document.body().map(|b| b.set_attribute("data-backend", &backend));
                 self.ready = true;
@@ -414,6 +421,7 @@ pub fn start() -> Result<(), JsValue> {
         generation: 0,
         restarts: 0,
         test_panic: query.get("test_panic").as_deref() == Some("1"),
+        test_gpu_failure: query.get("test_gpu_fail").as_deref() == Some("1"),
         notice: None,
     }));
 

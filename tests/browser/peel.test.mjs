@@ -10,7 +10,8 @@ import { chromium } from "playwright-core";
 import { serve } from "../serve.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const DIST = join(ROOT, "dist");
+// PEEL_DIST serves another build (used to check that the tests fail on deliberately broken copies).
+const DIST = process.env.PEEL_DIST ?? join(ROOT, "dist");
 const ARTIFACTS = join(ROOT, "target", "browser-tests");
 const CHROMIUM = process.env.PEEL_CHROMIUM ?? "/usr/bin/chromium";
 const PHOTO = join(ROOT, "static", "samples", "coffee.png");
@@ -42,13 +43,13 @@ async function openPage({ webgpu, query = "", url = server.url }) {
     document.addEventListener("securitypolicyviolation", (e) => window.__peelViolation(`${e.violatedDirective} blocked ${e.blockedURI}`));
   });
   const response = await page.goto(url + query);
-  return { browser, page, requests, violations, response };
+  return { browser, page, requests, violations, response, origin: new URL(url).origin };
 }
 
 /** Every test ends with this: no CSP violation and no request off the origin, over the whole run. */
-function assertClean({ requests, violations }) {
+function assertClean({ requests, violations, origin }) {
   assert.deepEqual(violations, [], "Content-Security-Policy violations");
-  assertLocalOnly(requests);
+  assertLocalOnly(requests, origin);
 }
 
 const state = (page) => page.locator("body").getAttribute("data-state");
@@ -114,8 +115,8 @@ async function assertOverlayNotBlank(page) {
   assert.ok(stats.std > 10, `overlay canvas looks blank: ${JSON.stringify(stats)}`);
 }
 
-function assertLocalOnly(requests) {
-  const origin = new URL(server.url).origin;
+/** Every request went to `origin` (the server the page was opened from), or was blob:/data:. */
+function assertLocalOnly(requests, origin) {
   const foreign = requests.filter((u) => !u.startsWith(origin + "/") && !u.startsWith("blob:") && !u.startsWith("data:"));
   assert.ok(requests.length > 3, "the page should have made requests");
   assert.deepEqual(foreign, [], "every request must stay on 127.0.0.1");
@@ -163,6 +164,22 @@ test("Auto: with a WebGPU adapter the page times both backends and names its cho
     const [, gpu, cpu] = line.match(/WebGPU (\d+) ms, CPU (\d+) ms/).map(Number);
     const chosen = await page.locator("body").getAttribute("data-backend");
     assert.equal(chosen, gpu < cpu ? "WebGPU" : "CPU", line);
+    assertClean(ctx);
+  } finally {
+    await browser.close();
+  }
+});
+
+test("Auto: when WebGPU fails during the probe, the page falls back to the CPU, says why, and paints", { timeout: 2 * SLOW }, async () => {
+  // ?test_gpu_fail=1 makes the worker's WebGPU probe return an error after the model was built on
+  // the GPU and its shaders compiled (the Auto path's error branch).
+  const ctx = await openPage({ webgpu: true, query: "?test_gpu_fail=1" });
+  const { browser, page } = ctx;
+  try {
+    assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready", await page.locator("#status").textContent());
+    assert.equal(await page.locator("body").getAttribute("data-backend"), "CPU");
+    assert.match(await page.locator("#backend-line").textContent(), /^Running on CPU \(WebGPU \(.+\) failed: test failure requested with \?test_gpu_fail=1\)$/);
+    assertSensibleDepth(await uploadAndRead(page));
     assertClean(ctx);
   } finally {
     await browser.close();
@@ -284,18 +301,33 @@ test("CSP: the header and <meta> are in force (inline script is blocked and repo
 });
 
 test("A worker that panics is replaced: the page says so, restarts it on the CPU, and the next paint works", { timeout: 2 * SLOW }, async () => {
-  const ctx = await openPage({ webgpu: false, query: "?backend=cpu&test_panic=1" });
+  // Starts on WebGPU, so that "restarted on the CPU" is something the test can see happen.
+  const ctx = await openPage({ webgpu: true, query: "?backend=webgpu&test_panic=1" });
   const { browser, page } = ctx;
   try {
-    await waitForState(page, ["ready"]);
+    assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready", await page.locator("#status").textContent());
+    assert.equal(await page.locator("body").getAttribute("data-backend"), "WebGPU");
+    // Every data-state the page goes through from here on (each change's old value, then the last).
+    await page.evaluate(() => {
+      window.__states = [];
+      new MutationObserver((records) => records.forEach((r) => window.__states.push(r.oldValue)))
+        .observe(document.body, { attributes: true, attributeFilter: ["data-state"], attributeOldValue: true });
+    });
     await page.evaluate(() => { document.body.dataset.state = "uploading"; });
     await page.setInputFiles("#file-input", PHOTO);
-    // painting → (panic) restarting → ready: the busy flag is reset and a new worker loaded.
-    assert.equal(await waitForState(page, ["ready", "load-failed", "painted"]), "ready", await page.locator("#status").textContent());
-    assert.match(await page.locator("#status").textContent(), /worker stopped \(.*test panic.*\); it was restarted on the CPU/);
+    // painting → (panic) restarting → ready: a new worker was loaded and the busy flag reset.
+    assert.equal(await waitForState(page, ["ready", "load-failed", "painted", "failed"]), "ready", await page.locator("#status").textContent());
+    const states = await page.evaluate(() => [...window.__states, document.body.dataset.state]);
+    assert.deepEqual(states, ["ready", "uploading", "painting", "restarting", "ready"]);
+    const status = await page.locator("#status").textContent();
+    assert.match(status, /^The worker stopped \(.*test panic requested with \?test_panic=1.*\); it was restarted on the CPU\. Paint again\.$/);
+    assert.doesNotMatch(status, /\n/, "one line");
     assert.equal(await page.locator("body").getAttribute("data-backend"), "CPU");
+    assert.equal(await page.locator("#backend-line").textContent(), "Running on CPU (the worker was restarted after it stopped)");
+    // The photo that crashed it is not repainted on its own; a good photo paints on the new worker.
     assertSensibleDepth(await uploadAndRead(page));
     await assertOverlayNotBlank(page);
+    assert.match(await page.locator("#status").textContent(), /^Painted in \d+ ms\.$/);
     assertClean(ctx);
   } finally {
     await browser.close();
@@ -432,7 +464,8 @@ const visibleGroups = async (page) => {
 };
 
 test("Exports: depth PNG/npy/PLY, normals npy and masks download and hold the decoded values", { timeout: 3 * SLOW }, async () => {
-  const { browser, page, requests } = await openPage({ webgpu: false, query: "?backend=cpu" });
+  const ctx = await openPage({ webgpu: false, query: "?backend=cpu" });
+  const { browser, page } = ctx;
   try {
     await waitForState(page, ["ready"]);
     assert.deepEqual(await visibleGroups(page), { "export-depth": false, "export-normals": false, "export-masks": false });
@@ -520,14 +553,15 @@ test("Exports: depth PNG/npy/PLY, normals npy and masks download and hold the de
       m.values.forEach((value, p) => value !== (labels.values[p] === i + 1 ? 255 : 0) && assert.fail(`${mask.name} pixel ${p} = ${value}`));
     }
     assert.ok(semantic.values[0].pixels > 0, "the cat mask is not empty");
-    assertLocalOnly(requests);
+    assertClean(ctx);
   } finally {
     await browser.close();
   }
 });
 
 test("Paste: an image pasted with Ctrl/Cmd+V is painted; each task keeps its own prompt edits", { timeout: 2 * SLOW }, async () => {
-  const { browser, page, requests } = await openPage({ webgpu: false, query: "?backend=cpu" });
+  const ctx = await openPage({ webgpu: false, query: "?backend=cpu" });
+  const { browser, page } = ctx;
   try {
     await waitForState(page, ["ready"]);
     const photo = await readFile(join(ROOT, "static", "samples", "chelsea.png"));
@@ -553,7 +587,7 @@ test("Paste: an image pasted with Ctrl/Cmd+V is painted; each task keeps its own
     const back = await paintTask(page, "semantic");
     assert.equal(await page.inputValue("#prompt"), prompt, "the semantic prompt edit survives a task change");
     assert.deepEqual(back.values.map((s) => s.name), ["cat"]);
-    assertLocalOnly(requests);
+    assertClean(ctx);
   } finally {
     await browser.close();
   }
