@@ -434,6 +434,9 @@ pub fn start() -> Result<(), JsValue> {
         if let Some(file) = input_clone.files().and_then(|files| files.get(0)) {
             open_file(&on_input, file);
         }
+        // Forget the choice, so that choosing the same file again (after a failed paint or a
+        // worker restart) fires `change` again; browsers fire it only when the value changes.
+        input_clone.set_value("");
     });
 
     let drop_zone: HtmlElement = element(&document, "drop-zone");

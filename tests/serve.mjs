@@ -22,10 +22,32 @@ export function inside(base, file) {
   return file === base || file.startsWith(base.endsWith(sep) ? base : base + sep);
 }
 
-/** Serves `root`; `overrides` maps a URL path to replacement bytes (or null for a 404). */
-export function serve(root, { port = 0, overrides = {} } = {}) {
+/** Where the test server asks browsers to report CSP violations (`serve(..., { cspReports: true })`). */
+export const CSP_REPORT_PATH = "/__csp-report";
+
+/** Serves `root`; `overrides` maps a URL path to replacement bytes (or null for a 404). With
+ * `cspReports`, the policy also names a report-uri and the violation reports browsers POST there
+ * are kept in the returned `cspReports` array: the only way a test sees a violation *inside the
+ * worker* (its policy is the header; its console messages and events stay in the worker). */
+export function serve(root, { port = 0, overrides = {}, cspReports = false } = {}) {
   const base = resolve(root);
+  const reports = cspReports ? [] : undefined;
+  const policy = cspReports ? `${CSP}; report-uri ${CSP_REPORT_PATH}` : CSP;
   const server = createServer(async (request, response) => {
+    if (reports && request.method === "POST" && request.url === CSP_REPORT_PATH) {
+      const chunks = [];
+      request.on("data", (chunk) => chunks.push(chunk));
+      request.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        try {
+          reports.push(JSON.parse(text)["csp-report"] ?? text);
+        } catch {
+          reports.push(text);
+        }
+        response.writeHead(204).end();
+      });
+      return;
+    }
     try {
       const path = decodeURIComponent(new URL(request.url, "http://127.0.0.1").pathname);
       if (path.includes("\0")) throw new Error("NUL in the path");
@@ -41,18 +63,18 @@ export function serve(root, { port = 0, overrides = {} } = {}) {
       }
       response.writeHead(200, {
         "content-type": TYPES[extname(file)] ?? "application/octet-stream", "cache-control": "no-store",
-        "content-security-policy": CSP, "x-content-type-options": "nosniff", "referrer-policy": "no-referrer",
+        "content-security-policy": policy, "x-content-type-options": "nosniff", "referrer-policy": "no-referrer",
       });
       response.end(body);
     } catch {
-      response.writeHead(404, { "content-type": "text/plain", "content-security-policy": CSP });
+      response.writeHead(404, { "content-type": "text/plain", "content-security-policy": policy });
       response.end("not found");
     }
   });
   return new Promise((ready) => {
     server.listen(port, "127.0.0.1", () => {
       const url = `http://127.0.0.1:${server.address().port}/`;
-      ready({ url, close: () => new Promise((done) => server.close(done)) });
+      ready({ url, cspReports: reports, close: () => new Promise((done) => server.close(done)) });
     });
   });
 }

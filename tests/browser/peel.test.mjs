@@ -7,7 +7,7 @@ import { dirname, join } from "node:path";
 import { inflateSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
-import { serve } from "../serve.mjs";
+import { serve, CSP, CSP_REPORT_PATH } from "../serve.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 // PEEL_DIST serves another build (used to check that the tests fail on deliberately broken copies).
@@ -21,18 +21,19 @@ const SLOW = 240_000;
 let server;
 before(async () => {
   await mkdir(ARTIFACTS, { recursive: true });
-  server = await serve(DIST);
+  server = await serve(DIST, { cspReports: true });
 });
 after(() => server?.close());
 
-async function openPage({ webgpu, query = "", url = server.url }) {
+/** Opens the page served at `url` (by default the shared server; pass `reports` with another one's `cspReports`). */
+async function openPage({ webgpu, query = "", url = server.url, reports = server.cspReports }) {
   const args = ["--no-sandbox", "--headless=new"];
   if (webgpu) args.push("--enable-unsafe-webgpu", "--enable-features=Vulkan", "--use-webgpu-adapter=swiftshader");
   const browser = await chromium.launch({ executablePath: CHROMIUM, args });
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const requests = [];
-  // Content-Security-Policy violations: the page's securitypolicyviolation events, and the
-  // "Refused to ..." console errors of the page and its workers.
+  // Content-Security-Policy violations: the page's securitypolicyviolation events and console
+  // errors, and (in assertClean) the reports the server received, which include the worker's.
   const violations = [];
   const cspMessage = (where, m) => /Content Security Policy|Refused to/i.test(m.text()) && violations.push(`${where}: ${m.text()}`);
   page.on("request", (request) => requests.push(request.url()));
@@ -43,13 +44,20 @@ async function openPage({ webgpu, query = "", url = server.url }) {
     document.addEventListener("securitypolicyviolation", (e) => window.__peelViolation(`${e.violatedDirective} blocked ${e.blockedURI}`));
   });
   const response = await page.goto(url + query);
-  return { browser, page, requests, violations, response, origin: new URL(url).origin };
+  return { browser, page, requests, violations, response, origin: new URL(url).origin, reports, reportsFrom: reports.length };
 }
 
-/** Every test ends with this: no CSP violation and no request off the origin, over the whole run. */
-function assertClean({ requests, violations, origin }) {
-  assert.deepEqual(violations, [], "Content-Security-Policy violations");
-  assertLocalOnly(requests, origin);
+/** The CSP violation reports the server received since the page was opened (or `ctx.reportsFrom` was reset). */
+async function cspReports(ctx) {
+  await ctx.page.waitForTimeout(1000); // reports are sent asynchronously
+  return ctx.reports.slice(ctx.reportsFrom).map((r) =>
+    typeof r === "string" ? r : `report: ${r["effective-directive"]} blocked ${r["blocked-uri"]} in ${r["document-uri"]}`);
+}
+
+/** Every test ends with this: no CSP violation (page or worker) and no request off the origin, over the whole run. */
+async function assertClean(ctx) {
+  assert.deepEqual([...ctx.violations, ...(await cspReports(ctx))], [], "Content-Security-Policy violations");
+  assertLocalOnly(ctx.requests, ctx.origin);
 }
 
 const state = (page) => page.locator("body").getAttribute("data-state");
@@ -132,7 +140,7 @@ test("WebGPU: paints, decodes and overlays depth for a real photo", { timeout: 2
     assertSensibleDepth(await uploadAndRead(page));
     await assertOverlayNotBlank(page);
     await page.screenshot({ path: join(ARTIFACTS, "webgpu.png"), fullPage: true });
-    assertClean(ctx);
+    await assertClean(ctx);
   } finally {
     await browser.close();
   }
@@ -148,7 +156,7 @@ test("CPU fallback: without WebGPU the page says so and still paints", { timeout
     assertSensibleDepth(await uploadAndRead(page, join(ROOT, "static", "samples", "chelsea.png")));
     await assertOverlayNotBlank(page);
     await page.screenshot({ path: join(ARTIFACTS, "cpu.png"), fullPage: true });
-    assertClean(ctx);
+    await assertClean(ctx);
   } finally {
     await browser.close();
   }
@@ -164,7 +172,7 @@ test("Auto: with a WebGPU adapter the page times both backends and names its cho
     const [, gpu, cpu] = line.match(/WebGPU (\d+) ms, CPU (\d+) ms/).map(Number);
     const chosen = await page.locator("body").getAttribute("data-backend");
     assert.equal(chosen, gpu < cpu ? "WebGPU" : "CPU", line);
-    assertClean(ctx);
+    await assertClean(ctx);
   } finally {
     await browser.close();
   }
@@ -180,7 +188,7 @@ test("Auto: when WebGPU fails during the probe, the page falls back to the CPU, 
     assert.equal(await page.locator("body").getAttribute("data-backend"), "CPU");
     assert.match(await page.locator("#backend-line").textContent(), /^Running on CPU \(WebGPU \(.+\) failed: test failure requested with \?test_gpu_fail=1\)$/);
     assertSensibleDepth(await uploadAndRead(page));
-    assertClean(ctx);
+    await assertClean(ctx);
   } finally {
     await browser.close();
   }
@@ -199,7 +207,7 @@ test("A corrupt photo gets a clear message, and the next photo still paints", { 
     assert.equal(await waitForState(page, ["painted", "failed"]), "failed");
     assert.match(await page.locator("#status").textContent(), /corrupt|not an image/i);
     assertSensibleDepth(await uploadAndRead(page));
-    assertClean(ctx);
+    await assertClean(ctx);
   } finally {
     await browser.close();
   }
@@ -213,14 +221,14 @@ for (const [name, override, message] of [
     const manifest = JSON.parse(await readFile(join(DIST, "weights", "manifest.json"), "utf8"));
     const path = `/weights/${manifest.weights_file}`;
     const weights = await readFile(join(DIST, "weights", manifest.weights_file));
-    const broken = await serve(DIST, { overrides: { [path]: override(weights) } });
-    const ctx = await openPage({ webgpu: false, url: broken.url });
+    const broken = await serve(DIST, { overrides: { [path]: override(weights) }, cspReports: true });
+    const ctx = await openPage({ webgpu: false, url: broken.url, reports: broken.cspReports });
     const { browser, page } = ctx;
     try {
       assert.equal(await waitForState(page, ["ready", "load-failed"]), "load-failed");
       assert.match(await page.locator("#status").textContent(), message);
       assert.match(await page.locator("#model-line").textContent(), /could not be loaded/);
-      assertClean(ctx);
+      await assertClean(ctx);
     } finally {
       await browser.close();
       await broken.close();
@@ -264,7 +272,7 @@ test("Every task paints and decodes on the CPU; a malformed prompt is refused wi
     assert.match(await page.locator("#status").textContent(), /Prompt: .*character \d+.*reddish/);
     const again = await paintTask(page, "semantic", 'color mapping: {"cat": "red"}');
     assert.deepEqual(again.values.map((s) => s.name), ["cat"]);
-    assertClean(ctx);
+    await assertClean(ctx);
   } finally {
     await browser.close();
   }
@@ -274,9 +282,9 @@ test("CSP: the header and <meta> are in force (inline script is blocked and repo
   const ctx = await openPage({ webgpu: false, query: "?backend=cpu" });
   const { browser, page, response } = ctx;
   try {
-    const header = response.headers()["content-security-policy"];
-    assert.match(header, /default-src 'self'/);
-    assert.equal(await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute("content"), header);
+    // The test server adds a report-uri to the policy (the <meta> cannot carry one).
+    assert.equal(response.headers()["content-security-policy"], `${CSP}; report-uri ${CSP_REPORT_PATH}`);
+    assert.equal(await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute("content", { timeout: 1000 }), CSP);
     await waitForState(page, ["ready"]);
     // An injected inline script must not run, and the violation must be seen by this harness:
     // this is what makes the assertClean() of every test able to fail.
@@ -289,12 +297,15 @@ test("CSP: the header and <meta> are in force (inline script is blocked and repo
     });
     assert.equal(ran, false, "inline script ran despite the CSP");
     await page.waitForTimeout(300);
-    assert.ok(ctx.violations.some((v) => /script-src/.test(v)), `the blocked inline script was not reported: ${ctx.violations}`);
+    assert.ok(ctx.violations.some((v) => /script-src/.test(v)), `the blocked inline script was not seen: ${ctx.violations}`);
+    const reports = await cspReports(ctx);
+    assert.ok(reports.some((r) => /^report: script-src-elem blocked inline/.test(r)), `the blocked inline script was not reported: ${reports}`);
     ctx.violations.length = 0;
+    ctx.reportsFrom = ctx.reports.length;
     assertSensibleDepth(await uploadAndRead(page));
     await paintTask(page, "semantic", 'Generate a semantic segmentation visualization image, using this color mapping: {"cup": "red", "table": "blue"}');
     await assertOverlayNotBlank(page);
-    assertClean(ctx);
+    await assertClean(ctx);
   } finally {
     await browser.close();
   }
@@ -324,11 +335,14 @@ test("A worker that panics is replaced: the page says so, restarts it on the CPU
     assert.doesNotMatch(status, /\n/, "one line");
     assert.equal(await page.locator("body").getAttribute("data-backend"), "CPU");
     assert.equal(await page.locator("#backend-line").textContent(), "Running on CPU (the worker was restarted after it stopped)");
-    // The photo that crashed it is not repainted on its own; a good photo paints on the new worker.
-    assertSensibleDepth(await uploadAndRead(page));
-    await assertOverlayNotBlank(page);
+    // The photo that crashed it is not repainted on its own: Paint paints it on the new worker ...
+    const repainted = await paintTask(page, "depth", await page.inputValue("#prompt"));
+    assertSensibleDepth(repainted);
     assert.match(await page.locator("#status").textContent(), /^Painted in \d+ ms\.$/);
-    assertClean(ctx);
+    // ... and choosing the same file again paints it too (the file input is cleared after each choice).
+    assert.deepEqual(await uploadAndRead(page), repainted);
+    await assertOverlayNotBlank(page);
+    await assertClean(ctx);
   } finally {
     await browser.close();
   }
@@ -375,7 +389,7 @@ test("EXIF orientation: a portrait phone photo stored sideways is painted as the
       assert.deepEqual(overlay, shown, `orientation ${orientation}: the browser shows ${overlay}`);
       assert.deepEqual([result.width, result.height], shown, `orientation ${orientation}: painting is ${result.width}×${result.height}`);
     }
-    assertClean(ctx);
+    await assertClean(ctx);
   } finally {
     await browser.close();
   }
@@ -553,7 +567,7 @@ test("Exports: depth PNG/npy/PLY, normals npy and masks download and hold the de
       m.values.forEach((value, p) => value !== (labels.values[p] === i + 1 ? 255 : 0) && assert.fail(`${mask.name} pixel ${p} = ${value}`));
     }
     assert.ok(semantic.values[0].pixels > 0, "the cat mask is not empty");
-    assertClean(ctx);
+    await assertClean(ctx);
   } finally {
     await browser.close();
   }
@@ -587,7 +601,7 @@ test("Paste: an image pasted with Ctrl/Cmd+V is painted; each task keeps its own
     const back = await paintTask(page, "semantic");
     assert.equal(await page.inputValue("#prompt"), prompt, "the semantic prompt edit survives a task change");
     assert.deepEqual(back.values.map((s) => s.name), ["cat"]);
-    assertClean(ctx);
+    await assertClean(ctx);
   } finally {
     await browser.close();
   }

@@ -7,7 +7,7 @@ import { mkdtemp, mkdir, writeFile, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { serve, CSP } from "../serve.mjs";
+import { serve, CSP, CSP_REPORT_PATH } from "../serve.mjs";
 
 let root, server;
 before(async () => {
@@ -25,17 +25,17 @@ after(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-/** GET with the path sent exactly as given (no client-side normalisation). */
-function get(path) {
-  const { port } = new URL(server.url);
+/** GET (or `method` with `body`) with the path sent exactly as given (no client-side normalisation). */
+function get(path, { url = server.url, method = "GET", body } = {}) {
+  const { port } = new URL(url);
   return new Promise((done, fail) => {
-    const req = request({ host: "127.0.0.1", port, path, method: "GET" }, (res) => {
+    const req = request({ host: "127.0.0.1", port, path, method }, (res) => {
       let body = "";
       res.on("data", (c) => (body += c));
       res.on("end", () => done({ status: res.statusCode, body, headers: res.headers }));
     });
     req.on("error", fail);
-    req.end();
+    req.end(body);
   });
 }
 
@@ -69,4 +69,19 @@ test("index.html's CSP <meta> equals the header", async () => {
   assert.equal(meta[1], CSP);
   for (const directive of ["default-src 'self'", "connect-src 'self'", "img-src 'self' blob: data:"]) assert.ok(CSP.includes(directive), directive);
   assert.doesNotMatch(CSP, /'unsafe-inline'|'unsafe-eval'|\*/);
+});
+
+test("with cspReports, the policy names a report-uri and the reports POSTed there are kept", async () => {
+  // The plain server (scripts/serve.sh) has no report endpoint: a POST there is a 404.
+  assert.equal((await get(CSP_REPORT_PATH, { method: "POST", body: "{}" })).status, 404);
+  const reporting = await serve(join(root, "dist"), { cspReports: true });
+  try {
+    const page = await get("/", { url: reporting.url });
+    assert.equal(page.headers["content-security-policy"], `${CSP}; report-uri ${CSP_REPORT_PATH}`);
+    const report = { "csp-report": { "effective-directive": "script-src", "blocked-uri": "eval" } };
+    assert.equal((await get(CSP_REPORT_PATH, { url: reporting.url, method: "POST", body: JSON.stringify(report) })).status, 204);
+    assert.deepEqual(reporting.cspReports, [report["csp-report"]]);
+  } finally {
+    await reporting.close();
+  }
 });
