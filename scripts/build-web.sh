@@ -5,4 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 trunk build --release
+# The CSP forbids inline script: move Trunk's loader out of index.html.
+node scripts/csp-postbuild.mjs dist
 node tests/precompress.mjs dist

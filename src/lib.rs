@@ -33,13 +33,23 @@ impl BackendRequest {
 /// Page → worker.
 #[derive(Debug, Serialize, Deserialize)]
 pub enum ToWorker {
-    Load { backend: BackendRequest },
+    Load {
+        backend: BackendRequest,
+        /// Test-only (`?test_gpu_fail=1`, first load): in Auto mode, the WebGPU probe fails after
+        /// the model was built and its shaders compiled, so the browser test can check the fallback
+        /// to the CPU.
+        #[serde(default)]
+        test_gpu_failure: bool,
+    },
     /// Paint `file` (the photo's bytes) as `prompt` asks (see `peel_protocol::prompt`).
     Paint {
         #[serde(with = "serde_bytes")]
         file: Vec<u8>,
         prompt: String,
     },
+    /// Test-only (the page sends it for `?test_panic=1`, once): the worker panics, as a wgpu or
+    /// out-of-memory panic would, so the browser test can check that the page recovers.
+    TestPanic,
 }
 
 /// One decoded segment: a class, an instance or a referred phrase.
@@ -172,6 +182,8 @@ pub enum FromWorker {
         timings: StageTimings,
     },
     Failed { message: String },
+    /// The worker panicked; its wasm instance is unusable (sent by the panic hook, just before the trap).
+    Crashed { message: String },
 }
 
 #[cfg(test)]

@@ -22,6 +22,12 @@ export function isContentHashed(file) {
   return /-[0-9a-f]{16}(_bg)?\.[a-z0-9]+$/.test(basename(file));
 }
 
+/** The page's Content-Security-Policy, sent with every response (it is the worker's policy too:
+ * a worker follows its script's response header, not the page's <meta>). Keep in step with the
+ * <meta> in index.html; the browser tests check the two are equal. */
+export const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' blob: data:; " +
+  "connect-src 'self'; worker-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'";
+
 /** Whether `file` (already normalized) lies inside the folder `base`. */
 export function inside(base, file) {
   return file === base || file.startsWith(base.endsWith(sep) ? base : base + sep);
@@ -51,17 +57,39 @@ async function pick(file, acceptEncoding) {
   return { path: file, encoding: null, info: original };
 }
 
+/** Where the test server asks browsers to report CSP violations (`serve(..., { cspReports: true })`). */
+export const CSP_REPORT_PATH = "/__csp-report";
+
 /**
  * Serves `root`. `overrides` maps a URL path to replacement bytes (or null for a 404), sent as is
  * and never cached; `headers` are added to every response (the benchmark's cross-origin isolation);
- * `onSent({ path, status, bytes, encoding })` is told the body bytes of every response.
+ * `onSent({ path, status, bytes, encoding })` is told the body bytes of every response. With
+ * `cspReports`, the policy also names a report-uri and the violation reports browsers POST there
+ * are kept in the returned `cspReports` array: the only way a test sees a violation *inside the
+ * worker* (its policy is the header; its console messages and events stay in the worker).
  */
-export function serve(root, { port = 0, overrides = {}, headers = {}, onSent = () => {} } = {}) {
+export function serve(root, { port = 0, overrides = {}, headers = {}, onSent = () => {}, cspReports = false } = {}) {
   const base = resolve(root);
+  const reports = cspReports ? [] : undefined;
+  const policy = cspReports ? `${CSP}; report-uri ${CSP_REPORT_PATH}` : CSP;
   const server = createServer(async (request, response) => {
+    if (reports && request.method === "POST" && request.url === CSP_REPORT_PATH) {
+      const chunks = [];
+      request.on("data", (chunk) => chunks.push(chunk));
+      request.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        try {
+          reports.push(JSON.parse(text)["csp-report"] ?? text);
+        } catch {
+          reports.push(text);
+        }
+        response.writeHead(204).end();
+      });
+      return;
+    }
     let path = request.url;
     const send = (status, head, body) => {
-      response.writeHead(status, { ...headers, ...head });
+      response.writeHead(status, { "content-security-policy": policy, ...headers, ...head });
       response.end(body);
       onSent({ path, status, bytes: body?.length ?? 0, encoding: head["content-encoding"] ?? null });
     };
@@ -96,7 +124,7 @@ export function serve(root, { port = 0, overrides = {}, headers = {}, onSent = (
   return new Promise((ready) => {
     server.listen(port, "127.0.0.1", () => {
       const url = `http://127.0.0.1:${server.address().port}/`;
-      ready({ url, close: () => new Promise((done) => { server.closeAllConnections?.(); server.close(done); }) });
+      ready({ url, cspReports: reports, close: () => new Promise((done) => { server.closeAllConnections?.(); server.close(done); }) });
     });
   });
 }

@@ -52,7 +52,12 @@ struct State {
 }
 
 pub fn start() {
-    console_error_panic_hook::set_once();
+    // A panic (a wgpu validation error, an allocation failure) leaves this wasm instance unusable:
+    // log it, then tell the page, which replaces the worker with a fresh one on the CPU.
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        post(&FromWorker::Crashed { message: panic_line(info) });
+    }));
     let state = Rc::new(RefCell::new(State::default()));
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         let state = state.clone();
@@ -64,8 +69,9 @@ pub fn start() {
             };
             log_stage("reading the message", received);
             let reply = match message {
-                ToWorker::Load { backend } => load(&state, backend).await,
+                ToWorker::Load { backend, test_gpu_failure } => load(&state, backend, test_gpu_failure).await,
                 ToWorker::Paint { file, prompt } => paint(&state, &file, &prompt).await,
+                ToWorker::TestPanic => panic!("test panic requested with ?test_panic=1"),
             };
             post(&reply.unwrap_or_else(|message| FromWorker::Failed { message }));
         });
@@ -73,6 +79,16 @@ pub fn start() {
     scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
     post(&FromWorker::Booted);
+}
+
+/// One line for the page: the panic's message (its first line) and where it happened. (The
+/// `Display` of the info puts the location on a line of its own, before the message.)
+fn panic_line(info: &std::panic::PanicHookInfo) -> String {
+    let message = info.payload_as_str().and_then(|m| m.lines().next()).unwrap_or("a panic");
+    match info.location() {
+        Some(at) => format!("{message}, at {}:{}", at.file(), at.line()),
+        None => message.to_string(),
+    }
 }
 
 async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
@@ -193,7 +209,7 @@ async fn webgpu_device() -> Result<(Device, String), String> {
     Ok((device, format!("{} {}{fallback}", info.vendor, info.name).trim().to_string()))
 }
 
-async fn load(state: &Rc<RefCell<State>>, request: BackendRequest) -> Result<FromWorker, String> {
+async fn load(state: &Rc<RefCell<State>>, request: BackendRequest, test_gpu_failure: bool) -> Result<FromWorker, String> {
     progress("Downloading the model…");
     let manifest_text = fetch_bytes(MANIFEST_URL).await?;
     let manifest_text = String::from_utf8(manifest_text).map_err(|_| "the model manifest is not UTF-8".to_string())?;
@@ -224,13 +240,27 @@ async fn load(state: &Rc<RefCell<State>>, request: BackendRequest) -> Result<Fro
             Ok((device, adapter)) => {
                 progress(format!("Timing WebGPU ({adapter}) against the CPU…"));
                 let cpu = on_cpu()?;
-                let gpu = build(device)?;
                 let photo = probe_photo(&manifest);
-                timed_paint(&gpu, &photo).await?; // compiles the shaders
-                let gpu_ms = timed_paint(&gpu, &photo).await?;
-                let cpu_ms = timed_paint(&cpu, &photo).await?;
-                let timings = format!("probe: WebGPU {gpu_ms:.0} ms, CPU {cpu_ms:.0} ms on {adapter}");
-                if gpu_ms < cpu_ms { (gpu, "WebGPU", timings) } else { (cpu, "CPU", timings) }
+                // An error on the GPU side (building the model there, compiling its shaders, the
+                // probe paints) falls back to the CPU instead of failing the load. (A wgpu *panic*
+                // goes through the panic hook instead: the page restarts the worker on the CPU.)
+                let gpu_probe = async {
+                    let gpu = build(device)?;
+                    timed_paint(&gpu, &photo).await?; // compiles the shaders
+                    if test_gpu_failure {
+                        return Err("test failure requested with ?test_gpu_fail=1".to_string());
+                    }
+                    let gpu_ms = timed_paint(&gpu, &photo).await?;
+                    Ok::<_, String>((gpu, gpu_ms))
+                };
+                match gpu_probe.await {
+                    Ok((gpu, gpu_ms)) => {
+                        let cpu_ms = timed_paint(&cpu, &photo).await?;
+                        let timings = format!("probe: WebGPU {gpu_ms:.0} ms, CPU {cpu_ms:.0} ms on {adapter}");
+                        if gpu_ms < cpu_ms { (gpu, "WebGPU", timings) } else { (cpu, "CPU", timings) }
+                    }
+                    Err(why) => (cpu, "CPU", format!("WebGPU ({adapter}) failed: {why}")),
+                }
             }
         },
     };
