@@ -395,7 +395,7 @@ test("EXIF orientation: a portrait phone photo stored sideways is painted as the
   }
 });
 
-test("A second visit takes the weights from the Cache API and the page from the HTTP cache", { timeout: 2 * SLOW }, async () => {
+test("A second visit takes the weights from the Cache API and the page from the HTTP cache; a damaged cached copy is downloaded again", { timeout: 2 * SLOW }, async () => {
   const sent = [];
   const counting = await serve(DIST, { onSent: (e) => sent.push(e) });
   const { browser, page } = await openPage({ webgpu: false, query: "?backend=cpu", url: counting.url });
@@ -416,6 +416,18 @@ test("A second visit takes the weights from the Cache API and the page from the 
     assert.deepEqual(sent.filter((e) => files.some((f) => e.path.endsWith(f))), [], "no weights request on the second visit");
     const bodies = sent.filter((e) => e.status === 200).reduce((a, e) => a + e.bytes, 0);
     assert.ok(bodies < 100_000, `second visit moved ${bodies} bytes: ${JSON.stringify(sent)}`);
+    assertSensibleDepth(await uploadAndRead(page));
+    // A damaged cached copy (same key, wrong bytes) is not a permanent "corrupt" state: the next
+    // visit downloads the file again and replaces the copy.
+    const key = keys.find((k) => k.endsWith(`?sha256=${manifest.sha256}`));
+    await page.evaluate(async (k) => (await caches.open("peel-weights")).put(k, new Response(new Uint8Array([1, 2, 3]))), key);
+    sent.length = 0;
+    await page.reload();
+    assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready", await page.locator("#status").textContent());
+    assert.ok(sent.some((e) => e.path === `/weights/${manifest.weights_file}` && e.status === 200), "the damaged file is downloaded again");
+    const weightsBytes = (await readFile(join(DIST, "weights", manifest.weights_file))).length;
+    await page.waitForFunction(async ([k, n]) => (await (await (await caches.open("peel-weights")).match(k))?.arrayBuffer())?.byteLength === n,
+      [key, weightsBytes], { timeout: 60_000 });
     assertSensibleDepth(await uploadAndRead(page));
   } finally {
     await browser.close();

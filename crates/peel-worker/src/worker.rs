@@ -123,16 +123,23 @@ async fn weights_cache() -> Option<JsValue> {
 }
 
 /// A model file, keyed in the cache by the SHA-256 the manifest gives it: a cached copy is
-/// current exactly when the manifest still names that hash. Returns the bytes and whether they
+/// current exactly when the manifest still names that hash. A cached copy whose bytes do not
+/// hash to its key (a damaged or tampered cache) is dropped and the file downloaded again, so
+/// the cache can never leave the page stuck on "corrupt". Returns the bytes and whether they
 /// came from the cache.
 async fn fetch_model_file(cache: Option<&JsValue>, file: &str, sha256: &str) -> Result<(Vec<u8>, bool), String> {
     let url = format!("weights/{file}");
+    let key = JsValue::from(cache_key(file, sha256));
     if let Some(cache) = cache
-        && let Ok(hit) = call(cache, "match", &[&JsValue::from(cache_key(file, sha256))]).await
+        && let Ok(hit) = call(cache, "match", &[&key]).await
         && let Ok(response) = hit.dyn_into::<Response>()
         && let Ok(bytes) = response_bytes(&response, &url).await
     {
-        return Ok((bytes, true));
+        if peel_model::state::sha256_hex(&bytes) == sha256 {
+            return Ok((bytes, true));
+        }
+        web_sys::console::warn_1(&format!("peel worker: the cached {file} does not match its hash; downloading it again").into());
+        let _ = call(cache, "delete", &[&key]).await;
     }
     Ok((fetch_bytes(&url).await?, false))
 }
