@@ -212,8 +212,23 @@ async fn webgpu_device() -> Result<(Device, String), String> {
         .await
         .map_err(|e| format!("no usable WebGPU adapter: {e}"))?;
     let info = setup.adapter.get_info();
-    let fallback = if info.device_type == burn::tensor::wgpu::wgpu::DeviceType::Cpu { ", software" } else { "" };
-    Ok((device, format!("{} {}{fallback}", info.vendor, info.name).trim().to_string()))
+    let software = info.device_type == burn::tensor::wgpu::wgpu::DeviceType::Cpu;
+    // wgpu on the web leaves the adapter's name empty and its vendor 0; the browser's own
+    // GPUAdapterInfo names it ("google swiftshader").
+    let name = if info.name.trim().is_empty() { browser_adapter_name().await } else { Some(info.name.clone()) };
+    let name = name.unwrap_or_else(|| "an unnamed adapter".to_string());
+    Ok((device, if software { format!("{name}, software") } else { name }))
+}
+
+/// "vendor architecture" (or the description) from `navigator.gpu.requestAdapter()`'s `info`.
+async fn browser_adapter_name() -> Option<String> {
+    let gpu = js_sys::Reflect::get(&scope().navigator(), &"gpu".into()).ok()?;
+    let adapter = call(&gpu, "requestAdapter", &[]).await.ok().filter(|a| !a.is_null() && !a.is_undefined())?;
+    let info = js_sys::Reflect::get(&adapter, &"info".into()).ok().filter(|i| !i.is_undefined())?;
+    let field = |key: &str| js_sys::Reflect::get(&info, &key.into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
+    let name = [field("vendor"), field("architecture")].iter().filter(|s| !s.is_empty()).cloned().collect::<Vec<_>>().join(" ");
+    let name = if name.is_empty() { field("description") } else { name };
+    (!name.is_empty()).then_some(name)
 }
 
 async fn load(state: &Rc<RefCell<State>>, request: BackendRequest, test_gpu_failure: bool) -> Result<FromWorker, String> {
