@@ -424,7 +424,8 @@ test("A second visit takes the weights from the Cache API and the page from the 
     sent.length = 0;
     await page.reload();
     assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready", await page.locator("#status").textContent());
-    assert.ok(sent.some((e) => e.path === `/weights/${manifest.weights_file}` && e.status === 200), "the damaged file is downloaded again");
+    // (The HTTP cache may answer the refetch with a 304: what matters is that the bad copy is replaced.)
+    assert.ok(sent.some((e) => e.path === `/weights/${manifest.weights_file}` && [200, 304].includes(e.status)), "the damaged file is fetched again");
     const weightsBytes = (await readFile(join(DIST, "weights", manifest.weights_file))).length;
     await page.waitForFunction(async ([k, n]) => (await (await (await caches.open("peel-weights")).match(k))?.arrayBuffer())?.byteLength === n,
       [key, weightsBytes], { timeout: 60_000 });
