@@ -9,7 +9,7 @@
 //   bytes  = response bodies the server sent on that first load, then on a reload (HTTP cache);
 //   memory = peak resident memory (VmHWM) of the tab's renderer and the GPU process.
 import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { cpus, getPriority, loadavg, tmpdir } from "node:os";
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -18,6 +18,9 @@ import { chromium } from "playwright-core";
 import { serve } from "../tests/serve.mjs";
 import { compress, precompress } from "../tests/precompress.mjs";
 import { firstVisitFiles } from "../tests/first-visit.mjs";
+
+// What else was running: the report states it (the figures are only comparable within one run).
+const LOAD_AT_START = loadavg()[0];
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const TARGET = process.env.CARGO_TARGET_DIR ? resolve(process.env.CARGO_TARGET_DIR) : join(ROOT, "target");
@@ -261,9 +264,9 @@ function report(results, meta) {
   return `# Performance: Peel against onnxruntime-web
 
 Written by \`bash scripts/bench.sh\` (${meta.date}); every figure below comes from that one run. Do not
-edit by hand: run it again. Absolute times on the shared 2-core build machine are noisy (the command
-ran under \`nice -n 19\` beside a training run); compare the **ratios**, which were measured in the
-same run, minutes apart.
+edit by hand: run it again. Absolute times on the shared ${meta.machine.cores}-core build machine are noisy (the
+benchmark ran at nice ${meta.machine.nice}, with a 1-minute load average of ${meta.machine.load} when it started);
+compare the **ratios**, which were measured in the same run, minutes apart.
 
 - **What runs**: \`${meta.model}\` (3.2 M parameters) on \`static/samples/chelsea.png\` (451×300) at the
   app's input size, ${meta.inputShape.slice(2).reverse().join("×")} (long side 256), painting the depth prompt
@@ -366,7 +369,9 @@ async function main() {
   const browser = execFileSync(CHROMIUM, ["--version"], { encoding: "utf8" }).trim();
   const adapter = results.find((r) => r.adapter)?.adapter ?? "none";
   const reportMeta = {
-    date: new Date().toISOString().slice(0, 10), model: meta.model, prompt: meta.prompt, inputShape: meta.input_shape,
+    date: new Date().toISOString().slice(0, 10),
+    machine: { cores: cpus().length, nice: getPriority(), load: LOAD_AT_START.toFixed(1) },
+    model: meta.model, prompt: meta.prompt, inputShape: meta.input_shape,
     onnxBytes: meta.onnx_bytes, browser, adapter, sizes, baselineDir: BASELINE, peelLabel: PEEL_LABEL,
   };
   await writeFile(OUT, report(results, reportMeta));
