@@ -7,4 +7,5 @@ export PATH="$HOME/.cargo/bin:$PATH"
 trunk build --release
 # The CSP forbids inline script: move Trunk's loader out of index.html.
 node scripts/csp-postbuild.mjs dist
+node scripts/offline-postbuild.mjs dist
 node tests/precompress.mjs dist

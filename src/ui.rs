@@ -11,6 +11,7 @@ use web_sys::{
 };
 
 mod exports;
+mod offline;
 mod paste;
 
 /// Widest the overlay canvas is drawn; larger photos are scaled down for display only.
@@ -509,6 +510,7 @@ pub fn start() -> Result<(), JsValue> {
     listen::<MouseEvent>(&overlay, "mousemove", move |event| on_move.borrow().readout(&event));
     exports::wire(&page);
     paste::wire(&page, &document);
+    offline::register(&window, &document);
     Ok(())
 }
 

@@ -438,6 +438,37 @@ test("A second visit takes the weights from the Cache API and the page from the 
   }
 });
 
+test("Offline: the service worker keeps the page; with the server gone and the network off, a reload loads the model and paints", { timeout: 2 * SLOW }, async () => {
+  const sent = [];
+  const counting = await serve(DIST, { onSent: (e) => sent.push(e) });
+  const ctx = await openPage({ webgpu: false, query: "?backend=cpu", url: counting.url });
+  const { browser, page } = ctx;
+  try {
+    assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready", await page.locator("#status").textContent());
+    await page.waitForFunction(() => document.body.dataset.offline && navigator.serviceWorker.controller, null, { timeout: 60_000 });
+    assert.equal(await page.locator("body").getAttribute("data-offline"), "ready", await page.locator("#offline-line").textContent());
+    assert.equal(await page.locator("#offline-line").textContent(), "This page and its model are kept on this device, so it also works offline.");
+    // The weights are the model worker's to keep (its Cache API store), not the service worker's.
+    await page.waitForFunction(async () => (await (await caches.open("peel-weights")).keys()).length === 2, null, { timeout: 60_000 });
+    const kept = await page.evaluate(async () => (await (await caches.open("peel-app")).keys()).map((r) => new URL(r.url).pathname));
+    assert.ok(kept.includes("/") && kept.includes("/peel-worker_bg.wasm") && kept.includes("/weights/manifest.json"), kept.join(", "));
+    assert.ok(!kept.some((p) => p.endsWith(".safetensors")), `weights kept twice: ${kept.join(", ")}`);
+    // Offline for real: the browser's network is off and the server is gone.
+    await counting.close();
+    await page.context().setOffline(true);
+    sent.length = 0;
+    await page.reload();
+    assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready", await page.locator("#status").textContent());
+    assertSensibleDepth(await uploadAndRead(page));
+    await page.screenshot({ path: join(ARTIFACTS, "offline.png"), fullPage: true });
+    assert.deepEqual(sent, [], "nothing reached the server");
+    await assertClean(ctx);
+  } finally {
+    await browser.close();
+    await counting.close();
+  }
+});
+
 // ---- Exports: every download is captured and read back against what the page decoded. ----
 
 // Clicks `selector`, waits for the download it starts and returns its name and bytes.
