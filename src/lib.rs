@@ -1,15 +1,15 @@
-//! Peel's web app: a page ([`ui`]) and a Web Worker ([`worker`]) that owns the generator.
+//! Peel's web page ([`ui`]) and the messages it exchanges with its Web Worker (the crate
+//! `peel-worker`, which owns the generator).
 //!
 //! The page never touches tensors: it sends the worker the photo's file bytes and draws what
-//! comes back. Both halves are built for wasm32 by Trunk (see `index.html`); natively only the
-//! message types below compile, so `cargo test --workspace` stays fast.
+//! comes back. Both are built for wasm32 by Trunk (see `index.html`), each into its own wasm, so
+//! the page's carries none of Burn or wgpu; natively only the message types below compile, so
+//! `cargo test --workspace` stays fast.
 
 use serde::{Deserialize, Serialize};
 
 #[cfg(target_arch = "wasm32")]
 pub mod ui;
-#[cfg(target_arch = "wasm32")]
-pub mod worker;
 
 /// Which compute backend the user asked for (the `?backend=` URL parameter).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,13 +33,23 @@ impl BackendRequest {
 /// Page → worker.
 #[derive(Debug, Serialize, Deserialize)]
 pub enum ToWorker {
-    Load { backend: BackendRequest },
+    Load {
+        backend: BackendRequest,
+        /// Test-only (`?test_gpu_fail=1`, first load): in Auto mode, the WebGPU probe fails after
+        /// the model was built and its shaders compiled, so the browser test can check the fallback
+        /// to the CPU.
+        #[serde(default)]
+        test_gpu_failure: bool,
+    },
     /// Paint `file` (the photo's bytes) as `prompt` asks (see `peel_protocol::prompt`).
     Paint {
         #[serde(with = "serde_bytes")]
         file: Vec<u8>,
         prompt: String,
     },
+    /// Test-only (the page sends it for `?test_panic=1`, once): the worker panics, as a wgpu or
+    /// out-of-memory panic would, so the browser test can check that the page recovers.
+    TestPanic,
 }
 
 /// One decoded segment: a class, an instance or a referred phrase.
@@ -126,6 +136,22 @@ pub const EXAMPLE_PROMPTS: [(&str, &str); 5] = [
     ("referring", "A segmentation map image. The cat on the left is rendered in red; the cup is rendered in cyan."),
 ];
 
+/// Where one paint's time went in the worker, in milliseconds (shown in the page's result JSON,
+/// read by `scripts/bench.sh`).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+pub struct StageTimings {
+    /// Reading the photo's file (format, EXIF orientation) and reducing it to at most 1024 px.
+    pub decode_ms: f64,
+    /// Conditioning, resizing to the model's input and handing it to the device.
+    pub prepare_ms: f64,
+    /// The network and the painter until the painting is back from the device.
+    pub network_ms: f64,
+    /// The painting brought to the photo's size (guided upsampling).
+    pub upsample_ms: f64,
+    /// The painting decoded into values (depth, normals, masks).
+    pub values_ms: f64,
+}
+
 /// Worker → page.
 #[derive(Debug, Serialize, Deserialize)]
 pub enum FromWorker {
@@ -151,9 +177,13 @@ pub enum FromWorker {
         #[serde(with = "serde_bytes")]
         visualization: Vec<u8>,
         decoded: Decoded,
+        /// Milliseconds from the photo to the painting at its size (prepare + network + upsample).
         millis: f64,
+        timings: StageTimings,
     },
     Failed { message: String },
+    /// The worker panicked; its wasm instance is unusable (sent by the panic hook, just before the trap).
+    Crashed { message: String },
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! The page: wires the DOM in `index.html` to the worker. No tensors here.
 
-use crate::{BackendRequest, Decoded, EXAMPLE_PROMPTS, FromWorker, Segment, ToWorker};
+use crate::{BackendRequest, Decoded, EXAMPLE_PROMPTS, FromWorker, Segment, StageTimings, ToWorker};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -11,6 +11,7 @@ use web_sys::{
 };
 
 mod exports;
+mod offline;
 mod paste;
 
 /// Widest the overlay canvas is drawn; larger photos are scaled down for display only.
@@ -50,7 +51,20 @@ struct Page {
     pending: Option<Vec<u8>>,
     /// The photo on screen, kept to repaint it with another prompt.
     photo_bytes: Option<Vec<u8>>,
+    /// Which worker is current: events from a replaced one are ignored.
+    generation: u32,
+    /// Workers replaced so far; after [`MAX_RESTARTS`] the page stops trying.
+    restarts: u32,
+    /// `?test_panic=1`: the next paint asks the worker to panic (once), for the recovery test.
+    test_panic: bool,
+    /// `?test_gpu_fail=1`: the first load's WebGPU probe fails (Auto mode), for the fallback test.
+    test_gpu_failure: bool,
+    /// Said once the replacement worker is ready.
+    notice: Option<String>,
 }
+
+/// A worker that keeps dying is not replaced forever.
+const MAX_RESTARTS: u32 = 3;
 
 type Shared = Rc<RefCell<Page>>;
 
@@ -107,6 +121,9 @@ impl Page {
             self.busy = true;
             self.set_state("painting");
             self.set_status("Painting…", false);
+            if std::mem::take(&mut self.test_panic) {
+                return self.send(&ToWorker::TestPanic);
+            }
             let prompt = element::<HtmlTextAreaElement>(&self.document, "prompt").value();
             self.send(&ToWorker::Paint { file, prompt });
         }
@@ -177,9 +194,14 @@ impl Page {
         self.set_text("readout", &text);
     }
 
-    fn on_worker(&mut self, message: FromWorker) {
+    /// Handles a message; returns why the worker must be replaced, if it crashed.
+    fn on_worker(&mut self, message: FromWorker) -> Option<String> {
         match message {
-            FromWorker::Booted => self.send(&ToWorker::Load { backend: self.backend }),
+            FromWorker::Crashed { message } => return Some(message),
+            FromWorker::Booted => {
+                let test_gpu_failure = std::mem::take(&mut self.test_gpu_failure);
+                self.send(&ToWorker::Load { backend: self.backend, test_gpu_failure })
+            }
             FromWorker::Progress { text } => self.set_status(&text, false),
             FromWorker::Ready { model_name, placeholder, backend, backend_reason } => {
                 let model_line: HtmlElement = element(&self.document, "model-line");
@@ -189,18 +211,23 @@ impl Page {
                     ""
                 };
                 model_line.set_inner_html(&format!("Model: {}{badge}", html_escape(&model_name)));
+                // A replacement worker is asked for the CPU: say why, not "CPU requested".
+                let backend_reason = if self.restarts > 0 { "the worker was restarted after it stopped".into() } else { backend_reason };
                 self.set_text("backend-line", &format!("Running on {backend} ({backend_reason})"));
                 let _ = self.document.body().map(|b| b.set_attribute("data-backend", &backend));
                 self.ready = true;
                 self.set_state("ready");
-                self.set_status("Ready. Drop a photo.", false);
+                match self.notice.take() {
+                    Some(notice) => self.set_status(&notice, true),
+                    None => self.set_status("Ready. Drop a photo.", false),
+                }
                 self.paint_next();
             }
-            FromWorker::Painted { width, height, task, prompt, visualization, decoded, millis } => {
+            FromWorker::Painted { width, height, task, prompt, visualization, decoded, millis, timings } => {
                 self.busy = false;
                 match self.visualization_canvas(width, height, &visualization, &task) {
                     Ok(canvas) => {
-                        let summary = self.show_summary(&task, &prompt, &decoded, millis, width, height);
+                        let summary = self.show_summary(&task, &prompt, &decoded, millis, &timings, width, height);
                         let values = match decoded {
                             Decoded::Depth { depth_m_le, .. } => Values::Depth(crate::f32_from_le_bytes(&depth_m_le)),
                             Decoded::Normals { normals_le, .. } => Values::Normals(crate::f32_from_le_bytes(&normals_le)),
@@ -232,6 +259,7 @@ impl Page {
                 self.paint_next();
             }
         }
+        None
     }
 
     fn visualization_canvas(&self, width: u32, height: u32, rgb: &[u8], task: &str) -> Result<HtmlCanvasElement, JsValue> {
@@ -250,7 +278,8 @@ impl Page {
     }
 
     /// Fills the summary table and returns the same facts as JSON (shown in `#result-json`).
-    fn show_summary(&self, task: &str, prompt: &str, decoded: &Decoded, millis: f64, width: u32, height: u32) -> String {
+    #[allow(clippy::too_many_arguments)]
+    fn show_summary(&self, task: &str, prompt: &str, decoded: &Decoded, millis: f64, timings: &StageTimings, width: u32, height: u32) -> String {
         let mut rows: Vec<(String, String)> = Vec::new();
         let details = match decoded {
             Decoded::Depth { summary: s, .. } => {
@@ -274,7 +303,9 @@ impl Page {
                 }
                 for seg in segments {
                     let [r, g, b] = seg.color;
-                    let swatch = format!("<span class=\"swatch\" style=\"background: rgb({r},{g},{b})\"></span>");
+                    // No inline style attribute (the Content-Security-Policy forbids them): the colour
+                    // is set through the CSSOM below.
+                    let swatch = format!("<span class=\"swatch\" data-rgb=\"rgb({r},{g},{b})\"></span>");
                     rows.push((format!("{swatch}{}", html_escape(&seg.name)), format!("{:.1} %", seg.pixels as f64 / total * 100.0)));
                 }
                 to_js(segments)
@@ -283,13 +314,29 @@ impl Page {
         rows.push(("Size".into(), format!("{width}×{height}")));
         rows.push(("Inference".into(), format!("{millis:.0} ms")));
         let html: String = rows.iter().map(|(k, v)| format!("<dt>{k}</dt><dd>{v}</dd>")).collect();
-        element::<HtmlElement>(&self.document, "summary").set_inner_html(&html);
+        let summary: HtmlElement = element(&self.document, "summary");
+        summary.set_inner_html(&html);
+        colour_swatches(&summary);
         let value = details.unwrap_or(JsValue::NULL);
         let result = js_sys::Object::new();
-        for (key, v) in [("task", JsValue::from(task)), ("prompt", prompt.into()), ("width", width.into()), ("height", height.into()), ("values", value)] {
+        let timings = to_js(timings).unwrap_or(JsValue::NULL);
+        for (key, v) in [("task", JsValue::from(task)), ("prompt", prompt.into()), ("width", width.into()), ("height", height.into()), ("values", value), ("timings", timings)] {
             let _ = js_sys::Reflect::set(&result, &key.into(), &v);
         }
         js_sys::JSON::stringify(&result).map(String::from).unwrap_or_default()
+    }
+}
+
+/// Gives each `.swatch` its `data-rgb` colour via `element.style` (CSSOM changes are allowed by a
+/// `style-src 'self'` policy; `style="…"` attributes are not).
+fn colour_swatches(root: &HtmlElement) {
+    let Ok(swatches) = root.query_selector_all(".swatch") else { return };
+    for i in 0..swatches.length() {
+        let Some(swatch) = swatches.item(i).and_then(|n| n.dyn_into::<web_sys::Element>().ok()) else { continue };
+        let colour = swatch.get_attribute("data-rgb").unwrap_or_default();
+        if let Ok(style) = js_sys::Reflect::get(&swatch, &"style".into()) {
+            let _ = js_sys::Reflect::set(&style, &"backgroundColor".into(), &colour.into());
+        }
     }
 }
 
@@ -358,8 +405,7 @@ pub fn start() -> Result<(), JsValue> {
     console_error_panic_hook::set_once();
     let window = web_sys::window().ok_or("no window")?;
     let document = window.document().ok_or("no document")?;
-    let options = WorkerOptions::new();
-    let worker = Worker::new_with_options("./peel-worker_loader.js", &options)?;
+    let worker = new_worker()?;
     let overlay: HtmlCanvasElement = element(&document, "overlay");
     let context: CanvasRenderingContext2d = overlay.get_context("2d")?.ok_or("no 2d context")?.dyn_into()?;
     let query = web_sys::UrlSearchParams::new_with_str(&window.location().search()?)?;
@@ -375,19 +421,14 @@ pub fn start() -> Result<(), JsValue> {
         busy: false,
         pending: None,
         photo_bytes: None,
+        generation: 0,
+        restarts: 0,
+        test_panic: query.get("test_panic").as_deref() == Some("1"),
+        test_gpu_failure: query.get("test_gpu_fail").as_deref() == Some("1"),
+        notice: None,
     }));
 
-    let from_worker = page.clone();
-    listen::<MessageEvent>(&worker, "message", move |event| match serde_wasm_bindgen::from_value(event.data()) {
-        Ok(message) => from_worker.borrow_mut().on_worker(message),
-        Err(e) => from_worker.borrow().set_status(&format!("Unreadable message from the worker: {e}"), true),
-    });
-    let worker_error = page.clone();
-    listen::<web_sys::ErrorEvent>(&worker, "error", move |event| {
-        let page = worker_error.borrow();
-        page.set_status(&format!("The worker stopped: {}", event.message()), true);
-        page.set_state("load-failed");
-    });
+    watch_worker(&page, &worker, 0);
 
     let input: HtmlInputElement = element(&document, "file-input");
     let on_input = page.clone();
@@ -396,6 +437,9 @@ pub fn start() -> Result<(), JsValue> {
         if let Some(file) = input_clone.files().and_then(|files| files.get(0)) {
             open_file(&on_input, file);
         }
+        // Forget the choice, so that choosing the same file again (after a failed paint or a
+        // worker restart) fires `change` again; browsers fire it only when the value changes.
+        input_clone.set_value("");
     });
 
     let drop_zone: HtmlElement = element(&document, "drop-zone");
@@ -466,5 +510,77 @@ pub fn start() -> Result<(), JsValue> {
     listen::<MouseEvent>(&overlay, "mousemove", move |event| on_move.borrow().readout(&event));
     exports::wire(&page);
     paste::wire(&page, &document);
+    offline::register(&window, &document);
     Ok(())
+}
+
+fn new_worker() -> Result<Worker, JsValue> {
+    Worker::new_with_options("./peel-worker_loader.js", &WorkerOptions::new())
+}
+
+/// Routes a worker's messages and errors to the page; `generation` tells a replaced worker's
+/// late events apart.
+fn watch_worker(page: &Shared, worker: &Worker, generation: u32) {
+    let from_worker = page.clone();
+    listen::<MessageEvent>(worker, "message", move |event| {
+        if from_worker.borrow().generation != generation {
+            return;
+        }
+        let crashed = match serde_wasm_bindgen::from_value(event.data()) {
+            Ok(message) => from_worker.borrow_mut().on_worker(message),
+            Err(e) => Some(format!("unreadable message from the worker: {e}")),
+        };
+        if let Some(why) = crashed {
+            restart_worker(&from_worker, &why);
+        }
+    });
+    for kind in ["error", "messageerror"] {
+        let on_error = page.clone();
+        listen::<Event>(worker, kind, move |event| {
+            if on_error.borrow().generation != generation {
+                return;
+            }
+            let why = event
+                .dyn_ref::<web_sys::ErrorEvent>()
+                .map(|e| e.message())
+                .filter(|m| !m.is_empty())
+                .unwrap_or_else(|| format!("{kind} event"));
+            restart_worker(&on_error, &why);
+        });
+    }
+}
+
+/// Replaces a worker that died (a panic, a lost GPU device, out of memory) with a fresh one on
+/// the CPU, says so, and lets the user paint again. The paint that was running is dropped: if
+/// the photo caused the crash, repainting it would crash again.
+fn restart_worker(page: &Shared, why: &str) {
+    let mut p = page.borrow_mut();
+    p.worker.terminate();
+    p.busy = false;
+    p.ready = false;
+    p.pending = None;
+    if p.restarts >= MAX_RESTARTS {
+        p.generation += 1;
+        p.set_status(&format!("The worker stopped again ({why}); reload the page to try once more."), true);
+        p.set_state("load-failed");
+        return;
+    }
+    p.restarts += 1;
+    p.generation += 1;
+    p.backend = BackendRequest::Cpu;
+    p.notice = Some(format!("The worker stopped ({why}); it was restarted on the CPU. Paint again."));
+    p.set_status(&format!("The worker stopped ({why}); restarting it on the CPU…"), true);
+    p.set_state("restarting");
+    match new_worker() {
+        Ok(worker) => {
+            let generation = p.generation;
+            p.worker = worker.clone();
+            drop(p);
+            watch_worker(page, &worker, generation);
+        }
+        Err(e) => {
+            p.set_status(&format!("The worker stopped ({why}) and could not be restarted: {e:?}"), true);
+            p.set_state("load-failed");
+        }
+    }
 }

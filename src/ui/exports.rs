@@ -33,11 +33,13 @@ pub(super) fn show(page: &Page) {
         let _ = button.set_attribute("type", "button");
         let _ = button.set_attribute("data-label", &(i + 1).to_string());
         let [r, g, b] = segment.color;
-        let swatch = format!("<span class=\"swatch\" style=\"background: rgb({r},{g},{b})\"></span>");
+        // No `style="…"` attribute: the Content-Security-Policy (`style-src 'self'`) blocks them.
+        let swatch = format!("<span class=\"swatch\" data-rgb=\"rgb({r},{g},{b})\"></span>");
         button.set_inner_html(&swatch);
         let _ = button.append_with_str_1(&format!("Mask: {} (PNG)", segment.name));
         let _ = list.append_child(&button);
     }
+    super::colour_swatches(&list);
 }
 
 /// Wires the buttons; call once at start-up.

@@ -7,10 +7,11 @@ import { dirname, join } from "node:path";
 import { inflateSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
-import { serve } from "../serve.mjs";
+import { serve, CSP, CSP_REPORT_PATH } from "../serve.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const DIST = join(ROOT, "dist");
+// PEEL_DIST serves another build (used to check that the tests fail on deliberately broken copies).
+const DIST = process.env.PEEL_DIST ?? join(ROOT, "dist");
 const ARTIFACTS = join(ROOT, "target", "browser-tests");
 const CHROMIUM = process.env.PEEL_CHROMIUM ?? "/usr/bin/chromium";
 const PHOTO = join(ROOT, "static", "samples", "coffee.png");
@@ -20,21 +21,43 @@ const SLOW = 240_000;
 let server;
 before(async () => {
   await mkdir(ARTIFACTS, { recursive: true });
-  server = await serve(DIST);
+  server = await serve(DIST, { cspReports: true });
 });
 after(() => server?.close());
 
-async function openPage({ webgpu, query = "", url = server.url }) {
+/** Opens the page served at `url` (by default the shared server; pass `reports` with another one's `cspReports`). */
+async function openPage({ webgpu, query = "", url = server.url, reports = server.cspReports }) {
   const args = ["--no-sandbox", "--headless=new"];
   if (webgpu) args.push("--enable-unsafe-webgpu", "--enable-features=Vulkan", "--use-webgpu-adapter=swiftshader");
   const browser = await chromium.launch({ executablePath: CHROMIUM, args });
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const requests = [];
+  // Content-Security-Policy violations: the page's securitypolicyviolation events and console
+  // errors, and (in assertClean) the reports the server received, which include the worker's.
+  const violations = [];
+  const cspMessage = (where, m) => /Content Security Policy|Refused to/i.test(m.text()) && violations.push(`${where}: ${m.text()}`);
   page.on("request", (request) => requests.push(request.url()));
-  page.on("worker", (worker) => worker.on("console", (m) => console.log("[worker]", m.text())));
-  page.on("console", (m) => m.type() === "error" && console.log("[page]", m.text()));
-  await page.goto(url + query);
-  return { browser, page, requests };
+  page.on("worker", (worker) => worker.on("console", (m) => { console.log("[worker]", m.text()); cspMessage("worker", m); }));
+  page.on("console", (m) => { m.type() === "error" && console.log("[page]", m.text()); cspMessage("page", m); });
+  await page.exposeFunction("__peelViolation", (text) => violations.push(`event: ${text}`));
+  await page.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) => window.__peelViolation(`${e.violatedDirective} blocked ${e.blockedURI}`));
+  });
+  const response = await page.goto(url + query);
+  return { browser, page, requests, violations, response, origin: new URL(url).origin, reports, reportsFrom: reports.length };
+}
+
+/** The CSP violation reports the server received since the page was opened (or `ctx.reportsFrom` was reset). */
+async function cspReports(ctx) {
+  await ctx.page.waitForTimeout(1000); // reports are sent asynchronously
+  return ctx.reports.slice(ctx.reportsFrom).map((r) =>
+    typeof r === "string" ? r : `report: ${r["effective-directive"]} blocked ${r["blocked-uri"]} in ${r["document-uri"]}`);
+}
+
+/** Every test ends with this: no CSP violation (page or worker) and no request off the origin, over the whole run. */
+async function assertClean(ctx) {
+  assert.deepEqual([...ctx.violations, ...(await cspReports(ctx))], [], "Content-Security-Policy violations");
+  assertLocalOnly(ctx.requests, ctx.origin);
 }
 
 const state = (page) => page.locator("body").getAttribute("data-state");
@@ -100,15 +123,16 @@ async function assertOverlayNotBlank(page) {
   assert.ok(stats.std > 10, `overlay canvas looks blank: ${JSON.stringify(stats)}`);
 }
 
-function assertLocalOnly(requests) {
-  const origin = new URL(server.url).origin;
+/** Every request went to `origin` (the server the page was opened from), or was blob:/data:. */
+function assertLocalOnly(requests, origin) {
   const foreign = requests.filter((u) => !u.startsWith(origin + "/") && !u.startsWith("blob:") && !u.startsWith("data:"));
   assert.ok(requests.length > 3, "the page should have made requests");
   assert.deepEqual(foreign, [], "every request must stay on 127.0.0.1");
 }
 
 test("WebGPU: paints, decodes and overlays depth for a real photo", { timeout: 2 * SLOW }, async () => {
-  const { browser, page, requests } = await openPage({ webgpu: true, query: "?backend=webgpu" });
+  const ctx = await openPage({ webgpu: true, query: "?backend=webgpu" });
+  const { browser, page } = ctx;
   try {
     assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready", await page.locator("#status").textContent());
     assert.equal(await page.locator("body").getAttribute("data-backend"), "WebGPU");
@@ -116,14 +140,15 @@ test("WebGPU: paints, decodes and overlays depth for a real photo", { timeout: 2
     assertSensibleDepth(await uploadAndRead(page));
     await assertOverlayNotBlank(page);
     await page.screenshot({ path: join(ARTIFACTS, "webgpu.png"), fullPage: true });
-    assertLocalOnly(requests);
+    await assertClean(ctx);
   } finally {
     await browser.close();
   }
 });
 
 test("CPU fallback: without WebGPU the page says so and still paints", { timeout: 2 * SLOW }, async () => {
-  const { browser, page, requests } = await openPage({ webgpu: false });
+  const ctx = await openPage({ webgpu: false });
+  const { browser, page } = ctx;
   try {
     assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready", await page.locator("#status").textContent());
     assert.equal(await page.locator("body").getAttribute("data-backend"), "CPU");
@@ -131,14 +156,15 @@ test("CPU fallback: without WebGPU the page says so and still paints", { timeout
     assertSensibleDepth(await uploadAndRead(page, join(ROOT, "static", "samples", "chelsea.png")));
     await assertOverlayNotBlank(page);
     await page.screenshot({ path: join(ARTIFACTS, "cpu.png"), fullPage: true });
-    assertLocalOnly(requests);
+    await assertClean(ctx);
   } finally {
     await browser.close();
   }
 });
 
 test("Auto: with a WebGPU adapter the page times both backends and names its choice", { timeout: 2 * SLOW }, async () => {
-  const { browser, page } = await openPage({ webgpu: true });
+  const ctx = await openPage({ webgpu: true });
+  const { browser, page } = ctx;
   try {
     assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready", await page.locator("#status").textContent());
     const line = await page.locator("#backend-line").textContent();
@@ -146,13 +172,31 @@ test("Auto: with a WebGPU adapter the page times both backends and names its cho
     const [, gpu, cpu] = line.match(/WebGPU (\d+) ms, CPU (\d+) ms/).map(Number);
     const chosen = await page.locator("body").getAttribute("data-backend");
     assert.equal(chosen, gpu < cpu ? "WebGPU" : "CPU", line);
+    await assertClean(ctx);
+  } finally {
+    await browser.close();
+  }
+});
+
+test("Auto: when WebGPU fails during the probe, the page falls back to the CPU, says why, and paints", { timeout: 2 * SLOW }, async () => {
+  // ?test_gpu_fail=1 makes the worker's WebGPU probe return an error after the model was built on
+  // the GPU and its shaders compiled (the Auto path's error branch).
+  const ctx = await openPage({ webgpu: true, query: "?test_gpu_fail=1" });
+  const { browser, page } = ctx;
+  try {
+    assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready", await page.locator("#status").textContent());
+    assert.equal(await page.locator("body").getAttribute("data-backend"), "CPU");
+    assert.match(await page.locator("#backend-line").textContent(), /^Running on CPU \(WebGPU \(.+\) failed: test failure requested with \?test_gpu_fail=1\)$/);
+    assertSensibleDepth(await uploadAndRead(page));
+    await assertClean(ctx);
   } finally {
     await browser.close();
   }
 });
 
 test("A corrupt photo gets a clear message, and the next photo still paints", { timeout: 2 * SLOW }, async () => {
-  const { browser, page } = await openPage({ webgpu: false, query: "?backend=cpu" });
+  const ctx = await openPage({ webgpu: false, query: "?backend=cpu" });
+  const { browser, page } = ctx;
   try {
     await waitForState(page, ["ready"]);
     const junk = join(ARTIFACTS, "corrupt.jpg");
@@ -163,6 +207,7 @@ test("A corrupt photo gets a clear message, and the next photo still paints", { 
     assert.equal(await waitForState(page, ["painted", "failed"]), "failed");
     assert.match(await page.locator("#status").textContent(), /corrupt|not an image/i);
     assertSensibleDepth(await uploadAndRead(page));
+    await assertClean(ctx);
   } finally {
     await browser.close();
   }
@@ -176,12 +221,14 @@ for (const [name, override, message] of [
     const manifest = JSON.parse(await readFile(join(DIST, "weights", "manifest.json"), "utf8"));
     const path = `/weights/${manifest.weights_file}`;
     const weights = await readFile(join(DIST, "weights", manifest.weights_file));
-    const broken = await serve(DIST, { overrides: { [path]: override(weights) } });
-    const { browser, page } = await openPage({ webgpu: false, url: broken.url });
+    const broken = await serve(DIST, { overrides: { [path]: override(weights) }, cspReports: true });
+    const ctx = await openPage({ webgpu: false, url: broken.url, reports: broken.cspReports });
+    const { browser, page } = ctx;
     try {
       assert.equal(await waitForState(page, ["ready", "load-failed"]), "load-failed");
       assert.match(await page.locator("#status").textContent(), message);
       assert.match(await page.locator("#model-line").textContent(), /could not be loaded/);
+      await assertClean(ctx);
     } finally {
       await browser.close();
       await broken.close();
@@ -190,7 +237,8 @@ for (const [name, override, message] of [
 }
 
 test("Every task paints and decodes on the CPU; a malformed prompt is refused with its position", { timeout: 3 * SLOW }, async () => {
-  const { browser, page } = await openPage({ webgpu: false, query: "?backend=cpu" });
+  const ctx = await openPage({ webgpu: false, query: "?backend=cpu" });
+  const { browser, page } = ctx;
   try {
     await waitForState(page, ["ready"]);
     assertSensibleDepth(await uploadAndRead(page, join(ROOT, "static", "samples", "chelsea.png")));
@@ -224,8 +272,200 @@ test("Every task paints and decodes on the CPU; a malformed prompt is refused wi
     assert.match(await page.locator("#status").textContent(), /Prompt: .*character \d+.*reddish/);
     const again = await paintTask(page, "semantic", 'color mapping: {"cat": "red"}');
     assert.deepEqual(again.values.map((s) => s.name), ["cat"]);
+    await assertClean(ctx);
   } finally {
     await browser.close();
+  }
+});
+
+test("CSP: the header and <meta> are in force (inline script is blocked and reported), and a full paint violates nothing", { timeout: 2 * SLOW }, async () => {
+  const ctx = await openPage({ webgpu: false, query: "?backend=cpu" });
+  const { browser, page, response } = ctx;
+  try {
+    // The test server adds a report-uri to the policy (the <meta> cannot carry one).
+    assert.equal(response.headers()["content-security-policy"], `${CSP}; report-uri ${CSP_REPORT_PATH}`);
+    assert.equal(await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute("content", { timeout: 1000 }), CSP);
+    await waitForState(page, ["ready"]);
+    // An injected inline script must not run, and the violation must be seen by this harness:
+    // this is what makes the assertClean() of every test able to fail.
+    const ran = await page.evaluate(async () => {
+      const script = document.createElement("script");
+      script.textContent = "window.__inlineRan = true";
+      document.head.append(script);
+      await new Promise((done) => setTimeout(done, 200));
+      return window.__inlineRan === true;
+    });
+    assert.equal(ran, false, "inline script ran despite the CSP");
+    await page.waitForTimeout(300);
+    assert.ok(ctx.violations.some((v) => /script-src/.test(v)), `the blocked inline script was not seen: ${ctx.violations}`);
+    const reports = await cspReports(ctx);
+    assert.ok(reports.some((r) => /^report: script-src-elem blocked inline/.test(r)), `the blocked inline script was not reported: ${reports}`);
+    ctx.violations.length = 0;
+    ctx.reportsFrom = ctx.reports.length;
+    assertSensibleDepth(await uploadAndRead(page));
+    await paintTask(page, "semantic", 'Generate a semantic segmentation visualization image, using this color mapping: {"cup": "red", "table": "blue"}');
+    await assertOverlayNotBlank(page);
+    await assertClean(ctx);
+  } finally {
+    await browser.close();
+  }
+});
+
+test("A worker that panics is replaced: the page says so, restarts it on the CPU, and the next paint works", { timeout: 2 * SLOW }, async () => {
+  // Starts on WebGPU, so that "restarted on the CPU" is something the test can see happen.
+  const ctx = await openPage({ webgpu: true, query: "?backend=webgpu&test_panic=1" });
+  const { browser, page } = ctx;
+  try {
+    assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready", await page.locator("#status").textContent());
+    assert.equal(await page.locator("body").getAttribute("data-backend"), "WebGPU");
+    // Every data-state the page goes through from here on (each change's old value, then the last).
+    await page.evaluate(() => {
+      window.__states = [];
+      new MutationObserver((records) => records.forEach((r) => window.__states.push(r.oldValue)))
+        .observe(document.body, { attributes: true, attributeFilter: ["data-state"], attributeOldValue: true });
+    });
+    await page.evaluate(() => { document.body.dataset.state = "uploading"; });
+    await page.setInputFiles("#file-input", PHOTO);
+    // painting → (panic) restarting → ready: a new worker was loaded and the busy flag reset.
+    assert.equal(await waitForState(page, ["ready", "load-failed", "painted", "failed"]), "ready", await page.locator("#status").textContent());
+    const states = await page.evaluate(() => [...window.__states, document.body.dataset.state]);
+    assert.deepEqual(states, ["ready", "uploading", "painting", "restarting", "ready"]);
+    const status = await page.locator("#status").textContent();
+    assert.match(status, /^The worker stopped \(.*test panic requested with \?test_panic=1.*\); it was restarted on the CPU\. Paint again\.$/);
+    assert.doesNotMatch(status, /\n/, "one line");
+    assert.equal(await page.locator("body").getAttribute("data-backend"), "CPU");
+    assert.equal(await page.locator("#backend-line").textContent(), "Running on CPU (the worker was restarted after it stopped)");
+    // The photo that crashed it is not repainted on its own: Paint paints it on the new worker ...
+    const repainted = await paintTask(page, "depth", await page.inputValue("#prompt"));
+    assertSensibleDepth(repainted);
+    assert.match(await page.locator("#status").textContent(), /^Painted in \d+ ms\.$/);
+    // ... and choosing the same file again paints it too (the file input is cleared after each choice).
+    const { timings: _t1, ...again } = await uploadAndRead(page);
+    const { timings: _t2, ...expected } = repainted;
+    assert.deepEqual(again, expected, "the same photo paints the same values (timings aside)");
+    await assertOverlayNotBlank(page);
+    await assertClean(ctx);
+  } finally {
+    await browser.close();
+  }
+});
+
+/** A JPEG of `width`×`height` made by the browser, with an EXIF APP1 segment saying `orientation`. */
+async function exifJpeg(page, width, height, orientation) {
+  const base64 = await page.evaluate(([w, h]) => {
+    const canvas = document.createElement("canvas");
+    canvas.width = w;
+    canvas.height = h;
+    const g = canvas.getContext("2d");
+    g.fillStyle = "rgb(120,170,230)";
+    g.fillRect(0, 0, w, h);
+    g.fillStyle = "rgb(60,120,50)";
+    g.fillRect(0, h * 0.6, w, h * 0.4);
+    g.fillStyle = "rgb(40,30,30)";
+    g.fillRect(w * 0.1, h * 0.3, w * 0.2, h * 0.5);
+    return canvas.toDataURL("image/jpeg", 0.95).split(",")[1];
+  }, [width, height]);
+  const jpeg = Buffer.from(base64, "base64");
+  // Big-endian TIFF header, one IFD entry: tag 0x0112 (Orientation), SHORT, count 1, value.
+  const tiff = Buffer.from([0x4d, 0x4d, 0, 0x2a, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, orientation, 0, 0, 0, 0, 0, 0]);
+  const body = Buffer.concat([Buffer.from("Exif\0\0", "latin1"), tiff]);
+  const app1 = Buffer.concat([Buffer.from([0xff, 0xe1, (body.length + 2) >> 8, (body.length + 2) & 0xff]), body]);
+  return Buffer.concat([jpeg.subarray(0, 2), app1, jpeg.subarray(2)]);
+}
+
+test("EXIF orientation: a portrait phone photo stored sideways is painted as the browser shows it", { timeout: 2 * SLOW }, async () => {
+  const ctx = await openPage({ webgpu: false, query: "?backend=cpu" });
+  const { browser, page } = ctx;
+  try {
+    await waitForState(page, ["ready"]);
+    for (const [orientation, shown] of [[6, [120, 200]], [8, [120, 200]], [3, [200, 120]], [1, [200, 120]]]) {
+      const buffer = await exifJpeg(page, 200, 120, orientation);
+      await page.evaluate(() => { document.body.dataset.state = "uploading"; });
+      await page.setInputFiles("#file-input", { name: `exif-${orientation}.jpg`, mimeType: "image/jpeg", buffer });
+      const reached = await waitForState(page, ["painted", "failed"]);
+      assert.equal(reached, "painted", await page.locator("#status").textContent());
+      const result = JSON.parse(await page.locator("#result-json").textContent());
+      // The browser displays the photo rotated (the overlay canvas takes the <img>'s size);
+      // the painting must have the same shape, not the stored one.
+      const overlay = await page.evaluate(() => [document.getElementById("overlay").width, document.getElementById("overlay").height]);
+      assert.deepEqual(overlay, shown, `orientation ${orientation}: the browser shows ${overlay}`);
+      assert.deepEqual([result.width, result.height], shown, `orientation ${orientation}: painting is ${result.width}×${result.height}`);
+    }
+    await assertClean(ctx);
+  } finally {
+    await browser.close();
+  }
+});
+
+test("A second visit takes the weights from the Cache API and the page from the HTTP cache; a damaged cached copy is downloaded again", { timeout: 2 * SLOW }, async () => {
+  const sent = [];
+  const counting = await serve(DIST, { onSent: (e) => sent.push(e) });
+  const { browser, page } = await openPage({ webgpu: false, query: "?backend=cpu", url: counting.url });
+  try {
+    assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready", await page.locator("#status").textContent());
+    const manifest = JSON.parse(await readFile(join(DIST, "weights", "manifest.json"), "utf8"));
+    const files = [manifest.weights_file, manifest.phrases_file];
+    // The first visit fetched both files (compressed where the browser accepts it) ...
+    for (const f of files) assert.ok(sent.some((e) => e.path === `/weights/${f}` && e.status === 200 && e.bytes > 0), `fetched ${f}`);
+    assert.ok(sent.some((e) => e.encoding === "br"), "brotli siblings are sent");
+    // ... and keeps them under the manifest's hashes once they checked out.
+    await page.waitForFunction(async (n) => (await (await caches.open("peel-weights")).keys()).length === n, files.length, { timeout: 60_000 });
+    const keys = await page.evaluate(async () => (await (await caches.open("peel-weights")).keys()).map((r) => r.url));
+    assert.ok(keys.some((k) => k.endsWith(`${manifest.weights_file}?sha256=${manifest.sha256}`)), keys.join(", "));
+    sent.length = 0;
+    await page.reload();
+    assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready", await page.locator("#status").textContent());
+    assert.deepEqual(sent.filter((e) => files.some((f) => e.path.endsWith(f))), [], "no weights request on the second visit");
+    const bodies = sent.filter((e) => e.status === 200).reduce((a, e) => a + e.bytes, 0);
+    assert.ok(bodies < 100_000, `second visit moved ${bodies} bytes: ${JSON.stringify(sent)}`);
+    assertSensibleDepth(await uploadAndRead(page));
+    // A damaged cached copy (same key, wrong bytes) is not a permanent "corrupt" state: the next
+    // visit downloads the file again and replaces the copy.
+    const key = keys.find((k) => k.endsWith(`?sha256=${manifest.sha256}`));
+    await page.evaluate(async (k) => (await caches.open("peel-weights")).put(k, new Response(new Uint8Array([1, 2, 3]))), key);
+    sent.length = 0;
+    await page.reload();
+    assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready", await page.locator("#status").textContent());
+    // (The HTTP cache may answer the refetch with a 304: what matters is that the bad copy is replaced.)
+    assert.ok(sent.some((e) => e.path === `/weights/${manifest.weights_file}` && [200, 304].includes(e.status)), "the damaged file is fetched again");
+    const weightsBytes = (await readFile(join(DIST, "weights", manifest.weights_file))).length;
+    await page.waitForFunction(async ([k, n]) => (await (await (await caches.open("peel-weights")).match(k))?.arrayBuffer())?.byteLength === n,
+      [key, weightsBytes], { timeout: 60_000 });
+    assertSensibleDepth(await uploadAndRead(page));
+  } finally {
+    await browser.close();
+    await counting.close();
+  }
+});
+
+test("Offline: the service worker keeps the page; with the server gone and the network off, a reload loads the model and paints", { timeout: 2 * SLOW }, async () => {
+  const sent = [];
+  const counting = await serve(DIST, { onSent: (e) => sent.push(e) });
+  const ctx = await openPage({ webgpu: false, query: "?backend=cpu", url: counting.url });
+  const { browser, page } = ctx;
+  try {
+    assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready", await page.locator("#status").textContent());
+    await page.waitForFunction(() => document.body.dataset.offline && navigator.serviceWorker.controller, null, { timeout: 60_000 });
+    assert.equal(await page.locator("body").getAttribute("data-offline"), "ready", await page.locator("#offline-line").textContent());
+    assert.equal(await page.locator("#offline-line").textContent(), "This page and its model are kept on this device, so it also works offline.");
+    // The weights are the model worker's to keep (its Cache API store), not the service worker's.
+    await page.waitForFunction(async () => (await (await caches.open("peel-weights")).keys()).length === 2, null, { timeout: 60_000 });
+    const kept = await page.evaluate(async () => (await (await caches.open("peel-app")).keys()).map((r) => new URL(r.url).pathname));
+    assert.ok(kept.includes("/") && kept.includes("/peel-worker_bg.wasm") && kept.includes("/weights/manifest.json"), kept.join(", "));
+    assert.ok(!kept.some((p) => p.endsWith(".safetensors")), `weights kept twice: ${kept.join(", ")}`);
+    // Offline for real: the browser's network is off and the server is gone.
+    await counting.close();
+    await page.context().setOffline(true);
+    sent.length = 0;
+    await page.reload();
+    assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready", await page.locator("#status").textContent());
+    assertSensibleDepth(await uploadAndRead(page));
+    await page.screenshot({ path: join(ARTIFACTS, "offline.png"), fullPage: true });
+    assert.deepEqual(sent, [], "nothing reached the server");
+    await assertClean(ctx);
+  } finally {
+    await browser.close();
+    await counting.close();
   }
 });
 
@@ -312,7 +552,8 @@ const visibleGroups = async (page) => {
 };
 
 test("Exports: depth PNG/npy/PLY, normals npy and masks download and hold the decoded values", { timeout: 3 * SLOW }, async () => {
-  const { browser, page, requests } = await openPage({ webgpu: false, query: "?backend=cpu" });
+  const ctx = await openPage({ webgpu: false, query: "?backend=cpu" });
+  const { browser, page } = ctx;
   try {
     await waitForState(page, ["ready"]);
     assert.deepEqual(await visibleGroups(page), { "export-depth": false, "export-normals": false, "export-masks": false });
@@ -400,14 +641,15 @@ test("Exports: depth PNG/npy/PLY, normals npy and masks download and hold the de
       m.values.forEach((value, p) => value !== (labels.values[p] === i + 1 ? 255 : 0) && assert.fail(`${mask.name} pixel ${p} = ${value}`));
     }
     assert.ok(semantic.values[0].pixels > 0, "the cat mask is not empty");
-    assertLocalOnly(requests);
+    await assertClean(ctx);
   } finally {
     await browser.close();
   }
 });
 
 test("Paste: an image pasted with Ctrl/Cmd+V is painted; each task keeps its own prompt edits", { timeout: 2 * SLOW }, async () => {
-  const { browser, page, requests } = await openPage({ webgpu: false, query: "?backend=cpu" });
+  const ctx = await openPage({ webgpu: false, query: "?backend=cpu" });
+  const { browser, page } = ctx;
   try {
     await waitForState(page, ["ready"]);
     const photo = await readFile(join(ROOT, "static", "samples", "chelsea.png"));
@@ -433,7 +675,7 @@ test("Paste: an image pasted with Ctrl/Cmd+V is painted; each task keeps its own
     const back = await paintTask(page, "semantic");
     assert.equal(await page.inputValue("#prompt"), prompt, "the semantic prompt edit survives a task change");
     assert.deepEqual(back.values.map((s) => s.name), ["cat"]);
-    assertLocalOnly(requests);
+    await assertClean(ctx);
   } finally {
     await browser.close();
   }

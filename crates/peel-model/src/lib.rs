@@ -38,6 +38,17 @@ pub enum PaintError {
     Readback(String),
 }
 
+/// Milliseconds spent in each step of [`Generator::paint_async`], by the caller's clock.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PaintTimings {
+    /// Conditioning, resizing and normalising the photo, and handing the input to the device.
+    pub prepare_ms: f64,
+    /// The network and the painter, until the painting is read back from the device.
+    pub network_ms: f64,
+    /// Bringing the painting to the photo's size (guided upsampling) and to 8-bit RGB.
+    pub upsample_ms: f64,
+}
+
 /// A loaded generator on one device: the network, the phrase table and the manifest.
 pub struct Generator {
     manifest: Manifest,
@@ -133,7 +144,8 @@ impl Generator {
         })
     }
 
-    fn start(&self, photo: &RgbImage, request: &Request) -> Result<(Tensor<4>, Combine), PaintError> {
+    /// The conditioning for `request` and the photo as the network's input, on the device.
+    fn prepare(&self, photo: &RgbImage, request: &Request) -> Result<(Tensor<4>, Conditioning), PaintError> {
         let (width, height) = photo.dimensions();
         if width == 0 || height == 0 {
             return Err(PaintError::EmptyImage { width, height });
@@ -142,7 +154,7 @@ impl Generator {
         let input = preprocess::prepare(photo, self.manifest.input_long_side);
         let shape = [1, 3, input.height as usize, input.width as usize];
         let tensor = Tensor::<3>::from_data(TensorData::new(input.chw, [3, shape[2], shape[3]]), &self.device).unsqueeze();
-        Ok((self.paint_tensor(tensor, &conditioning)?, Combine::for_task(request.task())))
+        Ok((tensor, conditioning))
     }
 
     fn finish(photo: &RgbImage, painted: TensorData, combine: Combine, upsampling: Upsampling) -> Result<RgbImage, PaintError> {
@@ -162,15 +174,32 @@ impl Generator {
 
     /// As [`Self::paint`], brought to the photo's size by `upsampling`.
     pub fn paint_with(&self, photo: &RgbImage, request: &Request, upsampling: Upsampling) -> Result<RgbImage, PaintError> {
-        let (painted, combine) = self.start(photo, request)?;
+        let (input, conditioning) = self.prepare(photo, request)?;
+        let painted = self.paint_tensor(input, &conditioning)?;
         let data = painted.try_into_data().map_err(|e| PaintError::Readback(format!("{e:?}")))?;
-        Self::finish(photo, data, combine, upsampling)
+        Self::finish(photo, data, Combine::for_task(request.task()), upsampling)
     }
 
-    /// As [`Self::paint`], reading the result back without blocking (required on WebGPU).
-    pub async fn paint_async(&self, photo: &RgbImage, request: &Request) -> Result<RgbImage, PaintError> {
-        let (painted, combine) = self.start(photo, request)?;
+    /// As [`Self::paint`], reading the result back without blocking (required on WebGPU), and
+    /// timing each step by the clock `now` (milliseconds).
+    pub async fn paint_async(
+        &self,
+        photo: &RgbImage,
+        request: &Request,
+        now: impl Fn() -> f64,
+    ) -> Result<(RgbImage, PaintTimings), PaintError> {
+        let started = now();
+        let (input, conditioning) = self.prepare(photo, request)?;
+        let prepared = now();
+        let painted = self.paint_tensor(input, &conditioning)?;
         let data = painted.into_data_async().await.map_err(|e| PaintError::Readback(format!("{e:?}")))?;
-        Self::finish(photo, data, combine, Upsampling::default())
+        let read_back = now();
+        let painting = Self::finish(photo, data, Combine::for_task(request.task()), Upsampling::default())?;
+        let timings = PaintTimings {
+            prepare_ms: prepared - started,
+            network_ms: read_back - prepared,
+            upsample_ms: now() - read_back,
+        };
+        Ok((painting, timings))
     }
 }

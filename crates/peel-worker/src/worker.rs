@@ -1,6 +1,6 @@
 //! The Web Worker: fetches and verifies the weights, picks the backend, paints and decodes.
 
-use crate::{BackendRequest, Decoded, DepthSummary, FromWorker, NormalSummary, Segment, ToWorker};
+use peel_web::{BackendRequest, Decoded, DepthSummary, FromWorker, NormalSummary, Segment, StageTimings, ToWorker};
 use burn::prelude::Device;
 use image::RgbImage;
 use peel_model::photo::PhotoLimits;
@@ -21,6 +21,8 @@ const PHOTO_LIMITS: PhotoLimits = PhotoLimits { max_pixels: 64_000_000, max_side
 /// itself runs at 256 px, so this only bounds the size of the decoded maps sent to the page.
 const MAX_PAINT_SIDE: u32 = 1024;
 const MANIFEST_URL: &str = "weights/manifest.json";
+/// The Cache API cache that keeps the weights and the phrase table between visits.
+const WEIGHTS_CACHE: &str = "peel-weights";
 
 fn scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
@@ -50,7 +52,12 @@ struct State {
 }
 
 pub fn start() {
-    console_error_panic_hook::set_once();
+    // A panic (a wgpu validation error, an allocation failure) leaves this wasm instance unusable:
+    // log it, then tell the page, which replaces the worker with a fresh one on the CPU.
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        post(&FromWorker::Crashed { message: panic_line(info) });
+    }));
     let state = Rc::new(RefCell::new(State::default()));
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         let state = state.clone();
@@ -62,8 +69,9 @@ pub fn start() {
             };
             log_stage("reading the message", received);
             let reply = match message {
-                ToWorker::Load { backend } => load(&state, backend).await,
+                ToWorker::Load { backend, test_gpu_failure } => load(&state, backend, test_gpu_failure).await,
                 ToWorker::Paint { file, prompt } => paint(&state, &file, &prompt).await,
+                ToWorker::TestPanic => panic!("test panic requested with ?test_panic=1"),
             };
             post(&reply.unwrap_or_else(|message| FromWorker::Failed { message }));
         });
@@ -71,6 +79,16 @@ pub fn start() {
     scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
     post(&FromWorker::Booted);
+}
+
+/// One line for the page: the panic's message (its first line) and where it happened. (The
+/// `Display` of the info puts the location on a line of its own, before the message.)
+fn panic_line(info: &std::panic::PanicHookInfo) -> String {
+    let message = info.payload_as_str().and_then(|m| m.lines().next()).unwrap_or("a panic");
+    match info.location() {
+        Some(at) => format!("{message}, at {}:{}", at.file(), at.line()),
+        None => message.to_string(),
+    }
 }
 
 async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
@@ -81,9 +99,93 @@ async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
     if !response.ok() {
         return Err(format!("could not fetch {url}: HTTP {}", response.status()));
     }
+    response_bytes(&response, url).await
+}
+
+async fn response_bytes(response: &Response, url: &str) -> Result<Vec<u8>, String> {
     let buffer = response.array_buffer().map_err(|e| format!("{e:?}"))?;
     let buffer = JsFuture::from(buffer).await.map_err(|e| format!("could not read {url}: {e:?}"))?;
     Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+/// Calls `target.method(...args)` and awaits the promise it returns (the Cache API through
+/// `js_sys`, so that web-sys needs no new features: a change there recompiles wgpu and Burn).
+async fn call(target: &JsValue, method: &str, args: &[&JsValue]) -> Result<JsValue, JsValue> {
+    let function: js_sys::Function = js_sys::Reflect::get(target, &method.into())?.dyn_into()?;
+    let result = function.apply(target, &args.iter().copied().collect::<js_sys::Array>())?;
+    JsFuture::from(js_sys::Promise::resolve(&result)).await
+}
+
+/// The weights cache (Cache API), where the browser offers one.
+async fn weights_cache() -> Option<JsValue> {
+    let caches = js_sys::Reflect::get(&js_sys::global(), &"caches".into()).ok().filter(|c| !c.is_undefined())?;
+    call(&caches, "open", &[&JsValue::from(WEIGHTS_CACHE)]).await.ok()
+}
+
+/// A model file, keyed in the cache by the SHA-256 the manifest gives it: a cached copy is
+/// current exactly when the manifest still names that hash. A cached copy whose bytes do not
+/// hash to its key (a damaged or tampered cache) is dropped and the file downloaded again, so
+/// the cache can never leave the page stuck on "corrupt". Returns the bytes and whether they
+/// came from the cache.
+async fn fetch_model_file(cache: Option<&JsValue>, file: &str, sha256: &str) -> Result<(Vec<u8>, bool), String> {
+    let url = format!("weights/{file}");
+    let key = JsValue::from(cache_key(file, sha256));
+    if let Some(cache) = cache
+        && let Ok(hit) = call(cache, "match", &[&key]).await
+        && let Ok(response) = hit.dyn_into::<Response>()
+        && let Ok(bytes) = response_bytes(&response, &url).await
+    {
+        if peel_model::state::sha256_hex(&bytes) == sha256 {
+            return Ok((bytes, true));
+        }
+        web_sys::console::warn_1(&format!("peel worker: the cached {file} does not match its hash; downloading it again").into());
+        let _ = call(cache, "delete", &[&key]).await;
+    }
+    Ok((fetch_bytes(&url).await?, false))
+}
+
+fn cache_key(file: &str, sha256: &str) -> String {
+    format!("weights/{file}?sha256={sha256}")
+}
+
+/// Keeps `bytes` (already checked against `sha256`) for the next visit, and drops the copies
+/// of `file` kept under other hashes. Failures only cost the next visit a download.
+async fn keep(cache: &JsValue, file: &str, sha256: &str, bytes: &[u8]) {
+    let mut copy = bytes.to_vec();
+    let Ok(response) = Response::new_with_opt_u8_array(Some(&mut copy)) else { return };
+    let response = JsValue::from(response);
+    let key = cache_key(file, sha256);
+    if call(cache, "put", &[&JsValue::from(key.as_str()), &response]).await.is_err() {
+        return;
+    }
+    let Ok(keys) = call(cache, "keys", &[]).await else { return };
+    for request in js_sys::Array::from(&keys).iter() {
+        let url = js_sys::Reflect::get(&request, &"url".into()).ok().and_then(|u| u.as_string()).unwrap_or_default();
+        if url.contains(&format!("weights/{file}?")) && !url.ends_with(&key) {
+            let _ = call(cache, "delete", &[&request]).await;
+        }
+    }
+}
+
+/// Awaits both futures, polling them together (two fetches in flight at once).
+async fn futures_join<A: std::future::Future, B: std::future::Future>(a: A, b: B) -> (A::Output, B::Output) {
+    let (mut a, mut b) = (std::pin::pin!(a), std::pin::pin!(b));
+    let (mut ra, mut rb) = (None, None);
+    std::future::poll_fn(|cx| {
+        if ra.is_none()
+            && let std::task::Poll::Ready(v) = a.as_mut().poll(cx)
+        {
+            ra = Some(v);
+        }
+        if rb.is_none()
+            && let std::task::Poll::Ready(v) = b.as_mut().poll(cx)
+        {
+            rb = Some(v);
+        }
+        if ra.is_some() && rb.is_some() { std::task::Poll::Ready(()) } else { std::task::Poll::Pending }
+    })
+    .await;
+    (ra.expect("polled to completion"), rb.expect("polled to completion"))
 }
 
 /// A fixed, textured probe photo for timing backends.
@@ -94,7 +196,7 @@ fn probe_photo(manifest: &Manifest) -> RgbImage {
 
 async fn timed_paint(generator: &Generator, photo: &RgbImage) -> Result<f64, String> {
     let started = now_ms();
-    generator.paint_async(photo, &Request::Depth(DepthCodec::default())).await.map_err(|e| e.to_string())?;
+    generator.paint_async(photo, &Request::Depth(DepthCodec::default()), now_ms).await.map_err(|e| e.to_string())?;
     Ok(now_ms() - started)
 }
 
@@ -110,17 +212,38 @@ async fn webgpu_device() -> Result<(Device, String), String> {
         .await
         .map_err(|e| format!("no usable WebGPU adapter: {e}"))?;
     let info = setup.adapter.get_info();
-    let fallback = if info.device_type == burn::tensor::wgpu::wgpu::DeviceType::Cpu { ", software" } else { "" };
-    Ok((device, format!("{} {}{fallback}", info.vendor, info.name).trim().to_string()))
+    let software = info.device_type == burn::tensor::wgpu::wgpu::DeviceType::Cpu;
+    // wgpu on the web leaves the adapter's name empty and its vendor 0; the browser's own
+    // GPUAdapterInfo names it ("google swiftshader").
+    let name = if info.name.trim().is_empty() { browser_adapter_name().await } else { Some(info.name.clone()) };
+    let name = name.unwrap_or_else(|| "an unnamed adapter".to_string());
+    Ok((device, if software { format!("{name}, software") } else { name }))
 }
 
-async fn load(state: &Rc<RefCell<State>>, request: BackendRequest) -> Result<FromWorker, String> {
+/// "vendor architecture" (or the description) from `navigator.gpu.requestAdapter()`'s `info`.
+async fn browser_adapter_name() -> Option<String> {
+    let gpu = js_sys::Reflect::get(&scope().navigator(), &"gpu".into()).ok()?;
+    let adapter = call(&gpu, "requestAdapter", &[]).await.ok().filter(|a| !a.is_null() && !a.is_undefined())?;
+    let info = js_sys::Reflect::get(&adapter, &"info".into()).ok().filter(|i| !i.is_undefined())?;
+    let field = |key: &str| js_sys::Reflect::get(&info, &key.into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
+    let name = [field("vendor"), field("architecture")].iter().filter(|s| !s.is_empty()).cloned().collect::<Vec<_>>().join(" ");
+    let name = if name.is_empty() { field("description") } else { name };
+    (!name.is_empty()).then_some(name)
+}
+
+async fn load(state: &Rc<RefCell<State>>, request: BackendRequest, test_gpu_failure: bool) -> Result<FromWorker, String> {
     progress("Downloading the model…");
     let manifest_text = fetch_bytes(MANIFEST_URL).await?;
     let manifest_text = String::from_utf8(manifest_text).map_err(|_| "the model manifest is not UTF-8".to_string())?;
     let manifest = Manifest::from_json(&manifest_text).map_err(|e| e.to_string())?;
-    let weights = fetch_bytes(&format!("weights/{}", manifest.weights_file)).await?;
-    let phrases = fetch_bytes(&format!("weights/{}", manifest.phrases_file)).await?;
+    // Both files at once, each from the cache when the manifest still names its hash.
+    let cache = weights_cache().await;
+    let (weights, phrases) = futures_join(
+        fetch_model_file(cache.as_ref(), &manifest.weights_file, &manifest.sha256),
+        fetch_model_file(cache.as_ref(), &manifest.phrases_file, &manifest.phrases_sha256),
+    )
+    .await;
+    let ((weights, weights_cached), (phrases, phrases_cached)) = (weights?, phrases?);
     progress("Verifying and loading the weights…");
     let build = |device: Device| {
         Generator::from_bytes(manifest_text.as_bytes(), &weights, &phrases, &device).map_err(|e| e.to_string())
@@ -139,16 +262,45 @@ async fn load(state: &Rc<RefCell<State>>, request: BackendRequest) -> Result<Fro
             Ok((device, adapter)) => {
                 progress(format!("Timing WebGPU ({adapter}) against the CPU…"));
                 let cpu = on_cpu()?;
-                let gpu = build(device)?;
                 let photo = probe_photo(&manifest);
-                timed_paint(&gpu, &photo).await?; // compiles the shaders
-                let gpu_ms = timed_paint(&gpu, &photo).await?;
-                let cpu_ms = timed_paint(&cpu, &photo).await?;
-                let timings = format!("probe: WebGPU {gpu_ms:.0} ms, CPU {cpu_ms:.0} ms on {adapter}");
-                if gpu_ms < cpu_ms { (gpu, "WebGPU", timings) } else { (cpu, "CPU", timings) }
+                // An error on the GPU side (building the model there, compiling its shaders, the
+                // probe paints) falls back to the CPU instead of failing the load. (A wgpu *panic*
+                // goes through the panic hook instead: the page restarts the worker on the CPU.)
+                let gpu_probe = async {
+                    let gpu = build(device)?;
+                    timed_paint(&gpu, &photo).await?; // compiles the shaders
+                    if test_gpu_failure {
+                        return Err("test failure requested with ?test_gpu_fail=1".to_string());
+                    }
+                    let gpu_ms = timed_paint(&gpu, &photo).await?;
+                    Ok::<_, String>((gpu, gpu_ms))
+                };
+                match gpu_probe.await {
+                    Ok((gpu, gpu_ms)) => {
+                        let cpu_ms = timed_paint(&cpu, &photo).await?;
+                        let timings = format!("probe: WebGPU {gpu_ms:.0} ms, CPU {cpu_ms:.0} ms on {adapter}");
+                        if gpu_ms < cpu_ms { (gpu, "WebGPU", timings) } else { (cpu, "CPU", timings) }
+                    }
+                    Err(why) => (cpu, "CPU", format!("WebGPU ({adapter}) failed: {why}")),
+                }
             }
         },
     };
+    // Cached only now that loading checked both files against the manifest's hashes; written
+    // after the page hears that the model is ready.
+    if let Some(cache) = cache {
+        let files = [
+            (weights_cached, manifest.weights_file.clone(), manifest.sha256.clone(), weights),
+            (phrases_cached, manifest.phrases_file.clone(), manifest.phrases_sha256.clone(), phrases),
+        ];
+        wasm_bindgen_futures::spawn_local(async move {
+            for (cached, file, sha256, bytes) in files {
+                if !cached {
+                    keep(&cache, &file, &sha256, &bytes).await;
+                }
+            }
+        });
+    }
     let ready = FromWorker::Ready {
         model_name: generator.manifest().name.clone(),
         placeholder: generator.manifest().placeholder,
@@ -181,18 +333,23 @@ async fn paint(state: &Rc<RefCell<State>>, file: &[u8], prompt_text: &str) -> Re
     let request = prompt::parse(prompt_text).map_err(|e| format!("Prompt: {e}"))?;
     let decode_started = now_ms();
     let photo = display_size(decode_photo(file)?);
-    log_stage("photo decode", decode_started);
+    let decode_ms = now_ms() - decode_started;
     // The generator is taken out while painting so no RefCell borrow spans an await.
     let generator = state.borrow_mut().generator.take().ok_or("the model is not loaded")?;
-    let started = now_ms();
-    let painted = generator.paint_async(&photo, &request).await;
-    let millis = now_ms() - started;
+    let painted = generator.paint_async(&photo, &request, now_ms).await;
     state.borrow_mut().generator = Some(generator);
-    let visualization = painted.map_err(|e| e.to_string())?;
+    let (visualization, stages) = painted.map_err(|e| e.to_string())?;
     let (width, height) = visualization.dimensions();
-    let decode_started = now_ms();
+    let values_started = now_ms();
     let decoded = decode(&request, &visualization)?;
-    log_stage("decoding the painting", decode_started);
+    let timings = StageTimings {
+        decode_ms,
+        prepare_ms: stages.prepare_ms,
+        network_ms: stages.network_ms,
+        upsample_ms: stages.upsample_ms,
+        values_ms: now_ms() - values_started,
+    };
+    web_sys::console::log_1(&format!("peel worker: {timings:?}").into());
     Ok(FromWorker::Painted {
         width,
         height,
@@ -200,7 +357,8 @@ async fn paint(state: &Rc<RefCell<State>>, file: &[u8], prompt_text: &str) -> Re
         prompt: request.to_prompt(),
         visualization: visualization.into_raw(),
         decoded,
-        millis,
+        millis: stages.prepare_ms + stages.network_ms + stages.upsample_ms,
+        timings,
     })
 }
 
@@ -214,13 +372,13 @@ fn decode(request: &Request, painting: &RgbImage) -> Result<Decoded, String> {
             let depth = codec.decode_image(rgb, width, height).map_err(error)?;
             Ok(Decoded::Depth {
                 summary: summarise(&depth.meters, &depth.off_path),
-                depth_m_le: crate::f32_to_le_bytes(&depth.meters),
+                depth_m_le: peel_web::f32_to_le_bytes(&depth.meters),
             })
         }
         Request::Normals => {
             let map = peel_protocol::normals::decode_image(rgb, width, height).map_err(error)?;
             let flat: Vec<f32> = map.normals.iter().flatten().copied().collect();
-            Ok(Decoded::Normals { summary: summarise_normals(&map.normals), normals_le: crate::f32_to_le_bytes(&flat) })
+            Ok(Decoded::Normals { summary: summarise_normals(&map.normals), normals_le: peel_web::f32_to_le_bytes(&flat) })
         }
         Request::Semantic { classes } => {
             let palette: Vec<_> = classes.iter().map(|c| c.color).collect();
@@ -232,7 +390,7 @@ fn decode(request: &Request, painting: &RgbImage) -> Result<Decoded, String> {
                 .map(|(c, n)| Segment { name: c.name.clone(), color: c.color, pixels: n as u32 })
                 .collect();
             let ids: Vec<u16> = labels.labels.iter().map(|&l| if l == UNLABELED { 0 } else { l + 1 }).collect();
-            Ok(Decoded::Segments { labels_le: crate::u16_to_le_bytes(&ids), segments })
+            Ok(Decoded::Segments { labels_le: peel_web::u16_to_le_bytes(&ids), segments })
         }
         Request::Instance { class, background } => {
             let map = instance::decode(rgb, width, height, *background, &instance::InstanceParams::default())
@@ -244,7 +402,7 @@ fn decode(request: &Request, painting: &RgbImage) -> Result<Decoded, String> {
                 .map(|(i, inst)| Segment { name: format!("{class} {}", i + 1), color: inst.color, pixels: inst.pixels as u32 })
                 .collect();
             // Instance ids are 1-based positions in `instances`, so they already index `segments`.
-            Ok(Decoded::Segments { labels_le: crate::u16_to_le_bytes(&map.ids), segments })
+            Ok(Decoded::Segments { labels_le: peel_web::u16_to_le_bytes(&map.ids), segments })
         }
         Request::Referring { targets, background } => {
             let colours: Vec<_> = targets.iter().map(|t| t.color).collect();
@@ -254,7 +412,7 @@ fn decode(request: &Request, painting: &RgbImage) -> Result<Decoded, String> {
                 .zip(masks.counts())
                 .map(|(t, n)| Segment { name: t.name.clone(), color: t.color, pixels: n as u32 })
                 .collect();
-            Ok(Decoded::Segments { labels_le: crate::u16_to_le_bytes(&masks.labels()), segments })
+            Ok(Decoded::Segments { labels_le: peel_web::u16_to_le_bytes(&masks.labels()), segments })
         }
     }
 }
