@@ -4,8 +4,9 @@
 // against 583 KB at quality 9 and 732 KB for gzip -9.
 // `node tests/precompress.mjs DIR` (scripts/build-web.sh runs it on dist/); prints raw, gzip and
 // brotli bytes per file and in total. A sibling that would not save at least 5 % is not written.
-import { readdir, readFile, stat, unlink, writeFile } from "node:fs/promises";
-import { extname, join, relative } from "node:path";
+import { createHash } from "node:crypto";
+import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
+import { dirname, extname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { brotliCompress, constants, gzip } from "node:zlib";
 import { promisify } from "node:util";
@@ -16,6 +17,29 @@ const MIN_SIZE = 1024;
 
 const brotli = promisify(brotliCompress);
 const gz = promisify(gzip);
+
+// Trunk rewrites dist/ on every build, so the worker wasm (33 MB, about 90 s of brotli) would be
+// compressed again after an edit to the page alone: keep the results by content hash.
+const CACHE = join(resolve(process.env.CARGO_TARGET_DIR ?? join(dirname(fileURLToPath(import.meta.url)), "..", "target")), "precompress-cache");
+const CACHE_FROM = 64 * 1024;
+
+async function compressCached(bytes, options) {
+  if (bytes.length < CACHE_FROM) return compress(bytes, options);
+  const key = join(CACHE, createHash("sha256").update(bytes).update(options.text ? "text" : "generic").digest("hex"));
+  try {
+    const [gzipped, br] = await Promise.all([readFile(`${key}.gz`), readFile(`${key}.br`)]);
+    return { gzip: gzipped, br };
+  } catch {
+    const packed = await compress(bytes, options);
+    await mkdir(CACHE, { recursive: true });
+    // Written under a temporary name and renamed, so that an interrupted build leaves no half file.
+    for (const [suffix, data] of [[".gz", packed.gzip], [".br", packed.br]]) {
+      await writeFile(`${key}${suffix}.tmp`, data);
+      await rename(`${key}${suffix}.tmp`, `${key}${suffix}`);
+    }
+    return packed;
+  }
+}
 
 /** Both compressed forms of `bytes`: { gzip, br } (Buffers). */
 export async function compress(bytes, { text = false } = {}) {
@@ -65,7 +89,7 @@ export async function precompress(dir) {
       return;
     }
     const bytes = await readFile(file);
-    const packed = await compress(bytes, { text: [".html", ".js", ".mjs", ".css", ".json", ".svg"].includes(ext) });
+    const packed = await compressCached(bytes, { text: [".html", ".js", ".mjs", ".css", ".json", ".svg"].includes(ext) });
     const row = { file: relative(dir, file), raw: bytes.length, gzip: null, br: null };
     for (const [suffix, key, data] of [[".gz", "gzip", packed.gzip], [".br", "br", packed.br]]) {
       if (data.length <= 0.95 * bytes.length) {

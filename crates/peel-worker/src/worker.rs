@@ -1,6 +1,6 @@
 //! The Web Worker: fetches and verifies the weights, picks the backend, paints and decodes.
 
-use peel_web::{BackendRequest, Decoded, DepthSummary, FromWorker, NormalSummary, Segment, StageTimings, ToWorker};
+use peel_messages::{BackendRequest, Decoded, DepthSummary, FromWorker, NormalSummary, Segment, StageTimings, ToWorker};
 use burn::prelude::Device;
 use image::RgbImage;
 use peel_model::photo::PhotoLimits;
@@ -372,13 +372,13 @@ fn decode(request: &Request, painting: &RgbImage) -> Result<Decoded, String> {
             let depth = codec.decode_image(rgb, width, height).map_err(error)?;
             Ok(Decoded::Depth {
                 summary: summarise(&depth.meters, &depth.off_path),
-                depth_m_le: peel_web::f32_to_le_bytes(&depth.meters),
+                depth_m_le: peel_messages::f32_to_le_bytes(&depth.meters),
             })
         }
         Request::Normals => {
             let map = peel_protocol::normals::decode_image(rgb, width, height).map_err(error)?;
             let flat: Vec<f32> = map.normals.iter().flatten().copied().collect();
-            Ok(Decoded::Normals { summary: summarise_normals(&map.normals), normals_le: peel_web::f32_to_le_bytes(&flat) })
+            Ok(Decoded::Normals { summary: summarise_normals(&map.normals), normals_le: peel_messages::f32_to_le_bytes(&flat) })
         }
         Request::Semantic { classes } => {
             let palette: Vec<_> = classes.iter().map(|c| c.color).collect();
@@ -390,7 +390,7 @@ fn decode(request: &Request, painting: &RgbImage) -> Result<Decoded, String> {
                 .map(|(c, n)| Segment { name: c.name.clone(), color: c.color, pixels: n as u32 })
                 .collect();
             let ids: Vec<u16> = labels.labels.iter().map(|&l| if l == UNLABELED { 0 } else { l + 1 }).collect();
-            Ok(Decoded::Segments { labels_le: peel_web::u16_to_le_bytes(&ids), segments })
+            Ok(Decoded::Segments { labels_le: peel_messages::u16_to_le_bytes(&ids), segments })
         }
         Request::Instance { class, background } => {
             let map = instance::decode(rgb, width, height, *background, &instance::InstanceParams::default())
@@ -402,7 +402,7 @@ fn decode(request: &Request, painting: &RgbImage) -> Result<Decoded, String> {
                 .map(|(i, inst)| Segment { name: format!("{class} {}", i + 1), color: inst.color, pixels: inst.pixels as u32 })
                 .collect();
             // Instance ids are 1-based positions in `instances`, so they already index `segments`.
-            Ok(Decoded::Segments { labels_le: peel_web::u16_to_le_bytes(&map.ids), segments })
+            Ok(Decoded::Segments { labels_le: peel_messages::u16_to_le_bytes(&map.ids), segments })
         }
         Request::Referring { targets, background } => {
             let colours: Vec<_> = targets.iter().map(|t| t.color).collect();
@@ -412,7 +412,7 @@ fn decode(request: &Request, painting: &RgbImage) -> Result<Decoded, String> {
                 .zip(masks.counts())
                 .map(|(t, n)| Segment { name: t.name.clone(), color: t.color, pixels: n as u32 })
                 .collect();
-            Ok(Decoded::Segments { labels_le: peel_web::u16_to_le_bytes(&masks.labels()), segments })
+            Ok(Decoded::Segments { labels_le: peel_messages::u16_to_le_bytes(&masks.labels()), segments })
         }
     }
 }

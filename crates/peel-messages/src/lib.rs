@@ -1,0 +1,206 @@
+//! The messages Peel's page (`peel-web`) and its Web Worker (`peel-worker`) exchange, and the
+//! byte codecs of their payloads. A crate of its own so that editing the page (`src/`) does not
+//! rebuild the worker, which links Burn and wgpu.
+
+use serde::{Deserialize, Serialize};
+
+/// Which compute backend the user asked for (the `?backend=` URL parameter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BackendRequest {
+    /// WebGPU if an adapter exists and it runs the model faster than the CPU; else CPU.
+    Auto,
+    WebGpu,
+    Cpu,
+}
+
+impl BackendRequest {
+    pub fn from_query(value: Option<&str>) -> Self {
+        match value {
+            Some("webgpu") => Self::WebGpu,
+            Some("cpu") => Self::Cpu,
+            _ => Self::Auto,
+        }
+    }
+}
+
+/// Page → worker.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum ToWorker {
+    Load {
+        backend: BackendRequest,
+        /// Test-only (`?test_gpu_fail=1`, first load): in Auto mode, the WebGPU probe fails after
+        /// the model was built and its shaders compiled, so the browser test can check the fallback
+        /// to the CPU.
+        #[serde(default)]
+        test_gpu_failure: bool,
+    },
+    /// Paint `file` (the photo's bytes) as `prompt` asks (see `peel_protocol::prompt`).
+    Paint {
+        #[serde(with = "serde_bytes")]
+        file: Vec<u8>,
+        prompt: String,
+    },
+    /// Test-only (the page sends it for `?test_panic=1`, once): the worker panics, as a wgpu or
+    /// out-of-memory panic would, so the browser test can check that the page recovers.
+    TestPanic,
+}
+
+/// One decoded segment: a class, an instance or a referred phrase.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Segment {
+    pub name: String,
+    pub color: [u8; 3],
+    pub pixels: u32,
+}
+
+/// The painting decoded into values. Arrays cross as little-endian bytes: serde-wasm-bindgen
+/// turns a `Vec<f32>` into a JS array element by element, which took tens of seconds each way
+/// for 43 k values; bytes cross as one Uint8Array.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum Decoded {
+    /// Meters per pixel, infinity for sky.
+    Depth {
+        #[serde(with = "serde_bytes")]
+        depth_m_le: Vec<u8>,
+        summary: DepthSummary,
+    },
+    /// Unit normals (x right, y up, z towards the viewer) per pixel, three f32 each.
+    Normals {
+        #[serde(with = "serde_bytes")]
+        normals_le: Vec<u8>,
+        summary: NormalSummary,
+    },
+    /// Per pixel u16: 0 = none of them, i + 1 = `segments[i]`.
+    Segments {
+        #[serde(with = "serde_bytes")]
+        labels_le: Vec<u8>,
+        segments: Vec<Segment>,
+    },
+}
+
+/// How much of the picture faces the camera, up or sideways.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NormalSummary {
+    /// Fraction of pixels whose normal is within 30° of the camera axis.
+    pub facing_camera: f32,
+    /// Fraction within 30° of straight up (floors, table tops).
+    pub facing_up: f32,
+    /// Mean normal, renormalised.
+    pub mean: [f32; 3],
+}
+
+/// Summary of a decoded depth map, in meters (sky, decoded as infinity, is excluded).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DepthSummary {
+    pub min_m: f32,
+    pub median_m: f32,
+    pub max_m: f32,
+    /// Fraction of pixels decoded as sky (infinitely far).
+    pub sky_fraction: f32,
+    /// Median distance of the painted colours from the colormap path, in [0, 1] RGB units.
+    pub median_off_path: f32,
+}
+
+pub fn f32_to_le_bytes(values: &[f32]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+pub fn f32_from_le_bytes(bytes: &[u8]) -> Vec<f32> {
+    bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
+}
+
+pub fn u16_to_le_bytes(values: &[u16]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+pub fn u16_from_le_bytes(bytes: &[u8]) -> Vec<u16> {
+    bytes.chunks_exact(2).map(|b| u16::from_le_bytes([b[0], b[1]])).collect()
+}
+
+/// The prompt the page suggests for each task; every phrase in them is in the shipped vocabulary.
+pub const EXAMPLE_PROMPTS: [(&str, &str); 5] = [
+    ("depth", "Generate a metric depth map of the input image."),
+    ("normals", "Generate a surface normal map of the input image."),
+    (
+        "semantic",
+        r#"Generate a semantic segmentation visualization image, using this color mapping: {"person": "red", "cat": "orange", "sky": "blue", "tree": "lime", "building": "yellow", "table": "magenta"}"#,
+    ),
+    ("instance", "Generate an instance segmentation visualization of this image. Each person is colored differently."),
+    ("referring", "A segmentation map image. The cat on the left is rendered in red; the cup is rendered in cyan."),
+];
+
+/// Where one paint's time went in the worker, in milliseconds (shown in the page's result JSON,
+/// read by `scripts/bench.sh`).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+pub struct StageTimings {
+    /// Reading the photo's file (format, EXIF orientation) and reducing it to at most 1024 px.
+    pub decode_ms: f64,
+    /// Conditioning, resizing to the model's input and handing it to the device.
+    pub prepare_ms: f64,
+    /// The network and the painter until the painting is back from the device.
+    pub network_ms: f64,
+    /// The painting brought to the photo's size (guided upsampling).
+    pub upsample_ms: f64,
+    /// The painting decoded into values (depth, normals, masks).
+    pub values_ms: f64,
+}
+
+/// Worker → page.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum FromWorker {
+    /// The worker's wasm is running and listening; messages sent before this are lost.
+    Booted,
+    Progress { text: String },
+    Ready {
+        model_name: String,
+        placeholder: bool,
+        /// "WebGPU" or "CPU".
+        backend: String,
+        /// Why that backend: adapter name and the probe timings.
+        backend_reason: String,
+    },
+    Painted {
+        width: u32,
+        height: u32,
+        /// "depth", "normals", "semantic", "instance" or "referring".
+        task: String,
+        /// The canonical form of the prompt that was painted.
+        prompt: String,
+        /// The generator's visualization at display resolution, RGB.
+        #[serde(with = "serde_bytes")]
+        visualization: Vec<u8>,
+        decoded: Decoded,
+        /// Milliseconds from the photo to the painting at its size (prepare + network + upsample).
+        millis: f64,
+        timings: StageTimings,
+    },
+    Failed { message: String },
+    /// The worker panicked; its wasm instance is unusable (sent by the panic hook, just before the trap).
+    Crashed { message: String },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn depth_bytes_round_trip_exactly() {
+        let depth = [0.25f32, 3.5, f32::INFINITY, 1e-7];
+        let back = f32_from_le_bytes(&f32_to_le_bytes(&depth));
+        assert_eq!(back, depth);
+    }
+
+    #[test]
+    fn label_bytes_round_trip_exactly() {
+        let labels = [0u16, 1, 255, 256, u16::MAX];
+        assert_eq!(u16_from_le_bytes(&u16_to_le_bytes(&labels)), labels);
+    }
+
+    #[test]
+    fn example_prompts_parse_as_their_task() {
+        for (task, prompt) in EXAMPLE_PROMPTS {
+            let request = peel_protocol::prompt::parse(prompt).unwrap_or_else(|e| panic!("{task}: {e}"));
+            assert_eq!(request.task().name(), task);
+        }
+    }
+}
