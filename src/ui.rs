@@ -7,10 +7,11 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     CanvasRenderingContext2d, Document, DragEvent, Event, HtmlCanvasElement, HtmlElement, HtmlImageElement,
-    HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement, MessageEvent, MouseEvent, Worker, WorkerOptions,
+    HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement, MessageEvent, Worker, WorkerOptions,
 };
 
 mod exports;
+mod inspect;
 mod offline;
 mod paste;
 
@@ -60,7 +61,9 @@ struct Page {
     /// `?test_gpu_fail=1`: the first load's WebGPU probe fails (Auto mode), for the fallback test.
     test_gpu_failure: bool,
     /// Said once the replacement worker is ready.
-    notice: Option<String>,
+    notice: Option<(String, bool)>,
+    /// The keyboard cross-hair and the measuring points on the painting.
+    marks: inspect::Marks,
 }
 
 /// A worker that keeps dying is not replaced forever.
@@ -100,6 +103,9 @@ impl Page {
 
     fn set_state(&self, state: &str) {
         let _ = self.document.body().map(|b| b.set_attribute("data-state", state));
+        // Cancel while a paint runs; try again after the model failed to load.
+        element::<HtmlElement>(&self.document, "cancel").set_hidden(state != "painting");
+        element::<HtmlElement>(&self.document, "retry").set_hidden(state != "load-failed");
     }
 
     fn send(&self, message: &ToWorker) {
@@ -154,6 +160,7 @@ impl Page {
             self.context.set_global_alpha(self.opacity());
             let _ = self.context.draw_image_with_html_canvas_element_and_dw_and_dh(&painting.canvas, 0.0, 0.0, w, h);
             self.context.set_global_alpha(1.0);
+            self.draw_marks();
         }
     }
 
@@ -164,34 +171,6 @@ impl Page {
         self.overlay.set_height(((h as f64 * scale).round() as u32).max(1));
         self.photo = Some(photo);
         self.redraw();
-    }
-
-    fn readout(&self, event: &MouseEvent) {
-        let Some(painting) = &self.painting else { return };
-        let rect = self.overlay.get_bounding_client_rect();
-        let u = (event.client_x() as f64 - rect.left()) / rect.width();
-        let v = (event.client_y() as f64 - rect.top()) / rect.height();
-        if !(0.0..1.0).contains(&u) || !(0.0..1.0).contains(&v) {
-            return;
-        }
-        let x = (u * painting.width as f64) as usize;
-        let y = (v * painting.height as f64) as usize;
-        let p = y * painting.width as usize + x;
-        let text = match &painting.values {
-            Values::Depth(meters) => match meters[p] {
-                m if m.is_finite() => format!("Depth here: {m:.2} m"),
-                _ => "Depth here: sky (infinitely far)".into(),
-            },
-            Values::Normals(xyz) => {
-                let (nx, ny, nz) = (xyz[3 * p], xyz[3 * p + 1], xyz[3 * p + 2]);
-                format!("Surface normal here: ({nx:+.2}, {ny:+.2}, {nz:+.2}), x right, y up, z towards you")
-            }
-            Values::Segments { labels, segments } => match labels[p] {
-                0 => "Here: none of the prompt's entries".into(),
-                id => format!("Here: {}", segments[usize::from(id) - 1].name),
-            },
-        };
-        self.set_text("readout", &text);
     }
 
     /// Handles a message; returns why the worker must be replaced, if it crashed.
@@ -218,7 +197,7 @@ impl Page {
                 self.ready = true;
                 self.set_state("ready");
                 match self.notice.take() {
-                    Some(notice) => self.set_status(&notice, true),
+                    Some((notice, is_error)) => self.set_status(&notice, is_error),
                     None => self.set_status("Ready. Drop a photo.", false),
                 }
                 self.paint_next();
@@ -235,7 +214,14 @@ impl Page {
                                 Values::Segments { labels: crate::u16_from_le_bytes(&labels_le), segments }
                             }
                         };
+                        let is_depth = matches!(values, Values::Depth(_));
                         self.painting = Some(Painting { task, width, height, values, canvas });
+                        self.marks = inspect::Marks::default();
+                        element::<HtmlElement>(&self.document, "depth-scale").set_hidden(!is_depth);
+                        if is_depth {
+                            inspect::draw_depth_scale(&self.document, None);
+                        }
+                        self.show_distance();
                         self.redraw();
                         exports::show(self);
                         self.set_text("result-json", &summary);
@@ -359,14 +345,23 @@ fn open_photo(page: &Shared, bytes: Vec<u8>) {
     };
     let loaded = image.clone();
     let shown = page.clone();
-    listen::<Event>(&image, "load", move |_| shown.borrow_mut().show_photo(loaded.clone()));
+    let object_url = url.clone();
+    listen::<Event>(&image, "load", move |_| {
+        let _ = web_sys::Url::revoke_object_url(&object_url);
+        shown.borrow_mut().show_photo(loaded.clone())
+    });
     let failed = page.clone();
+    let object_url = url.clone();
     listen::<Event>(&image, "error", move |_| {
+        let _ = web_sys::Url::revoke_object_url(&object_url);
         failed.borrow().set_status("The browser could not display this photo; Peel will still try to read it.", true)
     });
     image.set_src(&url);
     let mut page = page.borrow_mut();
     page.painting = None;
+    page.marks = inspect::Marks::default();
+    page.show_distance();
+    let _ = page.document.get_element_by_id("depth-scale").map(|e| e.set_attribute("hidden", ""));
     exports::show(&page);
     page.photo_bytes = Some(bytes.clone());
     page.pending = Some(bytes);
@@ -426,6 +421,7 @@ pub fn start() -> Result<(), JsValue> {
         test_panic: query.get("test_panic").as_deref() == Some("1"),
         test_gpu_failure: query.get("test_gpu_fail").as_deref() == Some("1"),
         notice: None,
+        marks: inspect::Marks::default(),
     }));
 
     watch_worker(&page, &worker, 0);
@@ -506,8 +502,19 @@ pub fn start() -> Result<(), JsValue> {
 
     let on_opacity = page.clone();
     listen::<Event>(&element::<HtmlElement>(&document, "opacity"), "input", move |_| on_opacity.borrow().redraw());
-    let on_move = page.clone();
-    listen::<MouseEvent>(&overlay, "mousemove", move |event| on_move.borrow().readout(&event));
+    inspect::wire(&page, &overlay);
+    let on_cancel = page.clone();
+    listen::<Event>(&element::<HtmlElement>(&document, "cancel"), "click", move |_| {
+        let backend = on_cancel.borrow().backend;
+        let notice = ("Painting cancelled. Paint again when you like.".to_string(), false);
+        replace_worker(&on_cancel, backend, "Cancelling: stopping the worker and loading the model again…", notice);
+    });
+    let on_retry = page.clone();
+    listen::<Event>(&element::<HtmlElement>(&document, "retry"), "click", move |_| {
+        let backend = on_retry.borrow().backend;
+        on_retry.borrow_mut().restarts = 0;
+        replace_worker(&on_retry, backend, "Loading the model again…", ("Ready. Drop a photo.".to_string(), false));
+    });
     exports::wire(&page);
     paste::wire(&page, &document);
     offline::register(&window, &document);
@@ -554,22 +561,35 @@ fn watch_worker(page: &Shared, worker: &Worker, generation: u32) {
 /// the CPU, says so, and lets the user paint again. The paint that was running is dropped: if
 /// the photo caused the crash, repainting it would crash again.
 fn restart_worker(page: &Shared, why: &str) {
-    let mut p = page.borrow_mut();
-    p.worker.terminate();
-    p.busy = false;
-    p.ready = false;
-    p.pending = None;
-    if p.restarts >= MAX_RESTARTS {
+    let restarts = page.borrow().restarts;
+    if restarts >= MAX_RESTARTS {
+        let mut p = page.borrow_mut();
+        p.worker.terminate();
+        p.busy = false;
+        p.ready = false;
+        p.pending = None;
         p.generation += 1;
         p.set_status(&format!("The worker stopped again ({why}); reload the page to try once more."), true);
         p.set_state("load-failed");
         return;
     }
-    p.restarts += 1;
+    page.borrow_mut().restarts += 1;
+    let notice = (format!("The worker stopped ({why}); it was restarted on the CPU. Paint again."), true);
+    replace_worker(page, BackendRequest::Cpu, &format!("The worker stopped ({why}); restarting it on the CPU…"), notice);
+}
+
+/// Stops the current worker and starts a new one that loads the model on `backend` (the weights
+/// come from this device's cache); `notice` (text, is_error) is said once it is ready.
+fn replace_worker(page: &Shared, backend: BackendRequest, status: &str, notice: (String, bool)) {
+    let mut p = page.borrow_mut();
+    p.worker.terminate();
+    p.busy = false;
+    p.ready = false;
+    p.pending = None;
     p.generation += 1;
-    p.backend = BackendRequest::Cpu;
-    p.notice = Some(format!("The worker stopped ({why}); it was restarted on the CPU. Paint again."));
-    p.set_status(&format!("The worker stopped ({why}); restarting it on the CPU…"), true);
+    p.backend = backend;
+    p.notice = Some(notice);
+    p.set_status(status, false);
     p.set_state("restarting");
     match new_worker() {
         Ok(worker) => {
@@ -579,7 +599,7 @@ fn restart_worker(page: &Shared, why: &str) {
             watch_worker(page, &worker, generation);
         }
         Err(e) => {
-            p.set_status(&format!("The worker stopped ({why}) and could not be restarted: {e:?}"), true);
+            p.set_status(&format!("A new worker could not be started: {e:?}"), true);
             p.set_state("load-failed");
         }
     }

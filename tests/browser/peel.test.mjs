@@ -221,13 +221,23 @@ for (const [name, override, message] of [
     const manifest = JSON.parse(await readFile(join(DIST, "weights", "manifest.json"), "utf8"));
     const path = `/weights/${manifest.weights_file}`;
     const weights = await readFile(join(DIST, "weights", manifest.weights_file));
-    const broken = await serve(DIST, { overrides: { [path]: override(weights) }, cspReports: true });
+    const overrides = { [path]: override(weights) };
+    const broken = await serve(DIST, { overrides, cspReports: true });
+    broken.overrides = overrides;
     const ctx = await openPage({ webgpu: false, url: broken.url, reports: broken.cspReports });
     const { browser, page } = ctx;
     try {
       assert.equal(await waitForState(page, ["ready", "load-failed"]), "load-failed");
       assert.match(await page.locator("#status").textContent(), message);
       assert.match(await page.locator("#model-line").textContent(), /could not be loaded/);
+      // Once the file is right again, "Try loading the model again" loads it without a reload.
+      assert.ok(await page.locator("#retry").isVisible(), "a retry button after a failed load");
+      const overrides = broken.overrides;
+      delete overrides[path];
+      await page.click("#retry");
+      assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready", await page.locator("#status").textContent());
+      assert.ok(!(await page.locator("#retry").isVisible()), "no retry button once loaded");
+      assertSensibleDepth(await uploadAndRead(page));
       await assertClean(ctx);
     } finally {
       await browser.close();
@@ -466,6 +476,57 @@ test("Offline: the service worker keeps the page; with the server gone and the n
   } finally {
     await browser.close();
     await counting.close();
+  }
+});
+
+test("Reading the result: depth scale, keyboard cross-hair, 3D distance between two points, cancel; the page fits a 375-px phone", { timeout: 2 * SLOW }, async () => {
+  const ctx = await openPage({ webgpu: false, query: "?backend=cpu" });
+  const { browser, page } = ctx;
+  try {
+    assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready", await page.locator("#status").textContent());
+    const result = await uploadAndRead(page);
+    assert.equal(result.task, "depth");
+    assert.ok(await page.locator("#depth-scale").isVisible(), "the depth colour scale is shown with a depth painting");
+    // The arrow keys move a cross-hair from the centre; the readout follows it.
+    await page.focus("#overlay");
+    for (let i = 0; i < 3; i++) await page.keyboard.press("ArrowRight");
+    assert.match(await page.locator("#readout").textContent(), /^Depth here: (\d+\.\d\d m|sky \(infinitely far\))$/);
+    await page.keyboard.press("Enter");
+    assert.equal(await page.locator("#measure").textContent(), "Click a second point.");
+    for (let i = 0; i < 20; i++) await page.keyboard.press("ArrowDown");
+    await page.keyboard.press("Enter");
+    const line = await page.locator("#measure").textContent();
+    const m = line.match(/^Distance between the two points: (\d+\.\d\d) m in 3D \((\d+\.\d\d) m and (\d+\.\d\d) m from the camera; horizontal field of view 60°/);
+    assert.ok(m, line);
+    // The same pinhole geometry, computed here from the two depths the page shows (rounded to cm).
+    const { width: w, height: h } = result;
+    const step = Math.max(1, Math.floor(Math.max(w, h) / 100));
+    const a = [Math.floor(w / 2) + 3 * step, Math.floor(h / 2)], b = [a[0], a[1] + 20 * step];
+    const f = (w / 2) / Math.tan((60 * Math.PI) / 360);
+    const point = ([u, v], d) => [d * (u + 0.5 - w / 2) / f, -d * (v + 0.5 - h / 2) / f, -d];
+    const [pa, pb] = [point(a, Number(m[2])), point(b, Number(m[3]))];
+    const expected = Math.hypot(pa[0] - pb[0], pa[1] - pb[1], pa[2] - pb[2]);
+    assert.ok(Math.abs(expected - Number(m[1])) < 0.02, `distance ${m[1]} m, expected ${expected.toFixed(3)} m`);
+    await page.screenshot({ path: join(ARTIFACTS, "measure.png"), fullPage: true });
+    // Cancel stops the paint in flight: the worker is replaced on the same backend and paints again.
+    await page.evaluate(() => {
+      document.body.dataset.state = "uploading";
+      document.getElementById("paint").click();
+      document.getElementById("cancel").click();
+    });
+    assert.equal(await waitForState(page, ["ready", "load-failed", "painted", "failed"]), "ready", await page.locator("#status").textContent());
+    assert.equal(await page.locator("#status").textContent(), "Painting cancelled. Paint again when you like.");
+    assert.equal(await page.locator("body").getAttribute("data-backend"), "CPU");
+    assert.ok(!(await page.locator("#cancel").isVisible()), "no cancel button when nothing is painting");
+    assertSensibleDepth(await uploadAndRead(page));
+    // A phone: nothing wider than the screen, and the picture fits it.
+    await page.setViewportSize({ width: 375, height: 812 });
+    const widths = await page.evaluate(() => [document.documentElement.scrollWidth, document.getElementById("overlay").getBoundingClientRect().width]);
+    assert.ok(widths[0] <= 375 && widths[1] <= 375, `page ${widths[0]} px and picture ${widths[1]} px wide on a 375-px screen`);
+    await page.screenshot({ path: join(ARTIFACTS, "phone.png"), fullPage: true });
+    await assertClean(ctx);
+  } finally {
+    await browser.close();
   }
 });
 
