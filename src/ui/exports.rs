@@ -1,6 +1,7 @@
 //! Download buttons for what was decoded: depth (16-bit PNG in mm, float32 `.npy`, a coloured PLY
 //! point cloud with a field of view the user sets), normals (`.npy`), segmentation (a label-map
-//! PNG, the legend as JSON and one mask PNG per legend entry).
+//! PNG, the legend as JSON, one mask PNG and one cut-out of the photo (background removal, RGBA)
+//! per legend entry).
 //!
 //! The file bytes come from `peel_protocol::export`, the same code `peel decode` writes with, and
 //! are built when a button is pressed (the point cloud depends on the field of view then).
@@ -38,6 +39,11 @@ pub(super) fn show(page: &Page) {
         button.set_inner_html(&swatch);
         let _ = button.append_with_str_1(&format!("Mask: {} (PNG)", segment.name));
         let _ = list.append_child(&button);
+        let Ok(cutout) = document.create_element("button") else { continue };
+        let _ = cutout.set_attribute("type", "button");
+        let _ = cutout.set_attribute("data-cutout", &(i + 1).to_string());
+        cutout.set_text_content(Some(&format!("Cut-out: {} (PNG, transparent elsewhere)", segment.name)));
+        let _ = list.append_child(&cutout);
     }
     super::colour_swatches(&list);
 }
@@ -59,10 +65,14 @@ pub(super) fn wire(page: &Shared) {
     // One listener for the per-entry mask buttons, which change with every painting.
     let on_mask = page.clone();
     listen::<Event>(&element::<HtmlElement>(&document, "export-mask-list"), "click", move |event| {
-        let button = event.target().and_then(|t| t.dyn_into::<Element>().ok()).and_then(|e| e.closest("button[data-label]").ok().flatten());
-        let label = button.and_then(|b| b.get_attribute("data-label")).and_then(|l| l.parse::<u16>().ok());
-        if let Some(label) = label {
+        let Some(button) = event.target().and_then(|t| t.dyn_into::<Element>().ok()).and_then(|e| e.closest("button").ok().flatten()) else {
+            return;
+        };
+        let label = |attribute: &str| button.get_attribute(attribute).and_then(|l| l.parse::<u16>().ok());
+        if let Some(label) = label("data-label") {
             save(&on_mask.borrow(), Kind::Mask(label));
+        } else if let Some(label) = label("data-cutout") {
+            save(&on_mask.borrow(), Kind::Cutout(label));
         }
     });
 }
@@ -76,6 +86,8 @@ enum Kind {
     LabelsPng,
     LegendJson,
     Mask(u16),
+    /// Background removal: the photo inside one legend entry, transparent elsewhere.
+    Cutout(u16),
 }
 
 /// One legend entry of the JSON legend.
@@ -161,6 +173,12 @@ fn file(page: &Page, painting: &Painting, kind: Kind) -> Result<File, String> {
             let segment = segments.get(usize::from(label).wrapping_sub(1)).ok_or("no such legend entry")?;
             let name = format!("peel-{task}-{}", export::mask_file_name(label, &segment.name));
             Ok((export::mask_png(labels, w, h, label).map_err(error)?, name, "image/png", none))
+        }
+        (Kind::Cutout(label), Values::Segments { labels, segments }) => {
+            let segment = segments.get(usize::from(label).wrapping_sub(1)).ok_or("no such legend entry")?;
+            let rgb = photo_rgb(page, w, h).map_err(|e| format!("Could not read the photo's colours: {e:?}"))?;
+            let name = format!("peel-{task}-{}", export::cutout_file_name(label, &segment.name));
+            Ok((export::cutout_png(&rgb, labels, w, h, label).map_err(error)?, name, "image/png", none))
         }
         _ => Err("This export does not apply to the current painting.".into()),
     }

@@ -543,7 +543,12 @@ async function download(page, selector) {
 }
 
 // A minimal reader for the grey, non-interlaced PNGs the page exports: size, bit depth and values.
-function readGreyPng(bytes) {
+// An 8-bit RGBA PNG: its size and the raw RGBA bytes (the grey reader below undoes the filters).
+function readRgbaPng(bytes) {
+  return readGreyPng(bytes, 6);
+}
+
+function readGreyPng(bytes, colorType = 0) {
   assert.deepEqual([...bytes.subarray(0, 8)], [137, 80, 78, 71, 13, 10, 26, 10], "PNG signature");
   let at = 8, ihdr, idat = [];
   while (at < bytes.length) {
@@ -553,9 +558,9 @@ function readGreyPng(bytes) {
     if (type === "IDAT") idat.push(data);
     at += 12 + length;
   }
-  assert.equal(ihdr.colorType, 0, "grey PNG");
+  assert.equal(ihdr.colorType, colorType, colorType === 0 ? "grey PNG" : "RGBA PNG");
   assert.equal(ihdr.interlace, 0);
-  const bpp = ihdr.bitDepth / 8, stride = ihdr.width * bpp;
+  const bpp = (ihdr.bitDepth / 8) * (colorType === 6 ? 4 : 1), stride = ihdr.width * bpp;
   const raw = inflateSync(Buffer.concat(idat));
   const out = Buffer.alloc(stride * ihdr.height);
   for (let y = 0; y < ihdr.height; y++) {
@@ -571,6 +576,7 @@ function readGreyPng(bytes) {
       out[y * stride + i] = (x + predictor) & 0xff;
     }
   }
+  if (colorType === 6) return { ...ihdr, rgba: out };
   const values = new Array(ihdr.width * ihdr.height);
   for (let p = 0; p < values.length; p++) values[p] = bpp === 2 ? out.readUInt16BE(2 * p) : out[p];
   return { ...ihdr, values };
@@ -690,7 +696,7 @@ test("Exports: depth PNG/npy/PLY, normals npy and masks download and hold the de
     assert.deepEqual([labels.width, labels.height, labels.bitDepth], [semantic.width, semantic.height, 8]);
     const legend = JSON.parse((await download(page, "#export-legend-json")).bytes.toString("utf8"));
     assert.deepEqual(legend.entries.map((e) => [e.label, e.name, e.pixels]), semantic.values.map((s, i) => [i + 1, s.name, s.pixels]));
-    const maskButtons = page.locator("#export-mask-list button");
+    const maskButtons = page.locator("#export-mask-list button[data-label]");
     assert.equal(await maskButtons.count(), semantic.values.length);
     for (const [i, segment] of semantic.values.entries()) {
       const counted = labels.values.filter((l) => l === i + 1).length;
@@ -700,6 +706,20 @@ test("Exports: depth PNG/npy/PLY, normals npy and masks download and hold the de
       const m = readGreyPng(mask.bytes);
       assert.deepEqual([m.width, m.height, m.bitDepth], [semantic.width, semantic.height, 8]);
       m.values.forEach((value, p) => value !== (labels.values[p] === i + 1 ? 255 : 0) && assert.fail(`${mask.name} pixel ${p} = ${value}`));
+      // Background removal: the photo inside the entry, transparent outside it.
+      const cut = await download(page, `#export-mask-list button[data-cutout="${i + 1}"]`);
+      assert.equal(cut.name, `peel-semantic-cutout-${String(i + 1).padStart(2, "0")}-${legend.entries[i].mask_file.split(/mask-\d\d-/)[1]}`);
+      const c = readRgbaPng(cut.bytes);
+      assert.deepEqual([c.width, c.height, c.bitDepth], [semantic.width, semantic.height, 8]);
+      let opaque = 0, coloured = 0;
+      for (let p = 0; p < c.width * c.height; p++) {
+        const inside = labels.values[p] === i + 1, alpha = c.rgba[4 * p + 3];
+        if (alpha !== (inside ? 255 : 0)) assert.fail(`${cut.name} pixel ${p}: alpha ${alpha}`);
+        opaque += inside;
+        coloured += inside && (c.rgba[4 * p] | c.rgba[4 * p + 1] | c.rgba[4 * p + 2]) > 0;
+      }
+      assert.equal(opaque, segment.pixels);
+      assert.ok(opaque === 0 || coloured > 0.9 * opaque, `${cut.name}: the photo's colours inside the cut-out`);
     }
     assert.ok(semantic.values[0].pixels > 0, "the cat mask is not empty");
     await assertClean(ctx);

@@ -21,7 +21,7 @@
 
 use std::io::Cursor;
 
-use image::{ImageBuffer, ImageFormat, Luma};
+use image::{ImageBuffer, ImageFormat, Luma, Rgba};
 
 use crate::error::{ProtocolError, check_buffer};
 
@@ -157,6 +157,20 @@ pub fn slug(name: &str) -> String {
 /// The name of legend entry `label`'s mask file: `mask-01-the-cat.png`.
 pub fn mask_file_name(label: u16, name: &str) -> String {
     format!("mask-{label:02}-{}.png", slug(name))
+}
+
+/// Background removal: the photo (`rgb`, tightly packed) cut out along legend entry `label` as an
+/// RGBA PNG, opaque where `labels == label` and fully transparent (and black) elsewhere.
+pub fn cutout_png(rgb: &[u8], labels: &[u16], width: u32, height: u32, label: u16) -> Result<Vec<u8>, ProtocolError> {
+    check_buffer(rgb.len(), width, height, 3)?;
+    check_buffer(labels.len(), width, height, 1)?;
+    let rgba = rgb.chunks_exact(3).zip(labels).flat_map(|(p, &l)| if l == label { [p[0], p[1], p[2], 255] } else { [0; 4] }).collect();
+    encode_png::<Rgba<u8>>(width, height, rgba)
+}
+
+/// The name of legend entry `label`'s cut-out file: `cutout-01-the-cat.png`.
+pub fn cutout_file_name(label: u16, name: &str) -> String {
+    format!("cutout-{label:02}-{}.png", slug(name))
 }
 
 /// Pinhole intrinsics for a `width`×`height` image with horizontal field of view `fov_deg`.
@@ -299,6 +313,17 @@ mod tests {
         let mask = decode_png(&mask_png(&labels, 3, 2, 2).unwrap()).to_luma8();
         assert_eq!(mask.dimensions(), (3, 2));
         assert_eq!(mask.into_raw(), vec![0, 255, 0, 255, 255, 0]);
+    }
+
+    #[test]
+    fn cutout_keeps_the_photo_inside_one_label_only() {
+        let rgb = [10u8, 20, 30, 40, 50, 60, 70, 80, 90];
+        let labels = [1u16, 2, 1];
+        let cut = decode_png(&cutout_png(&rgb, &labels, 3, 1, 1).unwrap()).to_rgba8();
+        assert_eq!(cut.dimensions(), (3, 1));
+        assert_eq!(cut.into_raw(), vec![10, 20, 30, 255, 0, 0, 0, 0, 70, 80, 90, 255]);
+        assert!(cutout_png(&rgb[..6], &labels, 3, 1, 1).is_err(), "a short photo buffer is refused");
+        assert_eq!(cutout_file_name(2, "the dog"), "cutout-02-the-dog.png");
     }
 
     #[test]
