@@ -12,6 +12,7 @@ use web_sys::{
 
 mod exports;
 mod inspect;
+mod legend;
 mod offline;
 mod paste;
 
@@ -36,6 +37,10 @@ struct Painting {
     values: Values,
     /// The visualization, drawn scaled over the photo.
     canvas: HtmlCanvasElement,
+    /// The visualization's RGB, kept to draw one legend entry alone.
+    rgb: Vec<u8>,
+    /// The legend entry shown alone (clicked in the legend), with its drawing.
+    isolated: Option<(u16, HtmlCanvasElement)>,
 }
 
 struct Page {
@@ -157,9 +162,25 @@ impl Page {
         self.context.set_global_alpha(1.0);
         let _ = self.context.draw_image_with_html_image_element_and_dw_and_dh(photo, 0.0, 0.0, w, h);
         if let Some(painting) = &self.painting {
-            self.context.set_global_alpha(self.opacity());
-            let _ = self.context.draw_image_with_html_canvas_element_and_dw_and_dh(&painting.canvas, 0.0, 0.0, w, h);
-            self.context.set_global_alpha(1.0);
+            let canvas = painting.isolated.as_ref().map_or(&painting.canvas, |(_, c)| c);
+            // Before/after: the painting covers the picture left of the compare handle.
+            let split = (element::<HtmlInputElement>(&self.document, "compare").value_as_number() / 100.0).clamp(0.0, 1.0);
+            if split > 0.0 {
+                self.context.set_global_alpha(self.opacity());
+                let (sw, sh) = (canvas.width() as f64 * split, canvas.height() as f64);
+                let _ = self.context.draw_image_with_html_canvas_element_and_sw_and_sh_and_dx_and_dy_and_dw_and_dh(
+                    canvas, 0.0, 0.0, sw, sh, 0.0, 0.0, w * split, h,
+                );
+                self.context.set_global_alpha(1.0);
+            }
+            if split < 1.0 {
+                self.context.set_stroke_style_str("#fff");
+                self.context.set_line_width(2.0);
+                self.context.begin_path();
+                self.context.move_to(w * split, 0.0);
+                self.context.line_to(w * split, h);
+                self.context.stroke();
+            }
             self.draw_marks();
         }
     }
@@ -215,7 +236,7 @@ impl Page {
                             }
                         };
                         let is_depth = matches!(values, Values::Depth(_));
-                        self.painting = Some(Painting { task, width, height, values, canvas });
+                        self.painting = Some(Painting { task, width, height, values, canvas, rgb: visualization, isolated: None });
                         self.marks = inspect::Marks::default();
                         element::<HtmlElement>(&self.document, "depth-scale").set_hidden(!is_depth);
                         if is_depth {
@@ -267,6 +288,8 @@ impl Page {
     #[allow(clippy::too_many_arguments)]
     fn show_summary(&self, task: &str, prompt: &str, decoded: &Decoded, millis: f64, timings: &StageTimings, width: u32, height: u32) -> String {
         let mut rows: Vec<(String, String)> = Vec::new();
+        // Segment rows come first; each is a button that shows its entry alone.
+        let mut legend_entries = 0;
         let details = match decoded {
             Decoded::Depth { summary: s, .. } => {
                 rows.push(("Nearest".into(), format!("{:.2} m", s.min_m)));
@@ -294,12 +317,23 @@ impl Page {
                     let swatch = format!("<span class=\"swatch\" data-rgb=\"rgb({r},{g},{b})\"></span>");
                     rows.push((format!("{swatch}{}", html_escape(&seg.name)), format!("{:.1} %", seg.pixels as f64 / total * 100.0)));
                 }
+                legend_entries = segments.len();
                 to_js(segments)
             }
         };
         rows.push(("Size".into(), format!("{width}×{height}")));
         rows.push(("Inference".into(), format!("{millis:.0} ms")));
-        let html: String = rows.iter().map(|(k, v)| format!("<dt>{k}</dt><dd>{v}</dd>")).collect();
+        let html: String = rows
+            .iter()
+            .enumerate()
+            .map(|(i, (k, v))| match i < legend_entries {
+                true => format!(
+                    "<dt class=\"legend-entry\" data-entry=\"{}\" tabindex=\"0\" role=\"button\" aria-pressed=\"false\" title=\"Show this entry alone (again: all)\">{k}</dt><dd>{v}</dd>",
+                    i + 1
+                ),
+                false => format!("<dt>{k}</dt><dd>{v}</dd>"),
+            })
+            .collect();
         let summary: HtmlElement = element(&self.document, "summary");
         summary.set_inner_html(&html);
         colour_swatches(&summary);
@@ -503,6 +537,9 @@ pub fn start() -> Result<(), JsValue> {
     let on_opacity = page.clone();
     listen::<Event>(&element::<HtmlElement>(&document, "opacity"), "input", move |_| on_opacity.borrow().redraw());
     inspect::wire(&page, &overlay);
+    let on_compare = page.clone();
+    listen::<Event>(&element::<HtmlElement>(&document, "compare"), "input", move |_| on_compare.borrow().redraw());
+    legend::wire(&page, &element::<HtmlElement>(&document, "summary"));
     let on_cancel = page.clone();
     listen::<Event>(&element::<HtmlElement>(&document, "cancel"), "click", move |_| {
         let backend = on_cancel.borrow().backend;

@@ -530,6 +530,68 @@ test("Reading the result: depth scale, keyboard cross-hair, 3D distance between 
   }
 });
 
+test("Before/after slider and legend: the painting covers only the left part, and a clicked legend entry shows alone", { timeout: 2 * SLOW }, async () => {
+  const ctx = await openPage({ webgpu: false, query: "?backend=cpu" });
+  const { browser, page } = ctx;
+  try {
+    assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready", await page.locator("#status").textContent());
+    await uploadAndRead(page);
+    const semantic = await paintTask(page, "semantic", 'Generate a semantic segmentation visualization image, using this color mapping: {"cat": "orange", "sky": "blue"}');
+    // The overlay's pixels now, against the photo alone (opacity 0): which columns changed, and to what colours.
+    const snapshot = () => page.evaluate(() => {
+      const c = document.getElementById("overlay");
+      return Array.from(c.getContext("2d").getImageData(0, 0, c.width, c.height).data);
+    });
+    await page.locator("#opacity").fill("0");
+    const photo = await snapshot();
+    await page.locator("#opacity").fill("100");
+    const width = await page.evaluate(() => document.getElementById("overlay").width);
+    const changes = (now) => {
+      const columns = new Set(), colours = new Set();
+      for (let i = 0; i < now.length; i += 4) {
+        if (now[i] !== photo[i] || now[i + 1] !== photo[i + 1] || now[i + 2] !== photo[i + 2]) {
+          columns.add((i / 4) % width);
+          colours.add(`${now[i]},${now[i + 1]},${now[i + 2]}`);
+        }
+      }
+      return { columns: [...columns], colours };
+    };
+    await page.locator("#compare").fill("50");
+    const half = changes(await snapshot());
+    assert.ok(half.columns.some((x) => x < width * 0.45), "the painting covers the left half");
+    assert.ok(half.columns.every((x) => x <= width * 0.5 + 2), `nothing but the handle right of the middle (column ${Math.max(...half.columns)} of ${width})`);
+    await page.locator("#compare").fill("100");
+    const allPixels = await snapshot();
+    const all = changes(allPixels);
+    // The first legend entry alone: its pixels keep the painting's colours, every other pixel shows the photo.
+    const entry = page.locator('#summary [data-entry="1"]');
+    await entry.click();
+    assert.equal(await entry.getAttribute("aria-pressed"), "true");
+    const alonePixels = await snapshot();
+    let painted = 0, paintedAll = 0;
+    for (let i = 0; i < alonePixels.length; i += 4) {
+      paintedAll += ![0, 1, 2].every((c) => allPixels[i + c] === photo[i + c]);
+      const isPhoto = [0, 1, 2].every((c) => alonePixels[i + c] === photo[i + c]);
+      const isPainting = [0, 1, 2].every((c) => alonePixels[i + c] === allPixels[i + c]);
+      if (!isPhoto && !isPainting) assert.fail(`pixel ${i / 4} is neither the photo nor the painting`);
+      painted += !isPhoto;
+    }
+    const [w, h] = await page.evaluate(() => [document.getElementById("overlay").width, document.getElementById("overlay").height]);
+    assert.deepEqual([w, h], [semantic.width, semantic.height], "drawn at the painting's own size");
+    const pixels = semantic.values[0].pixels;
+    assert.ok(painted <= pixels && painted >= 0.98 * pixels, `${painted} pixels painted for an entry of ${pixels}`);
+    if (semantic.values.some((v, i) => i > 0 && v.pixels > 0)) assert.ok(painted < paintedAll, `${painted} pixels alone against ${paintedAll} for all entries`);
+    // Enter on it again shows every entry.
+    await entry.focus();
+    await page.keyboard.press("Enter");
+    assert.equal(await entry.getAttribute("aria-pressed"), "false");
+    assert.deepEqual(changes(await snapshot()).colours, all.colours);
+    await assertClean(ctx);
+  } finally {
+    await browser.close();
+  }
+});
+
 // ---- Exports: every download is captured and read back against what the page decoded. ----
 
 // Clicks `selector`, waits for the download it starts and returns its name and bytes.
