@@ -106,6 +106,15 @@ impl Page {
         status.set_class_name(if is_error { "status error" } else { "status" });
     }
 
+    /// Terminates the worker and forgets what it was doing; its late events are ignored.
+    fn stop_worker(&mut self) {
+        self.worker.terminate();
+        self.busy = false;
+        self.ready = false;
+        self.pending = None;
+        self.generation += 1;
+    }
+
     fn set_state(&self, state: &str) {
         let _ = self.document.body().map(|b| b.set_attribute("data-state", state));
         // Cancel while a paint runs; try again after the model failed to load.
@@ -601,11 +610,7 @@ fn restart_worker(page: &Shared, why: &str) {
     let restarts = page.borrow().restarts;
     if restarts >= MAX_RESTARTS {
         let mut p = page.borrow_mut();
-        p.worker.terminate();
-        p.busy = false;
-        p.ready = false;
-        p.pending = None;
-        p.generation += 1;
+        p.stop_worker();
         p.set_status(&format!("The worker stopped again ({why}); reload the page to try once more."), true);
         p.set_state("load-failed");
         return;
@@ -619,11 +624,7 @@ fn restart_worker(page: &Shared, why: &str) {
 /// come from this device's cache); `notice` (text, is_error) is said once it is ready.
 fn replace_worker(page: &Shared, backend: BackendRequest, status: &str, notice: (String, bool)) {
     let mut p = page.borrow_mut();
-    p.worker.terminate();
-    p.busy = false;
-    p.ready = false;
-    p.pending = None;
-    p.generation += 1;
+    p.stop_worker();
     p.backend = backend;
     p.notice = Some(notice);
     p.set_status(status, false);
