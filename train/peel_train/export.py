@@ -226,6 +226,8 @@ def main():
         "tasks": TASKS,
         "weights_file": "peel-gen.safetensors", "sha256": sha256(out / "peel-gen.safetensors"),
         "phrases_file": "phrases.safetensors", "phrases_sha256": sha256(out / "phrases.safetensors"),
+        "weights_bytes": (out / "peel-gen.safetensors").stat().st_size,
+        "phrases_bytes": (out / "phrases.safetensors").stat().st_size,
         "quantization": "int8 symmetric per output channel; tensor NAME is I8, NAME.qscale is F32 with "
                         "the reduced dims kept as 1; value = q * scale. phrase_proj.weight is folded "
                         "into the phrase table",

@@ -145,12 +145,26 @@ pub struct StageTimings {
     pub values_ms: f64,
 }
 
+/// A word of the prompt the model does not know, and the known words nearest to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WordSuggestion {
+    /// Normalized (lower-case, `[a-z0-9]` only).
+    pub word: String,
+    /// Best first; may be empty.
+    pub nearest: Vec<String>,
+}
+
 /// Worker → page.
 #[derive(Debug, Serialize, Deserialize)]
 pub enum FromWorker {
     /// The worker's wasm is running and listening; messages sent before this are lost.
     Booted,
-    Progress { text: String },
+    Progress {
+        text: String,
+        /// How far the download has come, 0..=1, where the sizes are known.
+        #[serde(default)]
+        fraction: Option<f32>,
+    },
     Ready {
         model_name: String,
         placeholder: bool,
@@ -174,7 +188,12 @@ pub enum FromWorker {
         millis: f64,
         timings: StageTimings,
     },
-    Failed { message: String },
+    Failed {
+        message: String,
+        /// For a prompt with words the model does not know: the known words nearest to each.
+        #[serde(default)]
+        suggestions: Vec<WordSuggestion>,
+    },
     /// The worker panicked; its wasm instance is unusable (sent by the panic hook, just before the trap).
     Crashed { message: String },
 }

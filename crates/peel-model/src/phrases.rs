@@ -28,12 +28,27 @@ use crate::state::Vocabulary;
 const PHRASES: &str = "phrases";
 const WORDS: &str = "words";
 
-/// Why no embedding exists for a phrase.
+/// Why no embedding exists for a phrase, with the known words nearest to its own.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the phrase {phrase:?} has no known words: the model's vocabulary does not cover it (try a more common word)")]
+#[error("the phrase {phrase:?} has no known words: the model's vocabulary does not cover it{}", suggestion_text(.suggestions))]
 pub struct UnknownPhrase {
     pub phrase: String,
+    /// Per word of the phrase (normalized, stopwords left out): the nearest known words, best
+    /// first; empty when nothing is near.
+    pub suggestions: Vec<(String, Vec<String>)>,
 }
+
+fn suggestion_text(suggestions: &[(String, Vec<String>)]) -> String {
+    let near: Vec<String> = suggestions
+        .iter()
+        .filter(|(_, words)| !words.is_empty())
+        .map(|(word, words)| format!("instead of {word:?}, try {}", words.join(", ")))
+        .collect();
+    if near.is_empty() { " (try a more common word)".to_string() } else { format!("; {}", near.join("; ")) }
+}
+
+/// How many nearest words are offered per unknown word.
+const SUGGESTIONS: usize = 3;
 
 /// Lower-case, non-`[a-z0-9]` → space, single-spaced, trimmed.
 pub fn normalize(text: &str) -> String {
@@ -133,6 +148,27 @@ impl PhraseTable {
         self.words.index.len()
     }
 
+    /// The words of a normalized phrase that are neither stopwords nor in the word list.
+    fn unknown_words<'a>(&self, phrase: &'a str) -> impl Iterator<Item = &'a str> {
+        phrase.split(' ').filter(|w| !w.is_empty() && !self.stopwords.iter().any(|s| s == w) && !self.words.index.contains_key(*w))
+    }
+
+    /// Known words within a few edits of `word` (Damerau-Levenshtein: a typo, a plural, a
+    /// spelling variant), nearest first, ties in alphabetical order; at most [`SUGGESTIONS`].
+    pub fn nearest_words(&self, word: &str) -> Vec<String> {
+        let budget = (word.chars().count() / 3).clamp(1, 3);
+        let mut near: Vec<(usize, &str)> = self
+            .words
+            .index
+            .keys()
+            .filter(|known| !self.stopwords.iter().any(|s| s == *known) && known.len().abs_diff(word.len()) <= budget)
+            .map(|known| (strsim::damerau_levenshtein(word, known), known.as_str()))
+            .filter(|&(d, _)| d <= budget)
+            .collect();
+        near.sort_unstable();
+        near.into_iter().take(SUGGESTIONS).map(|(_, w)| w.to_string()).collect()
+    }
+
     /// The projected embedding of `text` (see the module docs for the rule).
     pub fn embed(&self, text: &str) -> Result<Vec<f32>, UnknownPhrase> {
         let phrase = normalize(text);
@@ -145,7 +181,8 @@ impl PhraseTable {
             .filter_map(|w| self.words.index.get(w).copied())
             .collect();
         if known.is_empty() {
-            return Err(UnknownPhrase { phrase: text.to_string() });
+            let suggestions = self.unknown_words(&phrase).map(|w| (w.to_string(), self.nearest_words(w))).collect();
+            return Err(UnknownPhrase { phrase: text.to_string(), suggestions });
         }
         let mut v = vec![0.0f32; self.dim()];
         for &i in &known {
@@ -244,7 +281,24 @@ pub(crate) mod tests {
         let err = tiny_table().embed("The Zebra of a").unwrap_err();
         assert_eq!(err.phrase, "The Zebra of a");
         assert!(err.to_string().contains("\"The Zebra of a\""), "{err}");
+        assert_eq!(err.suggestions, vec![("zebra".to_string(), vec![])]);
+        assert!(err.to_string().ends_with("(try a more common word)"), "{err}");
         assert!(tiny_table().embed("").is_err());
+    }
+
+    #[test]
+    fn unknown_words_get_the_nearest_known_words() {
+        let table = tiny_table();
+        // A typo, a swap and a plural; each unknown word gets its own list, stopwords none.
+        let err = table.embed("the rde cars").unwrap_err();
+        assert_eq!(err.suggestions, vec![("rde".to_string(), vec!["red".to_string()]), ("cars".to_string(), vec!["car".to_string()])]);
+        let text = err.to_string();
+        assert!(text.contains("instead of \"rde\", try red; instead of \"cars\", try car"), "{text}");
+        // Nearest first, then alphabetical; nothing far away (one edit allowed for 3 letters).
+        assert_eq!(table.nearest_words("skys"), vec!["sky"]);
+        assert_eq!(table.nearest_words("lefts"), vec!["left"]);
+        assert!(table.nearest_words("xyz").is_empty());
+        assert!(table.nearest_words("backgrounds").contains(&"background".to_string()));
     }
 
     #[test]

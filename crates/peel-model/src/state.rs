@@ -57,6 +57,12 @@ pub struct Manifest {
     pub phrases_file: String,
     /// Lower-case hex SHA-256 of the phrase table.
     pub phrases_sha256: String,
+    /// Sizes of the two files in bytes, for the page's download progress (optional: older
+    /// manifests lack them; the hashes are what is checked).
+    #[serde(default)]
+    pub weights_bytes: Option<u64>,
+    #[serde(default)]
+    pub phrases_bytes: Option<u64>,
     /// Human-readable description of the weights' quantization.
     #[serde(default)]
     pub quantization: String,

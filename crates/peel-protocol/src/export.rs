@@ -159,6 +159,12 @@ pub fn mask_file_name(label: u16, name: &str) -> String {
     format!("mask-{label:02}-{}.png", slug(name))
 }
 
+/// An RGB image (tightly packed) as PNG: the photo effects' download.
+pub fn rgb_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, ProtocolError> {
+    check_buffer(rgb.len(), width, height, 3)?;
+    encode_png::<image::Rgb<u8>>(width, height, rgb.to_vec())
+}
+
 /// Background removal: the photo (`rgb`, tightly packed) cut out along legend entry `label` as an
 /// RGBA PNG, opaque where `labels == label` and fully transparent (and black) elsewhere.
 pub fn cutout_png(rgb: &[u8], labels: &[u16], width: u32, height: u32, label: u16) -> Result<Vec<u8>, ProtocolError> {

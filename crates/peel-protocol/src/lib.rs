@@ -12,6 +12,8 @@
 //! - [`metrics`]: the paper's evaluation metrics.
 //! - [`export`]: file bytes of decoded values (depth PNG/npy/PFM, normals npy, label and mask
 //!   PNGs, PLY point clouds), shared by the `peel` CLI and the page.
+//! - [`effects`]: photo effects from decoded values (portrait blur from depth, relighting from
+//!   normals).
 //!
 //! Everything is a pure function over pixel buffers (tightly packed, row-major 8-bit RGB unless
 //! stated otherwise). No file IO, no threads: the crate builds for `wasm32-unknown-unknown`.
@@ -19,6 +21,7 @@
 
 pub mod color;
 pub mod depth;
+pub mod effects;
 mod error;
 pub mod export;
 pub mod metrics;

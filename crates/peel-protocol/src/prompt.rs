@@ -568,6 +568,24 @@ fn find_word(text: &str, word: &str) -> Option<usize> {
     None
 }
 
+/// `text` with every whole-word occurrence of `word` replaced by `with`: how the page applies
+/// a suggested word to the user's prompt. Matching follows the phrase table's normalization
+/// (ASCII case ignored; a word is a run of `[A-Za-z0-9]`), so "Pondd," matches "pondd".
+pub fn replace_word(text: &str, word: &str, with: &str) -> String {
+    let is_word_char = |c: char| c.is_ascii_alphanumeric();
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(is_word_char) {
+        out.push_str(&rest[..start]);
+        let run = &rest[start..];
+        let end = run.find(|c: char| !is_word_char(c)).unwrap_or(run.len());
+        out.push_str(if run[..end].eq_ignore_ascii_case(word) { with } else { &run[..end] });
+        rest = &run[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -798,5 +816,16 @@ mod tests {
         }
         let err = parse(&referring(MAX_PROMPT_ENTRIES + 1)).unwrap_err();
         assert!(err.expected.contains("at most 256 referred phrases"), "{err}");
+    }
+
+    #[test]
+    fn replace_word_swaps_whole_words_only_ignoring_case() {
+        let prompt = r#"Generate a semantic segmentation visualization image, using this color mapping: {"Pondd": "blue", "ponddle": "red"}"#;
+        let fixed = replace_word(prompt, "pondd", "pond");
+        assert_eq!(fixed, r#"Generate a semantic segmentation visualization image, using this color mapping: {"pond": "blue", "ponddle": "red"}"#);
+        assert!(parse(&fixed).is_ok());
+        assert_eq!(replace_word("The pondd is rendered in blue. pondd!", "pondd", "pond"), "The pond is rendered in blue. pond!");
+        assert_eq!(replace_word("naïve café", "caf", "cafe"), "naïve cafe\u{e9}");
+        assert_eq!(replace_word("", "a", "b"), "");
     }
 }

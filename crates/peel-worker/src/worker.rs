@@ -1,14 +1,14 @@
 //! The Web Worker: fetches and verifies the weights, picks the backend, paints and decodes.
 
-use peel_messages::{BackendRequest, Decoded, DepthSummary, FromWorker, NormalSummary, Segment, StageTimings, ToWorker};
+use peel_messages::{BackendRequest, Decoded, DepthSummary, FromWorker, NormalSummary, Segment, StageTimings, ToWorker, WordSuggestion};
 use burn::prelude::Device;
 use image::RgbImage;
 use peel_model::photo::PhotoLimits;
-use peel_model::{Generator, Manifest};
+use peel_model::{ConditionError, Generator, Manifest, PaintError};
 use peel_protocol::depth::DepthCodec;
 use peel_protocol::prompt::{self, Request};
 use peel_protocol::segmentation::{DEFAULT_TOLERANCE, UNLABELED, instance, referring, semantic};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -38,7 +38,7 @@ fn post(message: &FromWorker) {
 }
 
 fn progress(text: impl Into<String>) {
-    post(&FromWorker::Progress { text: text.into() });
+    post(&FromWorker::Progress { text: text.into(), fraction: None });
 }
 
 fn now_ms() -> f64 {
@@ -65,7 +65,7 @@ pub fn start() {
             let received = now_ms();
             let message: ToWorker = match serde_wasm_bindgen::from_value(event.data()) {
                 Ok(m) => m,
-                Err(e) => return post(&FromWorker::Failed { message: format!("bad message to the worker: {e}") }),
+                Err(e) => return post(&failed(format!("bad message to the worker: {e}"))),
             };
             log_stage("reading the message", received);
             let reply = match message {
@@ -73,12 +73,16 @@ pub fn start() {
                 ToWorker::Paint { file, prompt } => paint(&state, &file, &prompt).await,
                 ToWorker::TestPanic => panic!("test panic requested with ?test_panic=1"),
             };
-            post(&reply.unwrap_or_else(|message| FromWorker::Failed { message }));
+            post(&reply.unwrap_or_else(failed));
         });
     });
     scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
     post(&FromWorker::Booted);
+}
+
+fn failed(message: String) -> FromWorker {
+    FromWorker::Failed { message, suggestions: Vec::new() }
 }
 
 /// One line for the page: the panic's message (its first line) and where it happened. (The
@@ -91,7 +95,8 @@ fn panic_line(info: &std::panic::PanicHookInfo) -> String {
     }
 }
 
-async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
+/// A successful (2xx) response for `url`.
+async fn fetch_ok(url: &str) -> Result<Response, String> {
     let response: Response = JsFuture::from(scope().fetch_with_str(url))
         .await
         .map_err(|e| format!("could not fetch {url}: {e:?}"))?
@@ -99,13 +104,76 @@ async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
     if !response.ok() {
         return Err(format!("could not fetch {url}: HTTP {}", response.status()));
     }
-    response_bytes(&response, url).await
+    Ok(response)
+}
+
+async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
+    response_bytes(&fetch_ok(url).await?, url).await
 }
 
 async fn response_bytes(response: &Response, url: &str) -> Result<Vec<u8>, String> {
     let buffer = response.array_buffer().map_err(|e| format!("{e:?}"))?;
     let buffer = JsFuture::from(buffer).await.map_err(|e| format!("could not read {url}: {e:?}"))?;
     Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+/// The model files' download, counted in (decoded) bytes for the page's progress bar.
+struct Download {
+    received: Cell<u64>,
+    /// From the manifest's file sizes, where it gives them.
+    total: Option<u64>,
+    last_report_ms: Cell<f64>,
+}
+
+impl Download {
+    fn new(total: Option<u64>) -> Self {
+        Self { received: Cell::new(0), total, last_report_ms: Cell::new(f64::NEG_INFINITY) }
+    }
+
+    /// Counts `bytes` more and tells the page, at most every 100 ms (and always at the end).
+    fn add(&self, bytes: u64) {
+        self.received.set(self.received.get() + bytes);
+        let (now, received) = (now_ms(), self.received.get());
+        let done = self.total.is_some_and(|t| received >= t);
+        if now - self.last_report_ms.get() < 100.0 && !done {
+            return;
+        }
+        self.last_report_ms.set(now);
+        let mb = |b: u64| b as f64 / 1e6;
+        let (text, fraction) = match self.total.filter(|&t| t > 0) {
+            Some(total) => {
+                let fraction = (received as f64 / total as f64).min(1.0);
+                (format!("Downloading the model: {:.1} of {:.1} MB ({:.0} %)…", mb(received), mb(total), fraction * 100.0), Some(fraction as f32))
+            }
+            None => (format!("Downloading the model: {:.1} MB…", mb(received)), None),
+        };
+        post(&FromWorker::Progress { text, fraction });
+    }
+}
+
+/// Like [`response_bytes`], reading the body chunk by chunk so `download` can count it.
+async fn counted_bytes(response: &Response, url: &str, download: &Download) -> Result<Vec<u8>, String> {
+    // The stream API through `js_sys` (see `call`): no new web-sys features for the worker.
+    let body = js_sys::Reflect::get(response, &"body".into()).ok().filter(|b| !b.is_null() && !b.is_undefined());
+    let Some(body) = body else {
+        let bytes = response_bytes(response, url).await?;
+        download.add(bytes.len() as u64);
+        return Ok(bytes);
+    };
+    let reader = call(&body, "getReader", &[]).await.map_err(|e| format!("could not read {url}: {e:?}"))?;
+    let mut bytes = Vec::new();
+    loop {
+        let chunk = call(&reader, "read", &[]).await.map_err(|e| format!("could not read {url}: {e:?}"))?;
+        if js_sys::Reflect::get(&chunk, &"done".into()).ok().and_then(|d| d.as_bool()).unwrap_or(true) {
+            return Ok(bytes);
+        }
+        let value = js_sys::Reflect::get(&chunk, &"value".into()).map_err(|e| format!("could not read {url}: {e:?}"))?;
+        let value = js_sys::Uint8Array::new(&value);
+        let start = bytes.len();
+        bytes.resize(start + value.length() as usize, 0);
+        value.copy_to(&mut bytes[start..]);
+        download.add(u64::from(value.length()));
+    }
 }
 
 /// Calls `target.method(...args)` and awaits the promise it returns (the Cache API through
@@ -127,7 +195,7 @@ async fn weights_cache() -> Option<JsValue> {
 /// hash to its key (a damaged or tampered cache) is dropped and the file downloaded again, so
 /// the cache can never leave the page stuck on "corrupt". Returns the bytes and whether they
 /// came from the cache.
-async fn fetch_model_file(cache: Option<&JsValue>, file: &str, sha256: &str) -> Result<(Vec<u8>, bool), String> {
+async fn fetch_model_file(cache: Option<&JsValue>, file: &str, sha256: &str, download: &Download) -> Result<(Vec<u8>, bool), String> {
     let url = format!("weights/{file}");
     let key = JsValue::from(cache_key(file, sha256));
     if let Some(cache) = cache
@@ -136,12 +204,13 @@ async fn fetch_model_file(cache: Option<&JsValue>, file: &str, sha256: &str) -> 
         && let Ok(bytes) = response_bytes(&response, &url).await
     {
         if peel_model::state::sha256_hex(&bytes) == sha256 {
+            download.add(bytes.len() as u64);
             return Ok((bytes, true));
         }
         web_sys::console::warn_1(&format!("peel worker: the cached {file} does not match its hash; downloading it again").into());
         let _ = call(cache, "delete", &[&key]).await;
     }
-    Ok((fetch_bytes(&url).await?, false))
+    Ok((counted_bytes(&fetch_ok(&url).await?, &url, download).await?, false))
 }
 
 fn cache_key(file: &str, sha256: &str) -> String {
@@ -238,9 +307,10 @@ async fn load(state: &Rc<RefCell<State>>, request: BackendRequest, test_gpu_fail
     let manifest = Manifest::from_json(&manifest_text).map_err(|e| e.to_string())?;
     // Both files at once, each from the cache when the manifest still names its hash.
     let cache = weights_cache().await;
+    let download = Download::new(manifest.weights_bytes.zip(manifest.phrases_bytes).map(|(w, p)| w + p));
     let (weights, phrases) = futures_join(
-        fetch_model_file(cache.as_ref(), &manifest.weights_file, &manifest.sha256),
-        fetch_model_file(cache.as_ref(), &manifest.phrases_file, &manifest.phrases_sha256),
+        fetch_model_file(cache.as_ref(), &manifest.weights_file, &manifest.sha256, &download),
+        fetch_model_file(cache.as_ref(), &manifest.phrases_file, &manifest.phrases_sha256, &download),
     )
     .await;
     let ((weights, weights_cached), (phrases, phrases_cached)) = (weights?, phrases?);
@@ -255,12 +325,16 @@ async fn load(state: &Rc<RefCell<State>>, request: BackendRequest, test_gpu_fail
         BackendRequest::Cpu => (on_cpu()?, "CPU", "CPU requested".to_string()),
         BackendRequest::WebGpu => {
             let (device, adapter) = webgpu_device().await?;
-            (build(device)?, "WebGPU", format!("WebGPU requested ({adapter})"))
+            let gpu = build(device)?;
+            // Compile the shaders now, on a probe photo, rather than in the user's first paint.
+            progress(format!("Compiling the GPU shaders on {adapter} (once per visit)…"));
+            let compile_ms = timed_paint(&gpu, &probe_photo(&manifest)).await?;
+            (gpu, "WebGPU", format!("WebGPU requested ({adapter}); shaders compiled in {:.1} s", compile_ms / 1000.0))
         }
         BackendRequest::Auto => match webgpu_device().await {
             Err(why) => (on_cpu()?, "CPU", why),
             Ok((device, adapter)) => {
-                progress(format!("Timing WebGPU ({adapter}) against the CPU…"));
+                progress(format!("Compiling the GPU shaders on {adapter} and timing WebGPU against the CPU…"));
                 let cpu = on_cpu()?;
                 let photo = probe_photo(&manifest);
                 // An error on the GPU side (building the model there, compiling its shaders, the
@@ -338,7 +412,15 @@ async fn paint(state: &Rc<RefCell<State>>, file: &[u8], prompt_text: &str) -> Re
     let generator = state.borrow_mut().generator.take().ok_or("the model is not loaded")?;
     let painted = generator.paint_async(&photo, &request, now_ms).await;
     state.borrow_mut().generator = Some(generator);
-    let (visualization, stages) = painted.map_err(|e| e.to_string())?;
+    let (visualization, stages) = match painted {
+        Ok(painted) => painted,
+        // The page offers the nearest known words as buttons.
+        Err(PaintError::Condition(ConditionError::UnknownPhrase(unknown))) => {
+            let suggestions = unknown.suggestions.iter().map(|(word, nearest)| WordSuggestion { word: word.clone(), nearest: nearest.clone() });
+            return Ok(FromWorker::Failed { message: format!("Prompt: {unknown}"), suggestions: suggestions.collect() });
+        }
+        Err(e) => return Err(e.to_string()),
+    };
     let (width, height) = visualization.dimensions();
     let values_started = now_ms();
     let decoded = decode(&request, &visualization)?;
