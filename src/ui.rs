@@ -1,6 +1,6 @@
 //! The page: wires the DOM in `index.html` to the worker. No tensors here.
 
-use crate::{BackendRequest, Decoded, EXAMPLE_PROMPTS, FromWorker, Segment, StageTimings, ToWorker};
+use crate::{BackendRequest, Decoded, EXAMPLE_PROMPTS, FromWorker, Segment, StageTimings, ToWorker, WordSuggestion};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -10,11 +10,15 @@ use web_sys::{
     HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement, MessageEvent, Worker, WorkerOptions,
 };
 
+mod camera;
+mod effects;
 mod exports;
 mod inspect;
 mod legend;
 mod offline;
 mod paste;
+mod view3d;
+mod zoom;
 
 /// Widest the overlay canvas is drawn; larger photos are scaled down for display only.
 const MAX_CANVAS_WIDTH: u32 = 960;
@@ -53,10 +57,16 @@ struct Page {
     backend: BackendRequest,
     ready: bool,
     busy: bool,
-    /// The latest photo chosen while the worker was busy or still loading.
-    pending: Option<Vec<u8>>,
-    /// The photo on screen, kept to repaint it with another prompt.
+    /// The paint waiting for the worker (the latest asked for while it was busy or loading).
+    pending: Option<Pending>,
+    /// The photo on screen, kept to send it again to a new worker.
     photo_bytes: Option<Vec<u8>>,
+    /// Which photo is on screen (counts the photos opened).
+    photo_id: u32,
+    /// The photo in the paint in flight, and the one the worker keeps decoded (from its last
+    /// paint), which a repaint does not send again.
+    sent_photo: Option<u32>,
+    worker_photo: Option<u32>,
     /// Which worker is current: events from a replaced one are ignored.
     generation: u32,
     /// Workers replaced so far; after [`MAX_RESTARTS`] the page stops trying.
@@ -69,6 +79,18 @@ struct Page {
     notice: Option<(String, bool)>,
     /// The keyboard cross-hair and the measuring points on the painting.
     marks: inspect::Marks,
+    /// The 3D view's GL state, once a depth painting has been shown.
+    view3d: Option<view3d::View>,
+    /// How far the picture is zoomed, and a pan in progress.
+    zoom: zoom::Zoom,
+}
+
+/// A paint waiting for the worker.
+enum Pending {
+    /// A photo the worker does not hold: its file bytes.
+    Photo { id: u32, bytes: Vec<u8> },
+    /// The photo of the worker's last paint, again (it keeps it decoded).
+    Again,
 }
 
 /// A worker that keeps dying is not replaced forever.
@@ -112,6 +134,7 @@ impl Page {
         self.busy = false;
         self.ready = false;
         self.pending = None;
+        self.worker_photo = None;
         self.generation += 1;
     }
 
@@ -125,7 +148,18 @@ impl Page {
     fn send(&self, message: &ToWorker) {
         match serde_wasm_bindgen::to_value(message) {
             Ok(value) => {
-                if let Err(e) = self.worker.post_message(&value) {
+                // A photo's bytes (already copied out of wasm memory into their own buffer) are
+                // handed over to the worker, not copied a second time.
+                let file = js_sys::Reflect::get(&value, &"Paint".into())
+                    .and_then(|paint| js_sys::Reflect::get(&paint, &"file".into()))
+                    .and_then(|file| js_sys::Reflect::get(&file, &"buffer".into()))
+                    .ok()
+                    .filter(|buffer| buffer.is_instance_of::<js_sys::ArrayBuffer>());
+                let sent = match file {
+                    Some(buffer) => self.worker.post_message_with_transfer(&value, &js_sys::Array::of1(&buffer)),
+                    None => self.worker.post_message(&value),
+                };
+                if let Err(e) = sent {
                     self.set_status(&format!("Could not reach the worker: {e:?}"), true);
                 }
             }
@@ -137,27 +171,37 @@ impl Page {
         if !self.ready || self.busy {
             return;
         }
-        if let Some(file) = self.pending.take() {
+        if let Some(next) = self.pending.take() {
             self.busy = true;
             self.set_state("painting");
             self.set_status("Painting…", false);
+            self.offer_words(&[]);
             if std::mem::take(&mut self.test_panic) {
                 return self.send(&ToWorker::TestPanic);
             }
             let prompt = element::<HtmlTextAreaElement>(&self.document, "prompt").value();
+            let file = match next {
+                Pending::Photo { id, bytes } => {
+                    self.sent_photo = Some(id);
+                    Some(bytes)
+                }
+                Pending::Again => {
+                    self.sent_photo = self.worker_photo;
+                    None
+                }
+            };
             self.send(&ToWorker::Paint { file, prompt });
         }
     }
 
     /// Paints the photo on screen again, with the prompt as it is now.
     fn repaint(&mut self) {
-        match self.photo_bytes.clone() {
-            Some(bytes) => {
-                self.pending = Some(bytes);
-                self.paint_next();
-            }
-            None => self.set_status("Choose a photo first.", true),
+        match &self.photo_bytes {
+            _ if self.worker_photo == Some(self.photo_id) => self.pending = Some(Pending::Again),
+            Some(bytes) => self.pending = Some(Pending::Photo { id: self.photo_id, bytes: bytes.clone() }),
+            None => return self.set_status("Choose a photo first.", true),
         }
+        self.paint_next();
     }
 
     fn opacity(&self) -> f64 {
@@ -211,7 +255,12 @@ impl Page {
                 let test_gpu_failure = std::mem::take(&mut self.test_gpu_failure);
                 self.send(&ToWorker::Load { backend: self.backend, test_gpu_failure })
             }
-            FromWorker::Progress { text } => self.set_status(&text, false),
+            FromWorker::Progress { text, fraction } => {
+                self.set_status(&text, false);
+                let bar: web_sys::HtmlProgressElement = element(&self.document, "load-progress");
+                bar.set_hidden(fraction.is_none());
+                bar.set_value(f64::from(fraction.unwrap_or(0.0)));
+            }
             FromWorker::Ready { model_name, placeholder, backend, backend_reason } => {
                 let model_line: HtmlElement = element(&self.document, "model-line");
                 let badge = if placeholder {
@@ -225,6 +274,7 @@ impl Page {
                 self.set_text("backend-line", &format!("Running on {backend} ({backend_reason})"));
                 let _ = self.document.body().map(|b| b.set_attribute("data-backend", &backend));
                 self.ready = true;
+                element::<HtmlElement>(&self.document, "load-progress").set_hidden(true);
                 self.set_state("ready");
                 match self.notice.take() {
                     Some((notice, is_error)) => self.set_status(&notice, is_error),
@@ -234,7 +284,8 @@ impl Page {
             }
             FromWorker::Painted { width, height, task, prompt, visualization, decoded, millis, timings } => {
                 self.busy = false;
-                match self.visualization_canvas(width, height, &visualization, &task) {
+                self.worker_photo = self.sent_photo;
+                match self.visualization_canvas(width, height, &visualization) {
                     Ok(canvas) => {
                         let summary = self.show_summary(&task, &prompt, &decoded, millis, &timings, width, height);
                         let values = match decoded {
@@ -245,15 +296,22 @@ impl Page {
                             }
                         };
                         let is_depth = matches!(values, Values::Depth(_));
+                        let is_normals = matches!(values, Values::Normals(_));
                         self.painting = Some(Painting { task, width, height, values, canvas, rgb: visualization, isolated: None });
                         self.marks = inspect::Marks::default();
                         element::<HtmlElement>(&self.document, "depth-scale").set_hidden(!is_depth);
                         if is_depth {
                             inspect::draw_depth_scale(&self.document, None);
                         }
+                        element::<HtmlElement>(&self.document, "normal-sphere").set_hidden(!is_normals);
+                        if is_normals {
+                            inspect::draw_normal_sphere(&self.document, None);
+                        }
                         self.show_distance();
                         self.redraw();
                         exports::show(self);
+                        effects::show(self);
+                        view3d::show(self);
                         self.set_text("result-json", &summary);
                         self.set_status(&format!("Painted in {millis:.0} ms."), false);
                         self.set_state("painted");
@@ -265,9 +323,13 @@ impl Page {
                 }
                 self.paint_next();
             }
-            FromWorker::Failed { message } => {
+            FromWorker::Failed { message, suggestions } => {
                 self.busy = false;
+                // Whether the worker kept the photo depends on what failed: send it next time.
+                self.worker_photo = None;
                 self.set_status(&message, true);
+                self.offer_words(&suggestions);
+                element::<HtmlElement>(&self.document, "load-progress").set_hidden(true);
                 self.set_state(if self.ready { "failed" } else { "load-failed" });
                 if !self.ready {
                     self.set_text("model-line", "The model could not be loaded.");
@@ -278,7 +340,36 @@ impl Page {
         None
     }
 
-    fn visualization_canvas(&self, width: u32, height: u32, rgb: &[u8], task: &str) -> Result<HtmlCanvasElement, JsValue> {
+    /// Under a refused prompt: a button per known word near each unknown one; a click puts it
+    /// in the prompt in place of the unknown word and paints again. Empty hides the row.
+    fn offer_words(&self, suggestions: &[WordSuggestion]) {
+        let row: HtmlElement = element(&self.document, "suggestions");
+        row.set_inner_html("");
+        let mut offered = false;
+        for suggestion in suggestions {
+            let Ok(label) = self.document.create_element("span") else { continue };
+            label.set_text_content(Some(&match suggestion.nearest.is_empty() {
+                true => format!("No known word is close to “{}”: try another word.", suggestion.word),
+                false => format!("Instead of “{}”:", suggestion.word),
+            }));
+            let _ = row.append_child(&label);
+            for word in &suggestion.nearest {
+                let Ok(button) = self.document.create_element("button") else { continue };
+                let _ = button.set_attribute("type", "button");
+                let _ = button.set_attribute("data-unknown", &suggestion.word);
+                let _ = button.set_attribute("data-word", word);
+                button.set_text_content(Some(word));
+                let _ = row.append_child(&button);
+                offered = true;
+            }
+        }
+        row.set_hidden(suggestions.is_empty());
+        if offered {
+            let _ = row.set_attribute("aria-label", "Known words near the unknown ones: choose one to paint with it");
+        }
+    }
+
+    fn visualization_canvas(&self, width: u32, height: u32, rgb: &[u8]) -> Result<HtmlCanvasElement, JsValue> {
         let canvas: HtmlCanvasElement = self.document.create_element("canvas")?.dyn_into()?;
         canvas.set_width(width);
         canvas.set_height(height);
@@ -286,10 +377,6 @@ impl Page {
         let rgba: Vec<u8> = rgb.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect();
         let data = web_sys::ImageData::new_with_u8_clamped_array_and_sh(wasm_bindgen::Clamped(&rgba), width, height)?;
         context.put_image_data(&data, 0.0, 0.0)?;
-        let link: web_sys::HtmlAnchorElement = element(&self.document, "export-visualization");
-        link.set_href(&canvas.to_data_url()?);
-        link.set_download(&format!("peel-{task}-visualization.png"));
-        link.set_hidden(false);
         Ok(canvas)
     }
 
@@ -404,10 +491,16 @@ fn open_photo(page: &Shared, bytes: Vec<u8>) {
     page.painting = None;
     page.marks = inspect::Marks::default();
     page.show_distance();
-    let _ = page.document.get_element_by_id("depth-scale").map(|e| e.set_attribute("hidden", ""));
+    for legend in ["depth-scale", "normal-sphere"] {
+        let _ = page.document.get_element_by_id(legend).map(|e| e.set_attribute("hidden", ""));
+    }
     exports::show(&page);
+    effects::show(&page);
+    view3d::show(&mut page);
     page.photo_bytes = Some(bytes.clone());
-    page.pending = Some(bytes);
+    page.photo_id += 1;
+    let id = page.photo_id;
+    page.pending = Some(Pending::Photo { id, bytes });
     if !page.ready {
         page.set_status("The photo will be painted once the model is loaded.", false);
     }
@@ -459,12 +552,17 @@ pub fn start() -> Result<(), JsValue> {
         busy: false,
         pending: None,
         photo_bytes: None,
+        photo_id: 0,
+        sent_photo: None,
+        worker_photo: None,
         generation: 0,
         restarts: 0,
         test_panic: query.get("test_panic").as_deref() == Some("1"),
         test_gpu_failure: query.get("test_gpu_fail").as_deref() == Some("1"),
         notice: None,
         marks: inspect::Marks::default(),
+        view3d: None,
+        zoom: zoom::Zoom::default(),
     }));
 
     watch_worker(&page, &worker, 0);
@@ -546,6 +644,7 @@ pub fn start() -> Result<(), JsValue> {
     let on_opacity = page.clone();
     listen::<Event>(&element::<HtmlElement>(&document, "opacity"), "input", move |_| on_opacity.borrow().redraw());
     inspect::wire(&page, &overlay);
+    zoom::wire(&page, &overlay);
     let on_compare = page.clone();
     listen::<Event>(&element::<HtmlElement>(&document, "compare"), "input", move |_| on_compare.borrow().redraw());
     legend::wire(&page, &element::<HtmlElement>(&document, "summary"));
@@ -562,9 +661,28 @@ pub fn start() -> Result<(), JsValue> {
         replace_worker(&on_retry, backend, "Loading the model again…", ("Ready. Drop a photo.".to_string(), false));
     });
     exports::wire(&page);
+    effects::wire(&page);
+    view3d::wire(&page);
+    camera::wire(&page, &document);
+    wire_suggestions(&page, &prompt);
     paste::wire(&page, &document);
     offline::register(&window, &document);
     Ok(())
+}
+
+/// A suggested word replaces the unknown one in the prompt (kept as this task's edit) and paints.
+fn wire_suggestions(page: &Shared, prompt: &HtmlTextAreaElement) {
+    let (on_pick, prompt) = (page.clone(), prompt.clone());
+    listen::<Event>(&element::<HtmlElement>(&page.borrow().document, "suggestions"), "click", move |event| {
+        let Some(button) = event.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return };
+        let (Some(unknown), Some(word)) = (button.get_attribute("data-unknown"), button.get_attribute("data-word")) else { return };
+        prompt.set_value(&peel_protocol::prompt::replace_word(&prompt.value(), &unknown, &word));
+        // As if typed: the task keeps this edit.
+        if let Ok(input) = Event::new("input") {
+            let _ = prompt.dispatch_event(&input);
+        }
+        on_pick.borrow_mut().repaint();
+    });
 }
 
 fn new_worker() -> Result<Worker, JsValue> {

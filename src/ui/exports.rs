@@ -26,6 +26,7 @@ pub(super) fn show(page: &Page) {
     for id in GROUPS {
         element::<HtmlElement>(document, id).set_hidden(group != Some(id));
     }
+    element::<HtmlElement>(document, "export-visualization").set_hidden(group.is_none());
     let list: HtmlElement = element(document, "export-mask-list");
     list.set_inner_html("");
     let Some(Painting { values: Values::Segments { segments, .. }, .. }) = &page.painting else { return };
@@ -52,6 +53,7 @@ pub(super) fn show(page: &Page) {
 pub(super) fn wire(page: &Shared) {
     let document = page.borrow().document.clone();
     for (id, kind) in [
+        ("export-visualization", Kind::Visualization),
         ("export-depth-png", Kind::DepthPng),
         ("export-depth-npy", Kind::DepthNpy),
         ("export-depth-ply", Kind::DepthPly),
@@ -79,6 +81,8 @@ pub(super) fn wire(page: &Shared) {
 
 #[derive(Debug, Clone, Copy)]
 enum Kind {
+    /// The painting itself, at the photo's size (encoded on demand, not after every paint).
+    Visualization,
     DepthPng,
     DepthNpy,
     DepthPly,
@@ -132,6 +136,9 @@ fn file(page: &Page, painting: &Painting, kind: Kind) -> Result<File, String> {
     let error = |e: peel_protocol::ProtocolError| e.to_string();
     let none = String::new();
     match (kind, &painting.values) {
+        (Kind::Visualization, _) => {
+            Ok((export::rgb_png(&painting.rgb, w, h).map_err(error)?, format!("peel-{task}-visualization.png"), "image/png", none))
+        }
         (Kind::DepthPng, Values::Depth(m)) => {
             Ok((export::depth_png_mm(m, w, h).map_err(error)?, "peel-depth-mm.png".into(), "image/png", none))
         }
@@ -185,7 +192,7 @@ fn file(page: &Page, painting: &Painting, kind: Kind) -> Result<File, String> {
 }
 
 /// The photo's colours at the painting's size, tightly packed RGB.
-fn photo_rgb(page: &Page, width: u32, height: u32) -> Result<Vec<u8>, JsValue> {
+pub(super) fn photo_rgb(page: &Page, width: u32, height: u32) -> Result<Vec<u8>, JsValue> {
     let photo = page.photo.as_ref().ok_or("no photo on screen")?;
     let canvas: HtmlCanvasElement = page.document.create_element("canvas")?.dyn_into()?;
     canvas.set_width(width);
@@ -197,7 +204,7 @@ fn photo_rgb(page: &Page, width: u32, height: u32) -> Result<Vec<u8>, JsValue> {
 }
 
 /// Hands `bytes` to the browser as a download named `name`.
-fn download(document: &Document, bytes: &[u8], name: &str, mime: &str) -> Result<(), JsValue> {
+pub(super) fn download(document: &Document, bytes: &[u8], name: &str, mime: &str) -> Result<(), JsValue> {
     let array = js_sys::Uint8Array::from(bytes);
     let options = web_sys::BlobPropertyBag::new();
     options.set_type(mime);

@@ -5,6 +5,7 @@
 use super::{Page, Shared, Values, element, listen};
 use peel_protocol::depth::{DepthCodec, walk};
 use peel_protocol::export::Pinhole;
+use peel_protocol::normals;
 use wasm_bindgen::prelude::*;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, HtmlElement, HtmlInputElement, KeyboardEvent, MouseEvent};
 
@@ -19,6 +20,18 @@ pub(super) struct Marks {
 /// The scale's tick marks, in metres (the walk's colours at these depths are drawn above them).
 const TICKS_M: [f32; 8] = [0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0];
 
+/// The pixel of a `width`×`height` picture drawn over all of `canvas` under a pointer event, if
+/// the pointer is over it (whatever size the canvas is displayed at).
+pub(super) fn canvas_pixel(canvas: &HtmlCanvasElement, event: &MouseEvent, width: u32, height: u32) -> Option<(u32, u32)> {
+    let rect = canvas.get_bounding_client_rect();
+    let u = (event.client_x() as f64 - rect.left()) / rect.width();
+    let v = (event.client_y() as f64 - rect.top()) / rect.height();
+    if !(0.0..1.0).contains(&u) || !(0.0..1.0).contains(&v) {
+        return None;
+    }
+    Some(((u * width as f64) as u32, (v * height as f64) as u32))
+}
+
 pub(super) fn wire(page: &Shared, overlay: &HtmlCanvasElement) {
     let on_move = page.clone();
     listen::<MouseEvent>(overlay, "pointermove", move |event| {
@@ -29,6 +42,9 @@ pub(super) fn wire(page: &Shared, overlay: &HtmlCanvasElement) {
     });
     let on_click = page.clone();
     listen::<MouseEvent>(overlay, "click", move |event| {
+        if on_click.borrow().zoom.dragged {
+            return; // the press panned the zoomed picture
+        }
         let pixel = on_click.borrow().pixel_at(&event);
         if let Some(pixel) = pixel {
             on_click.borrow_mut().mark(pixel);
@@ -37,6 +53,16 @@ pub(super) fn wire(page: &Shared, overlay: &HtmlCanvasElement) {
     let on_key = page.clone();
     listen::<KeyboardEvent>(overlay, "keydown", move |event| {
         let mut p = on_key.borrow_mut();
+        let zoom = match event.key().as_str() {
+            "+" | "=" => Some(1),
+            "-" => Some(-1),
+            "0" => Some(-8),
+            _ => None,
+        };
+        if let Some(steps) = zoom {
+            event.prevent_default();
+            return p.zoom_by(steps);
+        }
         let Some((w, h)) = p.painting.as_ref().map(|p| (p.width, p.height)) else { return };
         let step = if event.shift_key() { 10 } else { 1 } * (w.max(h) / 100).max(1);
         let (x, y) = p.marks.cursor.unwrap_or((w / 2, h / 2));
@@ -67,13 +93,7 @@ impl Page {
     /// The painting pixel under a pointer event, if it is over the picture.
     fn pixel_at(&self, event: &MouseEvent) -> Option<(u32, u32)> {
         let painting = self.painting.as_ref()?;
-        let rect = self.overlay.get_bounding_client_rect();
-        let u = (event.client_x() as f64 - rect.left()) / rect.width();
-        let v = (event.client_y() as f64 - rect.top()) / rect.height();
-        if !(0.0..1.0).contains(&u) || !(0.0..1.0).contains(&v) {
-            return None;
-        }
-        Some(((u * painting.width as f64) as u32, (v * painting.height as f64) as u32))
+        canvas_pixel(&self.overlay, event, painting.width, painting.height)
     }
 
     pub(super) fn readout(&self, (x, y): (u32, u32)) {
@@ -89,6 +109,7 @@ impl Page {
             }
             Values::Normals(xyz) => {
                 let (nx, ny, nz) = (xyz[3 * p], xyz[3 * p + 1], xyz[3 * p + 2]);
+                draw_normal_sphere(&self.document, Some([nx, ny, nz]));
                 let facing = nz.clamp(-1.0, 1.0).acos().to_degrees();
                 format!("Surface normal here: ({nx:+.2}, {ny:+.2}, {nz:+.2}), x right, y up, z towards you; {facing:.0}° from facing the camera")
             }
@@ -232,5 +253,43 @@ pub(super) fn draw_depth_scale(document: &web_sys::Document, marker: Option<f32>
         ctx.close_path();
         ctx.fill();
         ctx.stroke();
+    }
+}
+
+/// Draws the normals legend: a sphere seen from the camera, each point in the colour of its own
+/// normal (the protocol's encoding), so any colour of the painting can be found on it; with a
+/// ring at `marker`'s place on the sphere when given (a normal facing away is drawn at the rim).
+pub(super) fn draw_normal_sphere(document: &web_sys::Document, marker: Option<[f32; 3]>) {
+    let canvas: HtmlCanvasElement = element(document, "normal-sphere");
+    let Ok(Some(ctx)) = canvas.get_context("2d") else { return };
+    let Ok(ctx) = ctx.dyn_into::<CanvasRenderingContext2d>() else { return };
+    let side = canvas.width().min(canvas.height());
+    let r = side as f32 / 2.0 - 1.0;
+    let mut rgba = vec![0u8; (side * side * 4) as usize];
+    for y in 0..side {
+        for x in 0..side {
+            let (u, v) = ((x as f32 + 0.5 - side as f32 / 2.0) / r, (side as f32 / 2.0 - y as f32 - 0.5) / r);
+            let z2 = 1.0 - u * u - v * v;
+            if z2 < 0.0 {
+                continue;
+            }
+            let [cr, cg, cb] = normals::encode_rgb8([u, v, z2.sqrt()]);
+            let i = ((y * side + x) * 4) as usize;
+            rgba[i..i + 4].copy_from_slice(&[cr, cg, cb, 255]);
+        }
+    }
+    if let Ok(image) = web_sys::ImageData::new_with_u8_clamped_array_and_sh(wasm_bindgen::Clamped(&rgba), side, side) {
+        let _ = ctx.put_image_data(&image, 0.0, 0.0);
+    }
+    if let Some([nx, ny, _]) = marker {
+        let length = (nx * nx + ny * ny).sqrt().max(1.0);
+        let (cx, cy) = (side as f64 / 2.0 + f64::from(nx / length * r), side as f64 / 2.0 - f64::from(ny / length * r));
+        for (colour, width) in [("#000", 3.0), ("#fff", 1.5)] {
+            ctx.set_stroke_style_str(colour);
+            ctx.set_line_width(width);
+            ctx.begin_path();
+            let _ = ctx.arc(cx, cy, 5.0, 0.0, std::f64::consts::TAU);
+            ctx.stroke();
+        }
     }
 }

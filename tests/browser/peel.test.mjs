@@ -26,8 +26,8 @@ before(async () => {
 after(() => server?.close());
 
 /** Opens the page served at `url` (by default the shared server; pass `reports` with another one's `cspReports`). */
-async function openPage({ webgpu, query = "", url = server.url, reports = server.cspReports }) {
-  const args = ["--no-sandbox", "--headless=new"];
+async function openPage({ webgpu, query = "", url = server.url, reports = server.cspReports, extraArgs = [] }) {
+  const args = ["--no-sandbox", "--headless=new", ...extraArgs];
   if (webgpu) args.push("--enable-unsafe-webgpu", "--enable-features=Vulkan", "--use-webgpu-adapter=swiftshader");
   const browser = await chromium.launch({ executablePath: CHROMIUM, args });
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -42,6 +42,12 @@ async function openPage({ webgpu, query = "", url = server.url, reports = server
   await page.exposeFunction("__peelViolation", (text) => violations.push(`event: ${text}`));
   await page.addInitScript(() => {
     document.addEventListener("securitypolicyviolation", (e) => window.__peelViolation(`${e.violatedDirective} blocked ${e.blockedURI}`));
+    // Every status line the page shows, in order (progress messages come and go quickly).
+    window.__peelStatuses = [];
+    document.addEventListener("DOMContentLoaded", () => {
+      const status = document.getElementById("status");
+      status && new MutationObserver(() => window.__peelStatuses.push(status.textContent)).observe(status, { childList: true, characterData: true, subtree: true });
+    });
   });
   const response = await page.goto(url + query);
   return { browser, page, requests, violations, response, origin: new URL(url).origin, reports, reportsFrom: reports.length };
@@ -137,6 +143,10 @@ test("WebGPU: paints, decodes and overlays depth for a real photo", { timeout: 2
     assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready", await page.locator("#status").textContent());
     assert.equal(await page.locator("body").getAttribute("data-backend"), "WebGPU");
     assert.doesNotMatch(await page.locator("#model-line").textContent(), /placeholder/);
+    // The shaders compile while loading (the status says so), not in the first paint.
+    const statuses = await page.evaluate(() => window.__peelStatuses);
+    assert.ok(statuses.some((s) => /^Compiling the GPU shaders on /.test(s)), `no shader-compile status in ${JSON.stringify(statuses)}`);
+    assert.match(await page.locator("#backend-line").textContent(), /shaders compiled in \d+\.\d s/);
     assertSensibleDepth(await uploadAndRead(page));
     await assertOverlayNotBlank(page);
     await page.screenshot({ path: join(ARTIFACTS, "webgpu.png"), fullPage: true });
@@ -620,9 +630,9 @@ function readGreyPng(bytes, colorType = 0) {
     if (type === "IDAT") idat.push(data);
     at += 12 + length;
   }
-  assert.equal(ihdr.colorType, colorType, colorType === 0 ? "grey PNG" : "RGBA PNG");
+  assert.equal(ihdr.colorType, colorType, { 0: "grey PNG", 2: "RGB PNG", 6: "RGBA PNG" }[colorType]);
   assert.equal(ihdr.interlace, 0);
-  const bpp = (ihdr.bitDepth / 8) * (colorType === 6 ? 4 : 1), stride = ihdr.width * bpp;
+  const bpp = (ihdr.bitDepth / 8) * ({ 0: 1, 2: 3, 6: 4 }[colorType]), stride = ihdr.width * bpp;
   const raw = inflateSync(Buffer.concat(idat));
   const out = Buffer.alloc(stride * ihdr.height);
   for (let y = 0; y < ihdr.height; y++) {
@@ -639,6 +649,7 @@ function readGreyPng(bytes, colorType = 0) {
     }
   }
   if (colorType === 6) return { ...ihdr, rgba: out };
+  if (colorType === 2) return { ...ihdr, rgb: out };
   const values = new Array(ihdr.width * ihdr.height);
   for (let p = 0; p < values.length; p++) values[p] = bpp === 2 ? out.readUInt16BE(2 * p) : out[p];
   return { ...ihdr, values };
@@ -691,6 +702,16 @@ test("Exports: depth PNG/npy/PLY, normals npy and masks download and hold the de
     assert.deepEqual(await visibleGroups(page), { "export-depth": true, "export-normals": false, "export-masks": false });
     assert.match(await page.locator("#export-depth").textContent(), /default 60°/);
     const { width, height } = depth;
+
+    // The painting itself, encoded when asked for: at full opacity the overlay shows exactly it.
+    const visualization = await download(page, "#export-visualization");
+    assert.equal(visualization.name, "peel-depth-visualization.png");
+    const painted = readGreyPng(visualization.bytes, 2);
+    assert.deepEqual([painted.width, painted.height], [width, height]);
+    await setSlider(page, "opacity", 100);
+    const overlay = await canvasPixels(page, "overlay");
+    assert.deepEqual([...painted.rgb], overlay.data.filter((_, i) => i % 4 !== 3), "the PNG is the painting on screen");
+    await setSlider(page, "opacity", 70);
 
     const npyFile = await download(page, "#export-depth-npy");
     assert.equal(npyFile.name, "peel-depth.npy");
@@ -818,6 +839,226 @@ test("Paste: an image pasted with Ctrl/Cmd+V is painted; each task keeps its own
     const back = await paintTask(page, "semantic");
     assert.equal(await page.inputValue("#prompt"), prompt, "the semantic prompt edit survives a task change");
     assert.deepEqual(back.values.map((s) => s.name), ["cat"]);
+    await assertClean(ctx);
+  } finally {
+    await browser.close();
+  }
+});
+
+// ---- Camera, photo effects, the 3D view, word suggestions and download progress. ----
+
+/** RGBA pixels of a canvas (2D or WebGL with a preserved drawing buffer), drawn onto a 2D canvas. */
+async function canvasPixels(page, id) {
+  return page.evaluate((id) => {
+    const source = document.getElementById(id);
+    const copy = document.createElement("canvas");
+    copy.width = source.width;
+    copy.height = source.height;
+    const context = copy.getContext("2d");
+    context.drawImage(source, 0, 0);
+    return { width: copy.width, height: copy.height, data: Array.from(context.getImageData(0, 0, copy.width, copy.height).data) };
+  }, id);
+}
+
+/** Mean absolute difference per channel (RGB) of two equally sized RGBA pixel arrays. */
+function meanDifference(a, b) {
+  assert.equal(a.length, b.length, "same size");
+  let sum = 0, n = 0;
+  for (let i = 0; i < a.length; i += 4) for (let c = 0; c < 3; c++, n++) sum += Math.abs(a[i + c] - b[i + c]);
+  return sum / n;
+}
+
+/** Sets a range input's value as a user would (the `input` and `change` events). */
+async function setSlider(page, id, value) {
+  await page.evaluate(([id, value]) => {
+    const input = document.getElementById(id);
+    input.value = String(value);
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+    input.dispatchEvent(new Event("change", { bubbles: true }));
+  }, [id, value]);
+}
+
+test("Camera: the fake camera's preview shows, the shutter paints its frame, and the camera stops", { timeout: 2 * SLOW }, async () => {
+  const ctx = await openPage({ webgpu: false, query: "?backend=cpu", extraArgs: ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"] });
+  const { browser, page } = ctx;
+  try {
+    await waitForState(page, ["ready"]);
+    assert.ok(await page.locator("#camera-panel").isHidden(), "no preview before the camera is asked for");
+    await page.click("#camera");
+    await page.waitForFunction(() => document.getElementById("camera-preview").videoWidth > 0, null, { timeout: 30_000 });
+    assert.ok(await page.locator("#camera-panel").isVisible());
+    await page.locator("#camera-panel").screenshot({ path: join(ARTIFACTS, "camera.png") });
+    const size = await page.evaluate(() => [document.getElementById("camera-preview").videoWidth, document.getElementById("camera-preview").videoHeight]);
+    await page.evaluate(() => { document.body.dataset.state = "uploading"; });
+    await page.click("#shutter");
+    assert.equal(await waitForState(page, ["painted", "failed"]), "painted", await page.locator("#status").textContent());
+    const result = JSON.parse(await page.locator("#result-json").textContent());
+    assertSensibleDepth(result);
+    assert.deepEqual([result.width, result.height], size, "the painting has the camera frame's size");
+    // The fake camera's frame is nearly flat, so compare the overlay with and without the painting.
+    await setSlider(page, "opacity", 0);
+    const frame = await canvasPixels(page, "overlay");
+    await setSlider(page, "opacity", 100);
+    assert.ok(meanDifference((await canvasPixels(page, "overlay")).data, frame.data) > 5, "the painting is drawn over the frame");
+    // The camera is off again: no preview and no live track.
+    assert.ok(await page.locator("#camera-panel").isHidden());
+    assert.equal(await page.evaluate(() => document.getElementById("camera-preview").srcObject), null);
+    await assertClean(ctx);
+  } finally {
+    await browser.close();
+  }
+});
+
+test("Photo effects and the 3D view: blur focuses where clicked, relighting follows the light, the point cloud orbits and resets; the effects download as PNG", { timeout: 3 * SLOW }, async () => {
+  const ctx = await openPage({ webgpu: false, query: "?backend=cpu" });
+  const { browser, page } = ctx;
+  try {
+    await waitForState(page, ["ready"]);
+    const depth = await uploadAndRead(page);
+    assertSensibleDepth(depth);
+    assert.ok(await page.locator("#effect-blur").isVisible() && await page.locator("#effect-relight").isHidden());
+    // The photo alone, at the painting's size (coffee.png is under the overlay's 960-px cap).
+    await setSlider(page, "opacity", 0);
+    const photo = await canvasPixels(page, "overlay");
+    assert.deepEqual([photo.width, photo.height], [depth.width, depth.height]);
+
+    // Blur 0 px is the photo itself; 30 px is not.
+    await setSlider(page, "blur-strength", 0);
+    assert.ok(meanDifference((await canvasPixels(page, "effect-view")).data, photo.data) < 0.01, "no blur: the photo");
+    await setSlider(page, "blur-strength", 30);
+    const blurred = await canvasPixels(page, "effect-view");
+    assert.ok(meanDifference(blurred.data, photo.data) > 2, "30 px of blur changes the photo");
+    // A click focuses at the depth under it.
+    await page.locator("#effect-view").scrollIntoViewIfNeeded();
+    const box = await page.locator("#effect-view").boundingBox();
+    await page.mouse.click(box.x + box.width * 0.5, box.y + box.height * 0.6);
+    const focusStatus = await page.locator("#status").textContent();
+    assert.match(focusStatus, /^Focused at [\d.]+ m\.$/);
+    const focused = Number(focusStatus.match(/^Focused at ([\d.]+) m\.$/)[1]);
+    const shown = Number((await page.locator("#blur-focus-value").textContent()).replace(" m", ""));
+    assert.ok(Math.abs(shown - focused) <= 0.01 * focused + 0.01, `slider shows ${shown} m after focusing at ${focused} m`);
+    const refocused = await canvasPixels(page, "effect-view");
+    // The download holds exactly what is shown.
+    const { name, bytes } = await download(page, "#export-effect");
+    assert.equal(name, "peel-portrait-blur.png");
+    const png = readGreyPng(bytes, 2);
+    assert.deepEqual([png.width, png.height], [depth.width, depth.height]);
+    const shownRgb = refocused.data.filter((_, i) => i % 4 !== 3);
+    assert.deepEqual([...png.rgb], shownRgb, "the PNG is the effect on screen");
+    await page.locator("#effects").screenshot({ path: join(ARTIFACTS, "effects-blur.png") });
+
+    // The 3D view: points drawn, an orbit changes the picture, reset brings it back exactly.
+    assert.ok(await page.locator("#view3d-panel").isVisible());
+    assert.match(await page.locator("#view3d-line").textContent(), /^\d+ points, horizontal field of view 60°/);
+    const home = await canvasPixels(page, "view3d");
+    const background = [20, 20, 26];
+    let drawn = 0;
+    for (let i = 0; i < home.data.length; i += 4) drawn += background.some((v, c) => Math.abs(home.data[i + c] - v) > 3) ? 1 : 0;
+    assert.ok(drawn / (home.data.length / 4) > 0.3, `the point cloud covers ${drawn} of ${home.data.length / 4} pixels`);
+    await page.locator("#view3d").scrollIntoViewIfNeeded();
+    const view = await page.locator("#view3d").boundingBox();
+    await page.mouse.move(view.x + view.width / 2, view.y + view.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(view.x + view.width / 2 + 120, view.y + view.height / 2 + 30, { steps: 5 });
+    await page.mouse.up();
+    const orbited = await canvasPixels(page, "view3d");
+    assert.ok(meanDifference(orbited.data, home.data) > 3, "dragging orbits the view");
+    await page.locator("#view3d-panel").screenshot({ path: join(ARTIFACTS, "view3d.png") });
+    await page.click("#view3d-reset");
+    assert.ok(meanDifference((await canvasPixels(page, "view3d")).data, home.data) < 0.01, "reset returns to the photo's viewpoint");
+    await page.focus("#view3d");
+    await page.keyboard.press("ArrowLeft");
+    assert.ok(meanDifference((await canvasPixels(page, "view3d")).data, home.data) > 1, "the arrow keys orbit too");
+
+    // Zoom and pan: + on the picture doubles it (two steps: 1.5×, 2×), a drag pans without
+    // measuring, 0 fits again.
+    await page.locator("#overlay").scrollIntoViewIfNeeded();
+    const fitWidth = (await page.locator("#overlay").boundingBox()).width;
+    await page.focus("#overlay");
+    await page.keyboard.press("+");
+    await page.keyboard.press("+");
+    assert.equal(await page.locator("#zoom-level").textContent(), "2×");
+    const zoomedWidth = (await page.locator("#overlay").boundingBox()).width;
+    assert.ok(Math.abs(zoomedWidth / fitWidth - 2) < 0.02, `zoomed ${zoomedWidth} px from ${fitWidth} px`);
+    const frame = await page.locator("#overlay-frame").boundingBox();
+    const scrolled = () => page.evaluate(() => document.getElementById("overlay-frame").scrollLeft);
+    const before = await scrolled();
+    await page.mouse.move(frame.x + frame.width / 2, frame.y + frame.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(frame.x + frame.width / 2 + 80, frame.y + frame.height / 2, { steps: 4 });
+    await page.mouse.up();
+    assert.ok(before >= 80, `zooming in keeps the centre in view (scrolled ${before} px)`);
+    assert.equal(await scrolled(), before - 80, "a drag to the right pans the zoomed picture right");
+    assert.match(await page.locator("#measure").textContent(), /^Click two points/, "a pan is not a measuring click");
+    await page.keyboard.press("0");
+    assert.equal(await page.locator("#zoom-level").textContent(), "fit");
+    assert.ok(Math.abs((await page.locator("#overlay").boundingBox()).width - fitWidth) < 1);
+
+    // Normals: relighting; the light from the left and from the right differ, and dragging moves it.
+    // Another task on the same photo does not send or decode the photo again.
+    const normals = await paintTask(page, "normals");
+    assert.ok(depth.timings.decode_ms > 1, `the first paint decodes the photo (${depth.timings.decode_ms} ms)`);
+    assert.ok(normals.timings.decode_ms < depth.timings.decode_ms / 5, `the repaint reuses the decoded photo (${normals.timings.decode_ms} ms, first ${depth.timings.decode_ms} ms)`);
+    assert.ok(await page.locator("#effect-relight").isVisible() && await page.locator("#effect-blur").isHidden());
+    assert.ok(await page.locator("#view3d-panel").isHidden(), "no 3D view without depth");
+    // The sphere legend: its centre faces the camera, (128, 128, 255) in the protocol's colours.
+    assert.ok(await page.locator("#normal-sphere").isVisible() && await page.locator("#depth-scale").isHidden());
+    const sphere = await canvasPixels(page, "normal-sphere");
+    const centre = 4 * (48 * 96 + 48);
+    const facing = sphere.data.slice(centre, centre + 3);
+    assert.ok([127, 127, 255].every((v, i) => Math.abs(facing[i] - v) <= 3), `sphere centre ${facing}`);
+    const corner = sphere.data.slice(0, 4);
+    assert.equal(corner[3], 0, "outside the sphere stays transparent");
+    await setSlider(page, "light-x", -100);
+    const fromLeft = await canvasPixels(page, "effect-view");
+    await setSlider(page, "light-x", 100);
+    const fromRight = await canvasPixels(page, "effect-view");
+    assert.ok(meanDifference(fromLeft.data, fromRight.data) > 3, "the light's side changes the picture");
+    assert.ok(meanDifference(fromRight.data, photo.data) > 3, "relit is not the photo");
+    await page.locator("#effect-view").scrollIntoViewIfNeeded();
+    const lit = await page.locator("#effect-view").boundingBox();
+    await page.mouse.move(lit.x + lit.width * 0.05, lit.y + lit.height * 0.5);
+    await page.mouse.down();
+    await page.mouse.move(lit.x + lit.width * 0.1, lit.y + lit.height * 0.1, { steps: 3 });
+    await page.mouse.up();
+    assert.ok(Number(await page.inputValue("#light-x")) < -50 && Number(await page.inputValue("#light-y")) > 50, "dragging to the top left moves the light there");
+    const relit = await download(page, "#export-effect");
+    assert.equal(relit.name, "peel-relit.png");
+    assert.deepEqual([...readGreyPng(relit.bytes, 2).rgb], (await canvasPixels(page, "effect-view")).data.filter((_, i) => i % 4 !== 3));
+    await page.locator("#effects").screenshot({ path: join(ARTIFACTS, "effects-relight.png") });
+    await assertClean(ctx);
+  } finally {
+    await browser.close();
+  }
+});
+
+test("Download progress in bytes; a prompt with an unknown word offers the nearest known words, and choosing one paints", { timeout: 2 * SLOW }, async () => {
+  const ctx = await openPage({ webgpu: false, query: "?backend=cpu" });
+  const { browser, page } = ctx;
+  try {
+    await waitForState(page, ["ready"]);
+    const statuses = await page.evaluate(() => window.__peelStatuses);
+    const manifest = JSON.parse(await readFile(join(DIST, "weights", "manifest.json"), "utf8"));
+    const total = ((manifest.weights_bytes + manifest.phrases_bytes) / 1e6).toFixed(1);
+    assert.ok(statuses.includes(`Downloading the model: ${total} of ${total} MB (100 %)…`), `no complete byte count in ${JSON.stringify(statuses)}`);
+    assert.ok(await page.locator("#load-progress").isHidden(), "the bar goes once the model is ready");
+
+    await uploadAndRead(page);
+    await paintTask(page, "semantic");
+    await page.evaluate(() => { document.body.dataset.state = "uploading"; });
+    await page.fill("#prompt", 'Generate a semantic segmentation visualization image, using this color mapping: {"Persn": "red", "cup": "blue"}');
+    await page.click("#paint");
+    assert.equal(await waitForState(page, ["painted", "failed"]), "failed");
+    assert.match(await page.locator("#status").textContent(), /"Persn" has no known words.*instead of "persn", try .*person/);
+    const offered = await page.locator("#suggestions button").allTextContents();
+    assert.ok(offered.includes("person"), `offered: ${offered}`);
+    await page.evaluate(() => { document.body.dataset.state = "uploading"; });
+    await page.locator("#suggestions button", { hasText: /^person$/ }).click();
+    assert.equal(await waitForState(page, ["painted", "failed"]), "painted", await page.locator("#status").textContent());
+    assert.match(await page.inputValue("#prompt"), /\{"person": "red", "cup": "blue"\}/);
+    const result = JSON.parse(await page.locator("#result-json").textContent());
+    assert.deepEqual(result.values.map((s) => s.name).sort(), ["cup", "person"]);
+    assert.ok(await page.locator("#suggestions").isHidden(), "the suggestions go once the prompt paints");
     await assertClean(ctx);
   } finally {
     await browser.close();

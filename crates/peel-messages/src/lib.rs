@@ -34,10 +34,12 @@ pub enum ToWorker {
         #[serde(default)]
         test_gpu_failure: bool,
     },
-    /// Paint `file` (the photo's bytes) as `prompt` asks (see `peel_protocol::prompt`).
+    /// Paint `file` (the photo's bytes) as `prompt` asks (see `peel_protocol::prompt`). Without a
+    /// file, the photo of the last paint again: it stays decoded in the worker, so another task
+    /// or prompt on the same photo neither sends nor decodes it again.
     Paint {
         #[serde(with = "serde_bytes")]
-        file: Vec<u8>,
+        file: Option<Vec<u8>>,
         prompt: String,
     },
     /// Test-only (the page sends it for `?test_panic=1`, once): the worker panics, as a wgpu or

@@ -49,6 +49,8 @@ fn now_ms() -> f64 {
 #[derive(Default)]
 struct State {
     generator: Option<Generator>,
+    /// The last photo painted, decoded and at display size, for `Paint` without a file.
+    photo: Option<Rc<RgbImage>>,
 }
 
 pub fn start() {
@@ -70,7 +72,7 @@ pub fn start() {
             log_stage("reading the message", received);
             let reply = match message {
                 ToWorker::Load { backend, test_gpu_failure } => load(&state, backend, test_gpu_failure).await,
-                ToWorker::Paint { file, prompt } => paint(&state, &file, &prompt).await,
+                ToWorker::Paint { file, prompt } => paint(&state, file.as_deref(), &prompt).await,
                 ToWorker::TestPanic => panic!("test panic requested with ?test_panic=1"),
             };
             post(&reply.unwrap_or_else(failed));
@@ -403,10 +405,18 @@ fn display_size(photo: RgbImage) -> RgbImage {
     image::imageops::resize(&photo, nw, nh, image::imageops::FilterType::Triangle)
 }
 
-async fn paint(state: &Rc<RefCell<State>>, file: &[u8], prompt_text: &str) -> Result<FromWorker, String> {
+async fn paint(state: &Rc<RefCell<State>>, file: Option<&[u8]>, prompt_text: &str) -> Result<FromWorker, String> {
     let request = prompt::parse(prompt_text).map_err(|e| format!("Prompt: {e}"))?;
     let decode_started = now_ms();
-    let photo = display_size(decode_photo(file)?);
+    let photo = match file {
+        Some(file) => {
+            state.borrow_mut().photo = None;
+            let photo = Rc::new(display_size(decode_photo(file)?));
+            state.borrow_mut().photo = Some(photo.clone());
+            photo
+        }
+        None => state.borrow().photo.clone().ok_or("the worker has no photo to paint again: choose the photo once more")?,
+    };
     let decode_ms = now_ms() - decode_started;
     // The generator is taken out while painting so no RefCell borrow spans an await.
     let generator = state.borrow_mut().generator.take().ok_or("the model is not loaded")?;
