@@ -686,7 +686,8 @@ fn wire_suggestions(page: &Shared, prompt: &HtmlTextAreaElement) {
 }
 
 fn new_worker() -> Result<Worker, JsValue> {
-    Worker::new_with_options("./peel-worker_loader.js", &WorkerOptions::new())
+    // static/worker-loader.js: reports the download of the worker's wasm in bytes, then starts it.
+    Worker::new_with_options("./worker-loader.js", &WorkerOptions::new())
 }
 
 /// Routes a worker's messages and errors to the page; `generation` tells a replaced worker's

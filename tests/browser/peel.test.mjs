@@ -1041,6 +1041,11 @@ test("Download progress in bytes; a prompt with an unknown word offers the neare
     const manifest = JSON.parse(await readFile(join(DIST, "weights", "manifest.json"), "utf8"));
     const total = ((manifest.weights_bytes + manifest.phrases_bytes) / 1e6).toFixed(1);
     assert.ok(statuses.includes(`Downloading the model: ${total} of ${total} MB (100 %)…`), `no complete byte count in ${JSON.stringify(statuses)}`);
+    // The worker's own code first (brotli from this server, so a count without a total).
+    const code = statuses.find((s) => /^Downloading the model code: [\d.]+ MB…$/.test(s));
+    assert.ok(code, `no byte count for the worker's wasm in ${JSON.stringify(statuses)}`);
+    const wasmMb = (await readFile(join(DIST, "peel-worker_bg.wasm"))).length / 1e6;
+    assert.ok(statuses.includes(`Downloading the model code: ${wasmMb.toFixed(1)} MB…`), `the count ends at the wasm's ${wasmMb.toFixed(1)} MB`);
     assert.ok(await page.locator("#load-progress").isHidden(), "the bar goes once the model is ready");
 
     await uploadAndRead(page);
