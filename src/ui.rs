@@ -371,12 +371,7 @@ impl Page {
 
     fn visualization_canvas(&self, width: u32, height: u32, rgb: &[u8]) -> Result<HtmlCanvasElement, JsValue> {
         let canvas: HtmlCanvasElement = self.document.create_element("canvas")?.dyn_into()?;
-        canvas.set_width(width);
-        canvas.set_height(height);
-        let context: CanvasRenderingContext2d = canvas.get_context("2d")?.ok_or("no 2d context")?.dyn_into()?;
-        let rgba: Vec<u8> = rgb.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect();
-        let data = web_sys::ImageData::new_with_u8_clamped_array_and_sh(wasm_bindgen::Clamped(&rgba), width, height)?;
-        context.put_image_data(&data, 0.0, 0.0)?;
+        draw_rgb(&canvas, rgb, width, height)?;
         Ok(canvas)
     }
 
@@ -441,6 +436,16 @@ impl Page {
         }
         js_sys::JSON::stringify(&result).map(String::from).unwrap_or_default()
     }
+}
+
+/// Sizes `canvas` to `width`×`height` and draws `rgb` (tightly packed, opaque) on it.
+fn draw_rgb(canvas: &HtmlCanvasElement, rgb: &[u8], width: u32, height: u32) -> Result<(), JsValue> {
+    canvas.set_width(width);
+    canvas.set_height(height);
+    let context: CanvasRenderingContext2d = canvas.get_context("2d")?.ok_or("no 2d context")?.dyn_into()?;
+    let rgba: Vec<u8> = rgb.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect();
+    let data = web_sys::ImageData::new_with_u8_clamped_array_and_sh(wasm_bindgen::Clamped(&rgba), width, height)?;
+    context.put_image_data(&data, 0.0, 0.0)
 }
 
 /// Gives each `.swatch` its `data-rgb` colour via `element.style` (CSSOM changes are allowed by a

@@ -3,10 +3,9 @@
 //! shown under the picture and downloads as PNG.
 
 use super::inspect::canvas_pixel;
-use super::{Page, Shared, Values, element, exports, listen};
+use super::{Page, Shared, Values, draw_rgb, element, exports, listen};
 use peel_protocol::{effects, export};
-use wasm_bindgen::prelude::*;
-use web_sys::{CanvasRenderingContext2d, Event, HtmlCanvasElement, HtmlElement, HtmlInputElement, MouseEvent};
+use web_sys::{Event, HtmlCanvasElement, HtmlElement, HtmlInputElement, MouseEvent};
 
 /// The focus slider's range, log-spaced, in metres.
 const FOCUS_MIN_M: f32 = 0.3;
@@ -83,23 +82,13 @@ fn render(page: &Page) {
     let Some(painting) = &page.painting else { return };
     match effect(page) {
         Ok(Some((rgb, _))) => {
-            if let Err(e) = draw(page, &rgb, painting.width, painting.height) {
+            if let Err(e) = draw_rgb(&element(&page.document, "effect-view"), &rgb, painting.width, painting.height) {
                 page.set_status(&format!("Could not draw the effect: {e:?}"), true);
             }
         }
         Ok(None) => {}
         Err(message) => page.set_status(&message, true),
     }
-}
-
-fn draw(page: &Page, rgb: &[u8], width: u32, height: u32) -> Result<(), JsValue> {
-    let canvas: HtmlCanvasElement = element(&page.document, "effect-view");
-    canvas.set_width(width);
-    canvas.set_height(height);
-    let context: CanvasRenderingContext2d = canvas.get_context("2d")?.ok_or("no 2d context")?.dyn_into()?;
-    let rgba: Vec<u8> = rgb.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect();
-    let data = web_sys::ImageData::new_with_u8_clamped_array_and_sh(wasm_bindgen::Clamped(&rgba), width, height)?;
-    context.put_image_data(&data, 0.0, 0.0)
 }
 
 /// Focus at the depth under a click (blur), or the light towards the pointer (relighting).
