@@ -29,7 +29,8 @@ importScripts("./peel-worker.js");
     if (performance.now() - reported > 100) report();
   }
   report();
-  await wasm_bindgen({ module_or_path: await new Blob(chunks).arrayBuffer() });
+  // Compiled straight from the received chunks (a Blob keeps them without another copy).
+  await wasm_bindgen({ module_or_path: new Response(new Blob(chunks, { type: "application/wasm" })) });
 })().catch((e) => {
   // The page shows it and offers "Try loading the model again".
   postMessage({ Failed: { message: `Could not load the model code: ${e.message ?? e}`, suggestions: [] } });
