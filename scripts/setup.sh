@@ -18,6 +18,8 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 missing_debs=()
 browser_debs=(chromium)
 [ "$PURPOSE" = serve ] && browser_debs=()
+# g++: libfuzzer-sys compiles libFuzzer for the fuzz targets (fuzz/run.sh).
+if [ "$PURPOSE" = all ]; then browser_debs+=(g++); fi
 for deb in "${browser_debs[@]}"; do dpkg -s "$deb" >/dev/null 2>&1 || missing_debs+=("$deb"); done
 if [ ${#missing_debs[@]} -gt 0 ]; then
   say "Installing Debian packages: ${missing_debs[*]}"
@@ -51,3 +53,4 @@ if [ "$PURPOSE" = all ] && ! cmp -s train/requirements.txt .venv/.installed-requ
 fi
 # Trunk builds with `cargo --offline` (Trunk.toml), so every crate must be here first.
 cargo fetch --quiet
+if [ "$PURPOSE" = all ]; then cargo fetch --quiet --manifest-path fuzz/Cargo.toml; fi

@@ -9,6 +9,8 @@ echo "==> Bad-input corpus: every file through peel run/decode/metrics (a result
 TARGET="${CARGO_TARGET_DIR:-target}"
 .venv/bin/python tests/corpus/make_corpus.py "$TARGET/bad-input"
 .venv/bin/python tests/corpus/run_corpus.py --peel "$TARGET/debug/peel" --corpus "$TARGET/bad-input" --report "$TARGET/bad-input-report.md"
+echo "==> Fuzzing: each parser of outside bytes for 15 s from its committed corpus (libFuzzer; 0 crashes)"
+bash fuzz/run.sh smoke 15
 echo "==> Training smoke test (a few steps on a few synthetic scenes, resume, int8 export)"
 (cd train && PYTHONPATH=. ../.venv/bin/python -m peel_train.smoke --peel ../target/debug/peel --weights ../weights)
 echo "==> Building the page"

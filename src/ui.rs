@@ -692,7 +692,13 @@ fn wire_suggestions(page: &Shared, prompt: &HtmlTextAreaElement) {
 
 fn new_worker() -> Result<Worker, JsValue> {
     // static/worker-loader.js: reports the download of the worker's wasm in bytes, then starts it.
-    Worker::new_with_options("./worker-loader.js", &WorkerOptions::new())
+    // `?test_lose_device=1` is passed on: the loader then lets the recovery test destroy the GPU device.
+    let query = web_sys::UrlSearchParams::new_with_str(&web_sys::window().ok_or("no window")?.location().search()?)?;
+    let url = match query.get("test_lose_device").as_deref() {
+        Some("1") => "./worker-loader.js?test_lose_device=1",
+        _ => "./worker-loader.js",
+    };
+    Worker::new_with_options(url, &WorkerOptions::new())
 }
 
 /// Routes a worker's messages and errors to the page; `generation` tells a replaced worker's

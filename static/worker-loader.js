@@ -4,6 +4,30 @@
 // gives no progress. Compressed responses do not say their decoded size, so then no percentage.
 importScripts("./peel-worker.js");
 
+// A lost GPU device (a driver reset, the GPU process restarted, an external GPU unplugged) can
+// never paint again, and a paint waiting on it might wait forever: tell the page, which replaces
+// this worker with one on the CPU. "destroyed" is a loss the program asked for (wgpu destroys a
+// device it drops, e.g. after Auto mode picks the CPU), so it is not reported, except for the
+// recovery test: with `?test_lose_device=1` the test destroys the device through
+// `self.__peelLoseGpuDevice()` (callable only from this worker's own scope).
+if (self.GPUAdapter) {
+  const testLoss = new URL(self.location.href).searchParams.get("test_lose_device") === "1";
+  const requestDevice = GPUAdapter.prototype.requestDevice;
+  GPUAdapter.prototype.requestDevice = async function (...args) {
+    const device = await requestDevice.apply(this, args);
+    let destroyedByTest = false;
+    device.lost.then((info) => {
+      if (info.reason === "destroyed" && !destroyedByTest) return;
+      const detail = info.message ? `: ${info.message}` : "";
+      postMessage({ Crashed: { message: `the GPU device was lost (${info.reason}${detail})` } });
+    });
+    if (testLoss) {
+      self.__peelLoseGpuDevice = () => { destroyedByTest = true; device.destroy(); };
+    }
+    return device;
+  };
+}
+
 (async () => {
   const url = "./peel-worker_bg.wasm";
   const response = await fetch(url);
@@ -30,7 +54,8 @@ importScripts("./peel-worker.js");
   }
   report();
   // Compiled straight from the received chunks (a Blob keeps them without another copy).
-  await wasm_bindgen({ module_or_path: new Response(new Blob(chunks, { type: "application/wasm" })) });
+  // The instance's exports stay reachable from this scope, so tests can read its memory size.
+  self.__peelWasm = await wasm_bindgen({ module_or_path: new Response(new Blob(chunks, { type: "application/wasm" })) });
 })().catch((e) => {
   // The page shows it and offers "Try loading the model again".
   postMessage({ Failed: { message: `Could not load the model code: ${e.message ?? e}`, suggestions: [] } });

@@ -2,7 +2,9 @@
 // Each test uploads a real photo and checks the decoded values, the overlay and the network.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { inflateSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
@@ -121,19 +123,24 @@ function assertSensibleDepth(result) {
   assert.ok(summary.sky_fraction < 1, "not everything can be sky");
 }
 
-async function assertOverlayNotBlank(page) {
-  const stats = await page.evaluate(() => {
-    const canvas = document.getElementById("overlay");
-    const { data } = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
-    let sum = 0, sumSq = 0, n = 0;
-    for (let i = 0; i < data.length; i += 4 * 7) {
-      const v = (data[i] + data[i + 1] + data[i + 2]) / 3;
-      sum += v; sumSq += v * v; n++;
-    }
-    const mean = sum / n;
-    return { mean, std: Math.sqrt(sumSq / n - mean * mean), width: canvas.width, height: canvas.height };
-  });
-  assert.ok(stats.std > 10, `overlay canvas looks blank: ${JSON.stringify(stats)}`);
+/** The overlay shows the painting, not only the photo under it: at opacity 0 the canvas is the
+ * photo alone, and at full opacity it must differ from that and not be one flat colour. */
+async function assertPaintingShown(page) {
+  const opacity = await page.inputValue("#opacity");
+  await setSlider(page, "opacity", 0);
+  const photo = await canvasPixels(page, "overlay");
+  await setSlider(page, "opacity", 100);
+  const painted = await canvasPixels(page, "overlay");
+  await setSlider(page, "opacity", opacity);
+  const difference = meanDifference(photo.data, painted.data);
+  assert.ok(difference > 8, `at full opacity the overlay is still the photo (mean difference ${difference.toFixed(1)})`);
+  let sum = 0, sumSq = 0, n = 0;
+  for (let i = 0; i < painted.data.length; i += 4) {
+    const v = (painted.data[i] + painted.data[i + 1] + painted.data[i + 2]) / 3;
+    sum += v; sumSq += v * v; n++;
+  }
+  const std = Math.sqrt(sumSq / n - (sum / n) ** 2);
+  assert.ok(std > 5, `the painting is one flat colour (std ${std.toFixed(1)})`);
 }
 
 /** Every request went to `origin` (the server the page was opened from), or was blob:/data:. */
@@ -155,7 +162,7 @@ test("WebGPU: paints, decodes and overlays depth for a real photo", { timeout: 2
     assert.ok(statuses.some((s) => /^Compiling the GPU shaders on /.test(s)), `no shader-compile status in ${JSON.stringify(statuses)}`);
     assert.match(await page.locator("#backend-line").textContent(), /shaders compiled in \d+\.\d s/);
     assertSensibleDepth(await uploadAndRead(page));
-    await assertOverlayNotBlank(page);
+    await assertPaintingShown(page);
     await page.screenshot({ path: join(ARTIFACTS, "webgpu.png"), fullPage: true });
     await assertClean(ctx);
   } finally {
@@ -171,7 +178,7 @@ test("CPU fallback: without WebGPU the page says so and still paints", { timeout
     assert.equal(await page.locator("body").getAttribute("data-backend"), "CPU");
     assert.match(await page.locator("#backend-line").textContent(), /CPU/);
     assertSensibleDepth(await uploadAndRead(page, join(ROOT, "static", "samples", "chelsea.png")));
-    await assertOverlayNotBlank(page);
+    await assertPaintingShown(page);
     await page.screenshot({ path: join(ARTIFACTS, "cpu.png"), fullPage: true });
     await assertClean(ctx);
   } finally {
@@ -230,6 +237,63 @@ test("A corrupt photo gets a clear message, and the next photo still paints", { 
   }
 });
 
+// The bad-input corpus (tests/corpus/make_corpus.py, issue 10) dropped on the page: every photo
+// case paints at the expected size or fails with a one-line message, and after every failure a
+// good photo still paints. The worker's wasm memory is read after each file: it may grow to
+// hold the largest photo accepted, never past the 4 GiB a wasm32 instance can have.
+test("The bad-input corpus on the page: each file paints or gets one line, a good photo paints after every bad one", { timeout: 8 * SLOW }, async () => {
+  const corpus = join(ROOT, "target", "bad-input");
+  if (!existsSync(join(corpus, "manifest.json"))) {
+    const made = spawnSync(join(ROOT, ".venv", "bin", "python"), [join(ROOT, "tests", "corpus", "make_corpus.py"), corpus], { stdio: "inherit" });
+    assert.equal(made.status, 0, "tests/corpus/make_corpus.py failed");
+  }
+  const DEPTH = "Generate a metric depth map of the input image.";
+  const cases = JSON.parse(await readFile(join(corpus, "manifest.json"), "utf8"))
+    .filter((c) => c.command === "run" && c.args[3] === DEPTH)
+    .map((c) => ({ ...c, ...(c.page ?? {}) }));
+  assert.ok(cases.length >= 40, `only ${cases.length} photo cases in the corpus`);
+  const ctx = await openPage({ webgpu: false, query: "?backend=cpu" });
+  const { browser, page } = ctx;
+  const wasmBytes = async () => {
+    const [worker] = page.workers();
+    return worker.evaluate(() => self.__peelWasm?.memory?.buffer.byteLength ?? 0);
+  };
+  const rows = [];
+  try {
+    await waitForState(page, ["ready"]);
+    for (const c of cases) {
+      const buffer = await readFile(join(corpus, c.file));
+      const started = Date.now();
+      await page.evaluate(() => { document.body.dataset.state = "uploading"; });
+      await page.setInputFiles("#file-input", { name: c.file, mimeType: "application/octet-stream", buffer });
+      const reached = await waitForState(page, ["painted", "failed"], 60_000);
+      const status = await page.locator("#status").textContent();
+      const seconds = (Date.now() - started) / 1000;
+      if (c.expect === "ok") {
+        assert.equal(reached, "painted", `${c.name}: expected a painting, got "${status}"`);
+        const result = JSON.parse(await page.locator("#result-json").textContent());
+        // The worker paints photos larger than 1024 px (long side) at 1024 px.
+        const [w, h] = c.size, scale = Math.min(1, 1024 / Math.max(w, h));
+        const expected = [Math.max(1, Math.round(w * scale)), Math.max(1, Math.round(h * scale))];
+        assert.deepEqual([result.width, result.height], expected, `${c.name}: painting size`);
+      } else {
+        assert.equal(reached, "failed", `${c.name}: expected a refusal, got "${status}"`);
+        assert.ok(!status.includes("\n"), `${c.name}: the message must be one line: ${JSON.stringify(status)}`);
+        assert.match(status, new RegExp(c.message), `${c.name}: message`);
+        assertSensibleDepth(await uploadAndRead(page));
+      }
+      const memory = await wasmBytes();
+      rows.push(`| \`${c.name}\` | ${c.expect} | ${reached}: ${status.replace(/\|/g, "\\|").slice(0, 140)} | ${seconds.toFixed(1)} s | ${(memory / 2 ** 20).toFixed(0)} MiB |`);
+      assert.ok(memory > 0 && memory < 4 * 2 ** 30, `${c.name}: worker wasm memory ${memory} bytes`);
+    }
+    await writeFile(join(ARTIFACTS, "bad-input-page.md"),
+      ["| file | expected | what the page did | time | worker wasm memory after |", "|---|---|---|---|---|", ...rows].join("\n") + "\n");
+    await assertClean(ctx);
+  } finally {
+    await browser.close();
+  }
+});
+
 for (const [name, override, message] of [
   ["tampered", (bytes) => Buffer.concat([bytes.subarray(0, bytes.length - 64), Buffer.alloc(64, 7)]), /corrupt or was modified/],
   ["missing", () => null, /HTTP 404/],
@@ -282,7 +346,7 @@ test("Every task paints and decodes on the CPU; a malformed prompt is refused wi
     const total = semantic.width * semantic.height;
     // chelsea.png is a close-up of a cat: most of it should decode as the cat's colour.
     assert.ok(cat.pixels > 0.25 * total, `cat covers only ${(100 * cat.pixels / total).toFixed(1)} %`);
-    await assertOverlayNotBlank(page);
+    await assertPaintingShown(page);
     await page.screenshot({ path: join(ARTIFACTS, "semantic.png"), fullPage: true });
 
     const instance = await paintTask(page, "instance");
@@ -331,7 +395,7 @@ test("CSP: the header and <meta> are in force (inline script is blocked and repo
     ctx.reportsFrom = ctx.reports.length;
     assertSensibleDepth(await uploadAndRead(page));
     await paintTask(page, "semantic", 'Generate a semantic segmentation visualization image, using this color mapping: {"cup": "red", "table": "blue"}');
-    await assertOverlayNotBlank(page);
+    await assertPaintingShown(page);
     await assertClean(ctx);
   } finally {
     await browser.close();
@@ -370,7 +434,7 @@ test("A worker that panics is replaced: the page says so, restarts it on the CPU
     const { timings: _t1, ...again } = await uploadAndRead(page);
     const { timings: _t2, ...expected } = repainted;
     assert.deepEqual(again, expected, "the same photo paints the same values (timings aside)");
-    await assertOverlayNotBlank(page);
+    await assertPaintingShown(page);
     await assertClean(ctx);
   } finally {
     await browser.close();
@@ -399,6 +463,27 @@ async function exifJpeg(page, width, height, orientation) {
   const app1 = Buffer.concat([Buffer.from([0xff, 0xe1, (body.length + 2) >> 8, (body.length + 2) & 0xff]), body]);
   return Buffer.concat([jpeg.subarray(0, 2), app1, jpeg.subarray(2)]);
 }
+
+test("A lost GPU device: the page says so, restarts the worker on the CPU, and the next paint works", { timeout: 2 * SLOW }, async () => {
+  const ctx = await openPage({ webgpu: true, query: "?backend=webgpu&test_lose_device=1" });
+  const { browser, page } = ctx;
+  try {
+    assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready", await page.locator("#status").textContent());
+    assert.equal(await page.locator("body").getAttribute("data-backend"), "WebGPU");
+    assertSensibleDepth(await uploadAndRead(page));
+    // What a driver reset does to the device, from inside the worker (static/worker-loader.js).
+    const [worker] = page.workers();
+    await worker.evaluate(() => self.__peelLoseGpuDevice());
+    assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready", await page.locator("#status").textContent());
+    const status = await page.locator("#status").textContent();
+    assert.match(status, /^The worker stopped \(.*the GPU device was lost \(destroyed.*\); it was restarted on the CPU\. Paint again\.$/);
+    assert.equal(await page.locator("body").getAttribute("data-backend"), "CPU");
+    assertSensibleDepth(await paintTask(page, "depth", await page.inputValue("#prompt")));
+    await assertClean(ctx);
+  } finally {
+    await browser.close();
+  }
+});
 
 test("EXIF orientation: a portrait phone photo stored sideways is painted as the browser shows it", { timeout: 2 * SLOW }, async () => {
   const ctx = await openPage({ webgpu: false, query: "?backend=cpu" });

@@ -2,11 +2,12 @@
 //! decoded values come from `peel_protocol::export`).
 
 use std::fs;
+use std::io::{Read, Seek};
 use std::path::Path;
 
 use image::{DynamicImage, GenericImageView};
 use ndarray::{Array, Array2, Array3};
-use ndarray_npy::read_npy;
+use ndarray_npy::ReadNpyExt;
 use peel_model::photo::PhotoLimits;
 use peel_protocol::depth::DepthCodec;
 use peel_protocol::normals;
@@ -74,27 +75,27 @@ pub fn grey_labels(img: &DynamicImage) -> Grid<u16> {
 
 /// Checks a `.npy` header before `ndarray-npy` allocates what it claims: the data its shape
 /// needs must be in the file (a 10-byte file claiming 100000×100000 floats is refused as truncated).
-fn check_npy_size(path: &Path) -> CliResult {
-    let bad = |what: String| CliError::msg(format!("{}: not a valid .npy ({what})", path.display()));
-    let len = fs::metadata(path).context(path.display())?.len();
+fn check_npy_size(file: &mut (impl Read + Seek), len: u64) -> CliResult {
+    let bad = |what: String| CliError::msg(format!("not a valid .npy ({what})"));
     if len > MAX_FILE_BYTES {
-        return Err(CliError::msg(format!("{}: the file is {len} bytes; the limit is {MAX_FILE_BYTES} bytes", path.display())));
+        return Err(CliError::msg(format!("the file is {len} bytes; the limit is {MAX_FILE_BYTES} bytes")));
     }
     let mut head = vec![0u8; 4096.min(len as usize)];
-    std::io::Read::read_exact(&mut fs::File::open(path).context(path.display())?, &mut head).context(path.display())?;
+    file.read_exact(&mut head)?;
+    file.rewind()?;
     if head.len() < 10 || &head[..6] != b"\x93NUMPY" {
         return Err(bad("no \\x93NUMPY magic".into()));
     }
     let (header_len, start) = match head[6] {
-        1 => (usize::from(u16::from_le_bytes([head[8], head[9]])), 10),
+        1 => (usize::from(u16::from_le_bytes([head[8], head[9]])), 10usize),
         2 | 3 if head.len() >= 12 => (u32::from_le_bytes([head[8], head[9], head[10], head[11]]) as usize, 12),
         v => return Err(bad(format!("version {v}"))),
     };
-    let header = head.get(start..start + header_len).ok_or_else(|| bad("truncated header".into()))?;
+    let header = head.get(start..start.saturating_add(header_len)).ok_or_else(|| bad("truncated header".into()))?;
     let header = String::from_utf8_lossy(header);
     let shape = header
         .split_once("'shape':")
-        .and_then(|(_, rest)| rest.split_once('(')) 
+        .and_then(|(_, rest)| rest.split_once('('))
         .and_then(|(_, rest)| rest.split_once(')'))
         .map(|(inside, _)| inside.to_string())
         .ok_or_else(|| bad("no shape in the header".into()))?;
@@ -111,53 +112,77 @@ fn check_npy_size(path: &Path) -> CliResult {
     }
 }
 
-/// A float32 or float64 `.npy` of dimension `D`, as f32; `shape` names the expected shape for errors.
-fn read_npy_f32<D: ndarray::Dimension>(path: &Path, shape: &str) -> CliResult<Array<f32, D>> {
-    check_npy_size(path)?;
-    match read_npy::<_, Array<f32, D>>(path) {
+/// A float32 or float64 `.npy` of dimension `D` (`len` bytes), as f32; `shape` names the
+/// expected shape for errors.
+fn npy_f32<D: ndarray::Dimension>(mut file: impl Read + Seek, len: u64, shape: &str) -> CliResult<Array<f32, D>> {
+    check_npy_size(&mut file, len)?;
+    match Array::<f32, D>::read_npy(&mut file) {
         Ok(a) => Ok(a),
-        Err(_) => read_npy::<_, Array<f64, D>>(path)
-            .map(|a| a.mapv(|v| v as f32))
-            .map_err(|e| CliError::msg(format!("{}: expected a float32/float64 .npy of shape {shape}: {e}", path.display()))),
+        Err(_) => {
+            file.rewind()?;
+            Array::<f64, D>::read_npy(&mut file)
+                .map(|a| a.mapv(|v| v as f32))
+                .map_err(|e| CliError::msg(format!("expected a float32/float64 .npy of shape {shape}: {e}")))
+        }
     }
 }
 
-fn grid_from_2d(path: &Path, a: Array2<f32>) -> CliResult<Grid<f32>> {
+/// Depth in metres from an (H, W) `.npy` of `len` bytes.
+pub fn depth_npy(file: impl Read + Seek, len: u64) -> CliResult<Grid<f32>> {
+    let a: Array2<f32> = npy_f32(file, len, "(H, W)")?;
     let (h, w) = a.dim();
-    let (width, height) = dims(path, w, h)?;
+    let (width, height) = dims(w, h)?;
     Ok(Grid { width, height, data: a.as_standard_layout().iter().copied().collect() })
 }
 
-fn dims(path: &Path, w: usize, h: usize) -> CliResult<(u32, u32)> {
+/// Normal vectors from an (H, W, 3) `.npy` of `len` bytes.
+pub fn normals_npy(file: impl Read + Seek, len: u64) -> CliResult<Grid<[f32; 3]>> {
+    let a: Array3<f32> = npy_f32(file, len, "(H, W, 3)")?;
+    let (h, w, c) = a.dim();
+    if c != 3 {
+        return Err(CliError::msg(format!("expected shape (H, W, 3), found ({h}, {w}, {c})")));
+    }
+    let (width, height) = dims(w, h)?;
+    let flat: Vec<f32> = a.as_standard_layout().iter().copied().collect();
+    Ok(Grid { width, height, data: flat.chunks_exact(3).map(|n| [n[0], n[1], n[2]]).collect() })
+}
+
+fn dims(w: usize, h: usize) -> CliResult<(u32, u32)> {
     match (u32::try_from(w), u32::try_from(h)) {
         (Ok(width), Ok(height)) if width > 0 && height > 0 => Ok((width, height)),
-        _ => Err(CliError::msg(format!("{}: bad array size {h}x{w}", path.display()))),
+        _ => Err(CliError::msg(format!("bad array size {h}x{w}"))),
     }
+}
+
+/// Opens a file for streaming, with its length.
+fn open_file(path: &Path) -> CliResult<(fs::File, u64)> {
+    let file = fs::File::open(path)?;
+    let len = file.metadata()?.len();
+    Ok((file, len))
 }
 
 /// Depth in metres from `.npy`, `.pfm` or a 16-bit millimetre PNG (0 = no depth) or, given a
 /// codec, a colour visualization.
 pub fn load_depth(path: &Path, codec: Option<&DepthCodec>) -> CliResult<Grid<f32>> {
     match extension(path).as_str() {
-        "npy" => grid_from_2d(path, read_npy_f32(path, "(H, W)")?),
-        "pfm" => read_pfm(path),
-        _ => {
-            let img = open_image(path)?;
-            match (is_colour(&img), codec) {
-                (true, Some(codec)) => {
-                    let rgb = rgb8(&img);
-                    let map = codec.decode_image(&rgb.data, rgb.width, rgb.height).context(path.display())?;
-                    Ok(Grid { width: map.width, height: map.height, data: map.meters })
-                }
-                (true, None) => Err(CliError::msg(format!(
-                    "{}: expected depth values (.npy, .pfm or 16-bit PNG), found a colour image",
-                    path.display()
-                ))),
-                (false, _) => {
-                    let mm = grey16(&img);
-                    Ok(Grid { width: mm.width, height: mm.height, data: mm.data.iter().map(|&v| f32::from(v) / 1000.0).collect() })
-                }
-            }
+        "npy" => open_file(path).and_then(|(file, len)| depth_npy(file, len)).context(path.display()),
+        "pfm" => pfm(&read_bounded(path, MAX_FILE_BYTES)?).context(path.display()),
+        _ => depth_image(&open_image(path)?, codec).context(path.display()),
+    }
+}
+
+/// Depth from a decoded image: a colour visualization (given its codec) or millimetres in grey.
+pub fn depth_image(img: &DynamicImage, codec: Option<&DepthCodec>) -> CliResult<Grid<f32>> {
+    match (is_colour(img), codec) {
+        (true, Some(codec)) => {
+            let rgb = rgb8(img);
+            let map = codec.decode_image(&rgb.data, rgb.width, rgb.height)?;
+            Ok(Grid { width: map.width, height: map.height, data: map.meters })
+        }
+        (true, None) => Err(CliError::msg("expected depth values (.npy, .pfm or 16-bit PNG), found a colour image")),
+        (false, _) => {
+            let mm = grey16(img);
+            Ok(Grid { width: mm.width, height: mm.height, data: mm.data.iter().map(|&v| f32::from(v) / 1000.0).collect() })
         }
     }
 }
@@ -165,14 +190,7 @@ pub fn load_depth(path: &Path, codec: Option<&DepthCodec>) -> CliResult<Grid<f32
 /// Unit normals from an (H, W, 3) `.npy` or a colour visualization.
 pub fn load_normals(path: &Path) -> CliResult<Grid<[f32; 3]>> {
     if extension(path) == "npy" {
-        let a: Array3<f32> = read_npy_f32(path, "(H, W, 3)")?;
-        let (h, w, c) = a.dim();
-        if c != 3 {
-            return Err(CliError::msg(format!("{}: expected shape (H, W, 3), found ({h}, {w}, {c})", path.display())));
-        }
-        let (width, height) = dims(path, w, h)?;
-        let flat: Vec<f32> = a.as_standard_layout().iter().copied().collect();
-        return Ok(Grid { width, height, data: flat.chunks_exact(3).map(|n| [n[0], n[1], n[2]]).collect() });
+        return open_file(path).and_then(|(file, len)| normals_npy(file, len)).context(path.display());
     }
     let img = open_image(path)?;
     let rgb = rgb8(&img);
@@ -204,9 +222,9 @@ pub fn write_json(path: &Path, value: &serde_json::Value) -> CliResult {
     fs::write(path, text + "\n").context(path.display())
 }
 
-fn read_pfm(path: &Path) -> CliResult<Grid<f32>> {
-    let bytes = read_bounded(path, MAX_FILE_BYTES)?;
-    let bad = |what: &str| CliError::msg(format!("{}: not a greyscale PFM ({what})", path.display()));
+/// Depth from a greyscale PFM's bytes (rows bottom to top, the scale's sign giving the byte order).
+pub fn pfm(bytes: &[u8]) -> CliResult<Grid<f32>> {
+    let bad = |what: &str| CliError::msg(format!("not a greyscale PFM ({what})"));
     // Header: three whitespace-separated lines.
     let mut fields = Vec::new();
     let mut at = 0;
@@ -230,7 +248,7 @@ fn read_pfm(path: &Path) -> CliResult<Grid<f32>> {
     let w: usize = fields[1].parse().map_err(|_| bad("width"))?;
     let h: usize = fields[2].parse().map_err(|_| bad("height"))?;
     let scale: f32 = fields[3].parse().map_err(|_| bad("scale"))?;
-    let (width, height) = dims(path, w, h)?;
+    let (width, height) = dims(w, h)?;
     let needed = w.checked_mul(h).and_then(|n| n.checked_mul(4)).ok_or_else(|| bad("size"))?;
     let body = bytes.get(at..).filter(|b| b.len() >= needed).ok_or_else(|| bad("truncated data"))?;
     let read = |c: &[u8]| {

@@ -1,24 +1,13 @@
 //! `peel`: paint, decode, encode and score Vision-Banana-style visualization images from the command line.
 //!
 //! Each subcommand lives in its own module with a clap `Args` struct and a `run` function.
-//! To add one: declare the module, add a variant to [`Command`] and an arm to the `match` in `main`.
+//! To add one: declare the module in `lib.rs`, add a variant to [`Command`] and an arm to the `match` in `main`.
 //! Bad input (unreadable file, bad prompt, size mismatch) exits 2 with a one-line message on stderr.
-
-mod decode;
-mod encode;
-mod error;
-mod io;
-mod metrics;
-mod run;
-mod synth;
-mod tasks;
-mod upsample;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-
-pub use error::{CliError, CliResult};
+use peel_cli::{decode, encode, metrics, run, synth, upsample};
 
 #[derive(Parser, Debug)]
 #[command(name = "peel", version, about = "Paint, decode, encode and score Vision-Banana-style visualization images")]

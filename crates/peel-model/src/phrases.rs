@@ -33,8 +33,8 @@ const WORDS: &str = "words";
 #[error("the phrase {phrase:?} has no known words: the model's vocabulary does not cover it{}", suggestion_text(.suggestions))]
 pub struct UnknownPhrase {
     pub phrase: String,
-    /// Per word of the phrase (normalized, stopwords left out): the nearest known words, best
-    /// first; empty when nothing is near.
+    /// Per unknown word of the phrase (normalized, stopwords left out; the first
+    /// [`SUGGESTED_WORDS`]): the nearest known words, best first; empty when nothing is near.
     pub suggestions: Vec<(String, Vec<String>)>,
 }
 
@@ -48,7 +48,10 @@ fn suggestion_text(suggestions: &[(String, Vec<String>)]) -> String {
 }
 
 /// How many nearest words are offered per unknown word.
-const SUGGESTIONS: usize = 3;
+pub const SUGGESTIONS: usize = 3;
+/// Unknown words of one phrase that get suggestions: each costs a search of the vocabulary, and
+/// a phrase of hundreds of unknown words is not a typo.
+pub const SUGGESTED_WORDS: usize = 8;
 
 /// Lower-case, non-`[a-z0-9]` → space, single-spaced, trimmed.
 pub fn normalize(text: &str) -> String {
@@ -161,7 +164,7 @@ impl PhraseTable {
             .words
             .index
             .keys()
-            .filter(|known| !self.stopwords.iter().any(|s| s == *known) && known.len().abs_diff(word.len()) <= budget)
+            .filter(|known| known.len().abs_diff(word.len()) <= budget && !self.stopwords.iter().any(|s| s == *known))
             .map(|known| (strsim::damerau_levenshtein(word, known), known.as_str()))
             .filter(|&(d, _)| d <= budget)
             .collect();
@@ -181,7 +184,8 @@ impl PhraseTable {
             .filter_map(|w| self.words.index.get(w).copied())
             .collect();
         if known.is_empty() {
-            let suggestions = self.unknown_words(&phrase).map(|w| (w.to_string(), self.nearest_words(w))).collect();
+            let suggestions =
+                self.unknown_words(&phrase).take(SUGGESTED_WORDS).map(|w| (w.to_string(), self.nearest_words(w))).collect();
             return Err(UnknownPhrase { phrase: text.to_string(), suggestions });
         }
         let mut v = vec![0.0f32; self.dim()];

@@ -255,12 +255,32 @@ fn is_quantized(name: &str) -> bool {
 /// Builds the architecture the manifest names and fills it with `weights` (SHA-256 checked).
 pub fn load_model(manifest: &Manifest, weights: &[u8], device: &Device) -> Result<PeelGenerator, LoadError> {
     check_sha(&manifest.weights_file, weights, &manifest.sha256)?;
+    let mut model = PeelGenerator::new(&manifest.architecture.config(), device);
+    let tensors = read_weights(weights, &tensor_shapes(&model))?
+        .into_iter()
+        .map(|(name, data)| bridge::from_data(data, name, None))
+        .collect();
+    let applied = model.apply(tensors, None, None, true);
+    if !applied.missing.is_empty() || !applied.errors.is_empty() || !applied.unused.is_empty() {
+        let bad = LoadError::Weights;
+        let missing: Vec<&str> = applied.missing.iter().map(|(path, _)| path.as_str()).collect();
+        return Err(bad(format!("missing {missing:?}, unused {:?}, errors {:?}", applied.unused, applied.errors)));
+    }
+    Ok(model)
+}
+
+/// Every tensor `model` holds, by its PyTorch-style name, with its shape.
+pub fn tensor_shapes(model: &PeelGenerator) -> BTreeMap<String, Vec<usize>> {
+    model.collect(None, None, true).into_iter().map(|t| (t.name.clone(), t.shape.to_vec())).collect()
+}
+
+/// Parses a weights file's bytes against the architecture's tensors (`expected`, from
+/// [`tensor_shapes`]): every tensor present with its dtype and shape and nothing else, int8
+/// weights dequantized with finite scales, float tensors finite. Builds no model, so the parser
+/// can be tested (and fuzzed) on its own.
+pub fn read_weights(weights: &[u8], expected: &BTreeMap<String, Vec<usize>>) -> Result<Vec<(String, TensorData)>, LoadError> {
     let bad = LoadError::Weights;
     let file = SafeTensors::deserialize(weights).map_err(|e| bad(format!("not a safetensors file: {e}")))?;
-    let mut model = PeelGenerator::new(&manifest.architecture.config(), device);
-
-    let expected: BTreeMap<String, Vec<usize>> =
-        model.collect(None, None, true).into_iter().map(|t| (t.name.clone(), t.shape.to_vec())).collect();
     let mut wanted: BTreeSet<String> = expected.keys().cloned().collect();
     wanted.extend(expected.keys().filter(|n| is_quantized(n)).map(|n| format!("{n}{QSCALE}")));
     let present: BTreeSet<String> = file.names().into_iter().map(str::to_string).collect();
@@ -276,7 +296,7 @@ pub fn load_model(manifest: &Manifest, weights: &[u8], device: &Device) -> Resul
     }
 
     let mut tensors = Vec::with_capacity(expected.len());
-    for (name, shape) in &expected {
+    for (name, shape) in expected {
         let values = if is_quantized(name) {
             let q = tensor_of(&file, name, Dtype::I8, shape).map_err(bad)?;
             let sshape = scale_shape(shape);
@@ -293,14 +313,9 @@ pub fn load_model(manifest: &Manifest, weights: &[u8], device: &Device) -> Resul
             }
             values
         };
-        tensors.push(bridge::from_data(TensorData::new(values, shape.clone()), name.clone(), None));
+        tensors.push((name.clone(), TensorData::new(values, shape.clone())));
     }
-    let applied = model.apply(tensors, None, None, true);
-    if !applied.missing.is_empty() || !applied.errors.is_empty() || !applied.unused.is_empty() {
-        let missing: Vec<&str> = applied.missing.iter().map(|(path, _)| path.as_str()).collect();
-        return Err(bad(format!("missing {missing:?}, unused {:?}, errors {:?}", applied.unused, applied.errors)));
-    }
-    Ok(model)
+    Ok(tensors)
 }
 
 #[cfg(test)]
@@ -321,8 +336,7 @@ mod tests {
     #[test]
     fn the_architecture_names_its_tensors_like_pytorch() {
         let model = PeelGenerator::new(&GeneratorConfig::default(), &Device::flex());
-        let names: BTreeMap<String, Vec<usize>> =
-            model.collect(None, None, true).into_iter().map(|t| (t.name.clone(), t.shape.to_vec())).collect();
+        let names = tensor_shapes(&model);
         assert_eq!(names["encoder.stem.weight"], vec![32, 3, 3, 3]);
         assert!(!names.contains_key("encoder.blocks.0.expand.weight"));
         assert_eq!(names["encoder.blocks.1.expand.weight"], vec![96, 16, 1, 1]);

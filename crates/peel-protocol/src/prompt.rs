@@ -170,11 +170,13 @@ impl Request {
                     .iter()
                     .map(|t| format!("the area that corresponds to {} is rendered solid {}", t.name, format_color(t.color)))
                     .collect();
-                let mut prompt = format!("A segmentation map image. {}.", capitalize(&clauses.join("; ")));
-                if *background != DEFAULT_BACKGROUND {
-                    prompt.push_str(&format!(" Everything else is rendered solid {}.", format_color(*background)));
-                }
-                prompt
+                // The background clause always: left out, a phrase ending in "background" could
+                // be read back as a "Background is …" sentence.
+                format!(
+                    "A segmentation map image. {}. Everything else is rendered solid {}.",
+                    capitalize(&clauses.join("; ")),
+                    format_color(*background)
+                )
             }
         }
     }
@@ -468,16 +470,25 @@ impl<'a> Parser<'a> {
             .min()
         {
             let (verb_at, verb_len) = verb_at;
-            let clause_start = self.clause_start(verb_at);
-            let mut phrase_at = self.skip_ws(clause_start);
-            if self.lower[phrase_at..].starts_with("and ") {
+            // A clause starts after the previous one's colour at the earliest ("… in red.the cup
+            // is rendered …" must not give a phrase that spans the red clause).
+            // Everything here stays before the verb, whose leading space a skip could pass.
+            let clause_start = self.clause_start(verb_at).max(search);
+            let mut phrase_at = self.skip_ws(clause_start).min(verb_at);
+            while self.lower[phrase_at..verb_at].starts_with(['.', ',']) {
+                phrase_at = self.skip_ws(phrase_at + 1).min(verb_at);
+            }
+            if self.lower[phrase_at..verb_at].starts_with("and ") {
                 phrase_at += 4;
             }
-            if let Some(prefix) = REFERRING_PREFIXES.iter().find(|p| self.lower[phrase_at..].starts_with(*p)) {
+            if let Some(prefix) = REFERRING_PREFIXES.iter().find(|p| self.lower[phrase_at..verb_at].starts_with(*p)) {
                 phrase_at += prefix.len();
             }
             let phrase = self.text[phrase_at..verb_at].trim();
-            if phrase.is_empty() {
+            // A verb at the clause's very start has no space before it to be found by; it is
+            // still a verb (the canonical prompt would make it one), so the phrase is missing.
+            let starts_with_verb = ["is rendered ", "are rendered "].iter().any(|v| self.lower[phrase_at..].starts_with(v));
+            if phrase.is_empty() || starts_with_verb {
                 return Err(self.error(phrase_at, "a phrase naming the referred region before \"is rendered\""));
             }
             let (color, color_at, after) = self.parse_color_after_fillers(verb_at + verb_len)?;
@@ -712,7 +723,7 @@ mod tests {
             r#"Generate a semantic segmentation visualization image, using this color mapping: {"cat": "red", "exit sign": <0, 0, 254>}"#
         );
         let referring = Request::Referring { targets: vec![cc("the cat", [0, 0, 255])], background: [0, 0, 0] };
-        assert_eq!(referring.to_prompt(), "A segmentation map image. The area that corresponds to the cat is rendered solid blue.");
+        assert_eq!(referring.to_prompt(), "A segmentation map image. The area that corresponds to the cat is rendered solid blue. Everything else is rendered solid black.");
         let instance = Request::Instance { class: "cup".into(), background: [88, 50, 82] };
         assert_eq!(
             instance.to_prompt(),
@@ -827,5 +838,23 @@ mod tests {
         assert_eq!(replace_word("The pondd is rendered in blue. pondd!", "pondd", "pond"), "The pond is rendered in blue. pond!");
         assert_eq!(replace_word("naïve café", "caf", "cafe"), "naïve cafe\u{e9}");
         assert_eq!(replace_word("", "a", "b"), "");
+    }
+
+    /// Found by fuzzing: after "… in red." with no space, the next clause's phrase once reached
+    /// back over the red clause, and the canonical prompt no longer parsed back.
+    #[test]
+    fn a_clause_never_reaches_into_the_one_before() {
+        let text = "A segmentation map image. The cup is rendered in red.the saucer is rendered solid #202020; the other man Th> cup is rendered in blue.thing else is rendered green";
+        let request = parse(text).unwrap();
+        let names: Vec<&str> = match &request {
+            Request::Referring { targets, .. } => targets.iter().map(|t| t.name.as_str()).collect(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(names, ["The cup", "the saucer", "the other man Th> cup", "thing else"]);
+        assert_eq!(parse(&request.to_prompt()), Ok(request));
+        // A clause with no phrase before its verb is refused, not sliced backwards.
+        for text in ["The cup is rendered red are rendered blue", "a; is rendered red", "are rendered x the cup is rendered red"] {
+            assert!(parse(text).is_err(), "{text}");
+        }
     }
 }

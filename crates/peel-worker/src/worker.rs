@@ -3,7 +3,7 @@
 use peel_messages::{BackendRequest, Decoded, DepthSummary, FromWorker, NormalSummary, Segment, StageTimings, ToWorker, WordSuggestion};
 use burn::prelude::Device;
 use image::RgbImage;
-use peel_model::photo::PhotoLimits;
+use peel_model::photo::{PhotoError, PhotoLimits};
 use peel_model::{ConditionError, Generator, Manifest, PaintError};
 use peel_protocol::depth::DepthCodec;
 use peel_protocol::prompt::{self, Request};
@@ -389,9 +389,55 @@ async fn load(state: &Rc<RefCell<State>>, request: BackendRequest, test_gpu_fail
 
 /// The photo as the browser shows it: `peel_model::photo` applies the EXIF orientation (as
 /// `<img>` and `createImageBitmap(..., {imageOrientation: "from-image"})` do), so the painting
-/// lines up with the displayed photo. `peel run` reads photos with the same function.
-fn decode_photo(file: &[u8]) -> Result<RgbImage, String> {
-    peel_model::photo::decode_rgb(file, &PHOTO_LIMITS).map_err(|e| format!("Photo: {e}"))
+/// lines up with the displayed photo. `peel run` reads photos with the same function. A format
+/// the Rust decoders do not read but this browser does (AVIF in Chromium and Firefox, HEIC in
+/// Safari) is decoded by the browser instead, under the same size limits.
+async fn decode_photo(file: &[u8]) -> Result<RgbImage, String> {
+    match peel_model::photo::decode_rgb(file, &PHOTO_LIMITS) {
+        Ok(photo) => Ok(photo),
+        Err(unsupported @ PhotoError::Unsupported { .. }) => {
+            browser_decode(file).await?.ok_or_else(|| format!("Photo: {unsupported}"))
+        }
+        Err(e) => Err(format!("Photo: {e}")),
+    }
+}
+
+/// The browser's own decoder (`createImageBitmap`, EXIF orientation applied, drawn on an
+/// OffscreenCanvas): `Ok(None)` when the browser cannot read the file either. Through
+/// `js_sys` calls so that web-sys needs no new features (see [`call`]).
+async fn browser_decode(file: &[u8]) -> Result<Option<RgbImage>, String> {
+    let get = |target: &JsValue, name: &str| js_sys::Reflect::get(target, &name.into()).unwrap_or(JsValue::UNDEFINED);
+    let Ok(blob) = web_sys::Blob::new_with_u8_array_sequence(&js_sys::Array::of1(&js_sys::Uint8Array::from(file))) else {
+        return Ok(None);
+    };
+    let options = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&options, &"imageOrientation".into(), &"from-image".into());
+    let Ok(bitmap) = call(&js_sys::global(), "createImageBitmap", &[&blob, &options]).await else {
+        return Ok(None);
+    };
+    let side = |name| get(&bitmap, name).as_f64().unwrap_or(0.0) as u32;
+    let (width, height) = (side("width"), side("height"));
+    let checked = peel_model::photo::check_size(width, height, &PHOTO_LIMITS).map_err(|e| format!("Photo: {e}"));
+    let pixels = match checked {
+        Ok(()) => bitmap_rgba(&bitmap, width, height).await,
+        Err(e) => Err(e),
+    };
+    let _ = call(&bitmap, "close", &[]).await;
+    let rgba = pixels?;
+    Ok(RgbImage::from_raw(width, height, rgba.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect()))
+}
+
+/// An ImageBitmap's RGBA pixels, through an OffscreenCanvas of its size.
+async fn bitmap_rgba(bitmap: &JsValue, width: u32, height: u32) -> Result<Vec<u8>, String> {
+    let failed = |e: JsValue| format!("Photo: the browser decoded the image but could not read its pixels: {e:?}");
+    let constructor: js_sys::Function =
+        js_sys::Reflect::get(&js_sys::global(), &"OffscreenCanvas".into()).and_then(|c| c.dyn_into()).map_err(failed)?;
+    let canvas = js_sys::Reflect::construct(&constructor, &js_sys::Array::of2(&width.into(), &height.into())).map_err(failed)?;
+    let context = call(&canvas, "getContext", &[&"2d".into()]).await.map_err(failed)?;
+    call(&context, "drawImage", &[bitmap, &0.into(), &0.into()]).await.map_err(failed)?;
+    let image = call(&context, "getImageData", &[&0.into(), &0.into(), &width.into(), &height.into()]).await.map_err(failed)?;
+    let data = js_sys::Reflect::get(&image, &"data".into()).map_err(failed)?;
+    Ok(data.unchecked_into::<js_sys::Uint8ClampedArray>().to_vec())
 }
 
 /// Reduces photos larger than [`MAX_PAINT_SIDE`]; the painting comes back at this size.
@@ -411,7 +457,7 @@ async fn paint(state: &Rc<RefCell<State>>, file: Option<&[u8]>, prompt_text: &st
     let photo = match file {
         Some(file) => {
             state.borrow_mut().photo = None;
-            let photo = Rc::new(display_size(decode_photo(file)?));
+            let photo = Rc::new(display_size(decode_photo(file).await?));
             state.borrow_mut().photo = Some(photo.clone());
             photo
         }

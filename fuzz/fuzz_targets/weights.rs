@@ -1,0 +1,29 @@
+//! The two safetensors files a manifest names: the weights (checked against the shipped
+//! architecture's tensors and dequantized) and the phrase table. Their SHA-256 is checked before
+//! either parser runs in the app; here the parsers get the bytes directly, as they would if a
+//! tampered file came with a matching manifest.
+#![no_main]
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use libfuzzer_sys::fuzz_target;
+use peel_model::model::PeelGenerator;
+use peel_model::phrases::PhraseTable;
+use peel_model::state::{Manifest, read_weights, tensor_shapes};
+
+static SHIPPED: LazyLock<(Manifest, BTreeMap<String, Vec<usize>>)> = LazyLock::new(|| {
+    let manifest = Manifest::from_json(include_str!("../../weights/manifest.json")).expect("shipped manifest");
+    let model = PeelGenerator::new(&manifest.architecture.config(), &peel_model::Device::flex());
+    let shapes = tensor_shapes(&model);
+    (manifest, shapes)
+});
+
+fuzz_target!(|data: &[u8]| {
+    let (manifest, shapes) = &*SHIPPED;
+    let _ = read_weights(data, shapes);
+    if let Ok(table) = PhraseTable::from_bytes(data, &manifest.vocabulary, manifest.architecture.width) {
+        let _ = table.embed("the cat");
+        let _ = table.nearest_words("cat");
+    }
+});
