@@ -5,7 +5,9 @@
 #   bash fuzz/run.sh smoke [SECONDS]        # each target SECONDS (default 15) from its committed
 #                                           #   corpus; the README's test command runs this
 #   bash fuzz/run.sh run TARGET RUNS        # a long run of RUNS executions; new inputs go to
-#                                           #   target/fuzz-corpus/TARGET, crashes to target/fuzz-crashes/
+#                                           #   target/fuzz-corpus/TARGET, crashes to target/fuzz-crashes/,
+#                                           #   the log to target/fuzz-logs/TARGET.log
+#   bash fuzz/run.sh report                 # the long runs' figures as a Markdown table
 #   bash fuzz/run.sh merge TARGET           # replace fuzz/corpus/TARGET by the smallest set of it and
 #                                           #   the long run's inputs that keeps their coverage
 #
@@ -68,9 +70,32 @@ case "${1:-}" in
     t="$2"
     runs="$3"
     build
-    mkdir -p "../target/fuzz-corpus/$t" ../target/fuzz-crashes
-    "$BIN/$t" $(limits "$t") -runs="$runs" -print_final_stats=1 -print_pcs=0 \
-      -artifact_prefix="../target/fuzz-crashes/$t-" "../target/fuzz-corpus/$t" "corpus/$t"
+    mkdir -p "../target/fuzz-corpus/$t" ../target/fuzz-crashes ../target/fuzz-logs
+    started=$(date +%s)
+    status=0
+    "$BIN/$t" $(limits "$t") -runs="$runs" -print_final_stats=1 \
+      -artifact_prefix="../target/fuzz-crashes/$t-" "../target/fuzz-corpus/$t" "corpus/$t" \
+      2>&1 | tee "../target/fuzz-logs/$t.log" || status=$?
+    echo "wall_seconds: $(( $(date +%s) - started ))" >> "../target/fuzz-logs/$t.log"
+    exit "$status"
+    ;;
+  report)
+    # One table row per target from the long runs' logs (target/fuzz-logs/TARGET.log).
+    echo "| target | executions | wall time | exec/s | coverage (edges) | features | corpus | peak RSS | crashes |"
+    echo "|---|---|---|---|---|---|---|---|---|"
+    for t in "${TARGETS[@]}"; do
+      log="../target/fuzz-logs/$t.log"
+      [ -f "$log" ] || continue
+      execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+      wall=$(sed -n 's/^wall_seconds: *//p' "$log")
+      last=$(grep -E '^#[0-9]+' "$log" | tail -n 1)
+      cov=$(grep -o 'cov: [0-9]*' <<<"$last" | cut -d' ' -f2)
+      ft=$(grep -o 'ft: [0-9]*' <<<"$last" | cut -d' ' -f2)
+      corp=$(grep -o 'corp: [0-9]*/[0-9]*[a-zA-Z]*' <<<"$last" | cut -d' ' -f2)
+      rss=$(sed -n 's/^stat::peak_rss_mb: *//p' "$log")
+      crashes=$(grep -c 'Test unit written to' "$log" || true)
+      echo "| $t | ${execs:-?} | ${wall:-?} s | $(( ${execs:-0} / (${wall:-1} > 0 ? ${wall:-1} : 1) )) | $cov | $ft | $corp | ${rss:-?} MB | $crashes |"
+    done
     ;;
   merge)
     t="$2"
@@ -81,7 +106,7 @@ case "${1:-}" in
     mv "$merged" "corpus/$t"
     ;;
   *)
-    sed -n "2,11p" "$0" >&2
+    sed -n "2,14p" "$0" >&2
     exit 2
     ;;
 esac
