@@ -265,6 +265,7 @@ fn instance_decode_and_metrics() {
 }
 
 #[test]
+#[ignore = "needs ../shared/data/vision-banana-outputs (not in the repository); the README's test command runs it"]
 fn real_vision_banana_depth_decodes() {
     let shared = std::env::var_os("PEEL_SHARED")
         .map(PathBuf::from)

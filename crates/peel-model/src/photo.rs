@@ -112,6 +112,29 @@ fn decode_error(format: ImageFormat, err: ImageError, limits: &PhotoLimits) -> P
     }
 }
 
+/// The size a PNG or BMP states at a fixed place in its header, checked before any decoder runs:
+/// a header-only file claiming 100000×100000 is "too large", not merely "truncated", and on
+/// wasm32 the BMP decoder's own 32-bit size check would otherwise answer first, with an
+/// "unsupported" message.
+fn header_size(format: ImageFormat, bytes: &[u8]) -> Option<(u32, u32)> {
+    let field = |at: usize| -> Option<[u8; 4]> { bytes.get(at..at + 4)?.try_into().ok() };
+    match format {
+        ImageFormat::Png if bytes.get(12..16) == Some(b"IHDR") => {
+            Some((u32::from_be_bytes(field(16)?), u32::from_be_bytes(field(20)?)))
+        }
+        ImageFormat::Bmp => match u32::from_le_bytes(field(14)?) {
+            // BITMAPCOREHEADER: 16-bit sides.
+            12 => {
+                let [w0, w1, h0, h1] = field(18)?;
+                Some((u32::from(u16::from_le_bytes([w0, w1])), u32::from(u16::from_le_bytes([h0, h1]))))
+            }
+            // Later headers: signed 32-bit sides (a negative height means top-down rows).
+            _ => Some((i32::from_le_bytes(field(18)?).unsigned_abs(), i32::from_le_bytes(field(22)?).unsigned_abs())),
+        },
+        _ => None,
+    }
+}
+
 /// Checks a size against the limits before decoding.
 pub fn check_size(width: u32, height: u32, limits: &PhotoLimits) -> Result<(), PhotoError> {
     if width == 0 || height == 0 {
@@ -139,11 +162,8 @@ pub fn decode(bytes: &[u8], limits: &PhotoLimits) -> Result<DynamicImage, PhotoE
         what if what == "AVIF" || what == "HEIC" => PhotoError::Unsupported { format: what },
         what => PhotoError::NotAnImage { what },
     })?;
-    // A PNG states its size at a fixed place: check it before the decoder reads further (a
-    // header-only file claiming 100000×100000 is "too large", not merely "truncated").
-    if format == ImageFormat::Png && bytes.len() >= 24 && &bytes[12..16] == b"IHDR" {
-        let be = |at: usize| u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
-        check_size(be(16), be(20), limits)?;
+    if let Some((width, height)) = header_size(format, bytes) {
+        check_size(width, height, limits)?;
     }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     let mut image_limits = image::Limits::default();
@@ -174,6 +194,18 @@ mod tests {
         let mut out = Vec::new();
         image::codecs::png::PngEncoder::new(&mut out).write_image(img.as_raw(), width, height, image::ExtendedColorType::Rgb8).unwrap();
         out
+    }
+
+    #[test]
+    fn a_bmp_header_claiming_too_many_pixels_is_too_large_before_decoding() {
+        let mut bmp = b"BM".to_vec();
+        bmp.extend_from_slice(&[0; 12]); // file size, reserved, data offset
+        bmp.extend_from_slice(&40u32.to_le_bytes()); // BITMAPINFOHEADER
+        bmp.extend_from_slice(&50_000i32.to_le_bytes());
+        bmp.extend_from_slice(&(-50_000i32).to_le_bytes()); // top-down
+        bmp.extend_from_slice(&[1, 0, 24, 0]);
+        let err = decode(&bmp, &PhotoLimits::default()).unwrap_err();
+        assert!(matches!(err, PhotoError::TooLarge { width: 50_000, height: 50_000, .. }), "{err}");
     }
 
     /// A PNG whose IHDR claims `width`×`height` (CRC fixed up), with no image data.

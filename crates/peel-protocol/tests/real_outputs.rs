@@ -1,7 +1,9 @@
 //! Decoding genuine Vision Banana outputs (from the paper's project page) gives sensible values.
 //!
-//! Needs `shared/data/vision-banana-outputs/` beside the repository (or `PEEL_SHARED`); fails,
-//! never skips, when it is missing.
+//! Needs `shared/data/vision-banana-outputs/` beside the repository (or `PEEL_SHARED`), which a
+//! clone does not have: a plain `cargo test` lists these tests as ignored, with that reason.
+//! `scripts/test.sh` (CI, where the data exists) runs them with `--ignored`, and there a missing
+//! folder fails them.
 
 use std::path::PathBuf;
 
@@ -47,6 +49,7 @@ fn finite(values: &[f32]) -> Vec<f32> {
 }
 
 #[test]
+#[ignore = "needs ../shared/data/vision-banana-outputs (not in the repository); the README's test command runs it"]
 fn kinkaku_ji_depth_has_near_trees_far_temple_and_sky() {
     let (rgb, w, h) = load_rgb("depth_depth_kinkaku_1.png");
     let map = DepthCodec::default().decode_image(&rgb, w, h).unwrap();
@@ -73,6 +76,7 @@ fn kinkaku_ji_depth_has_near_trees_far_temple_and_sky() {
 }
 
 #[test]
+#[ignore = "needs ../shared/data/vision-banana-outputs (not in the repository); the README's test command runs it"]
 fn eth3d_depth_is_a_plausible_indoor_outdoor_range() {
     let (rgb, w, h) = load_rgb("depth_depth_eth3d_47_1.jpg");
     let map = DepthCodec::default().decode_image(&rgb, w, h).unwrap();
@@ -92,6 +96,7 @@ fn eth3d_depth_is_a_plausible_indoor_outdoor_range() {
 }
 
 #[test]
+#[ignore = "needs ../shared/data/vision-banana-outputs (not in the repository); the README's test command runs it"]
 fn normal_outputs_are_unit_vectors_facing_the_camera() {
     for name in ["normal_sn_1_out.jpg", "normal_sn_2_out.jpg"] {
         let (rgb, w, h) = load_rgb(name);
