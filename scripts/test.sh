@@ -6,8 +6,8 @@ bash scripts/setup.sh
 echo "==> Native tests (cargo test --workspace)"
 cargo test --workspace --quiet
 echo "==> Tests on the shared data beside the repository (a plain cargo test lists them as ignored)"
-cargo test --quiet -p peel-protocol --test real_outputs -- --ignored
-cargo test --quiet -p peel-cli --test cli -- --ignored
+# --workspace, not -p: the same feature set as above, so nothing is rebuilt.
+cargo test --workspace --quiet --test real_outputs --test cli -- --ignored
 echo "==> Bad-input corpus: every file through peel run/decode/metrics (a result, or exit 2 with one line; <= 60 s, <= 2 GB each)"
 TARGET="${CARGO_TARGET_DIR:-target}"
 .venv/bin/python tests/corpus/make_corpus.py "$TARGET/bad-input"
