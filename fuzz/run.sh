@@ -101,7 +101,7 @@ case "${1:-}" in
     t="$2"
     build
     merged=$(mktemp -d)
-    "$BIN/$t" $(limits "$t") -merge=1 "$merged" "corpus/$t" "../target/fuzz-corpus/$t"
+    "$BIN/$t" $(limits "$t") -set_cover_merge=1 "$merged" "corpus/$t" "../target/fuzz-corpus/$t"
     rm -rf "corpus/$t"
     mv "$merged" "corpus/$t"
     ;;

@@ -62,6 +62,14 @@ const BITS: u32 = 5;
 const BINS: usize = 1 << (3 * BITS);
 const BACKGROUND: u32 = u32::MAX;
 const NO_COMPONENT: u32 = u32::MAX;
+const NO_SLOT: u32 = u32::MAX;
+
+/// One occupied colour bin: its pixels and their colour sum.
+struct BinStats {
+    bin: usize,
+    count: u32,
+    sum: [u64; 3],
+}
 /// A rim is absorbed only by a neighbour at least this many times its size (a one-pixel rim
 /// around a 16×16 object is a quarter of it).
 const BLEND_SIZE_RATIO: usize = 2;
@@ -105,39 +113,46 @@ pub fn decode(
     let pixels = check_buffer(rgb8.len(), width, height, 3)?;
     let background_sq = params.background_tolerance * params.background_tolerance;
 
-    // 1. Histogram of foreground colours, with per-bin colour sums for a mean colour.
-    let mut count = vec![0u32; BINS];
-    let mut sum = vec![[0u64; 3]; BINS];
-    let mut bin_of_pixel = vec![BACKGROUND; pixels];
+    // 1. Histogram of foreground colours, with per-bin colour sums for a mean colour. Only the
+    //    occupied bins get an entry (`slot` maps a bin to it), so a small image does not zero a
+    //    histogram of every bin.
+    let mut slot = vec![NO_SLOT; BINS];
+    let mut histogram: Vec<BinStats> = Vec::new();
+    let mut slot_of_pixel = vec![BACKGROUND; pixels];
     for (p, px) in rgb8.chunks_exact(3).enumerate() {
         let rgb = [px[0], px[1], px[2]];
         if distance_sq(rgb, background) <= background_sq {
             continue;
         }
         let bin = bin_of(rgb);
-        count[bin] += 1;
-        for c in 0..3 {
-            sum[bin][c] += u64::from(rgb[c]);
+        if slot[bin] == NO_SLOT {
+            slot[bin] = histogram.len() as u32;
+            histogram.push(BinStats { bin, count: 0, sum: [0; 3] });
         }
-        bin_of_pixel[p] = bin as u32;
+        let stats = &mut histogram[slot[bin] as usize];
+        stats.count += 1;
+        for c in 0..3 {
+            stats.sum[c] += u64::from(rgb[c]);
+        }
+        slot_of_pixel[p] = slot[bin];
     }
 
     // 2. Leader clustering of bins, most frequent first (ties by bin index, for determinism).
-    let mut occupied: Vec<usize> = (0..BINS).filter(|&b| count[b] > 0).collect();
-    occupied.sort_by_key(|&b| (std::cmp::Reverse(count[b]), b));
+    let mut occupied: Vec<usize> = (0..histogram.len()).collect();
+    occupied.sort_by_key(|&i| (std::cmp::Reverse(histogram[i].count), histogram[i].bin));
     let radius_sq = params.cluster_radius * params.cluster_radius;
     let mut centres: Vec<Rgb8> = Vec::new();
-    let mut cluster_of_bin = vec![0u32; BINS];
-    for &b in &occupied {
-        let n = u64::from(count[b]);
-        let mean = sum[b].map(|s| (s / n) as u8);
+    let mut cluster_of_slot = vec![0u32; histogram.len()];
+    for &i in &occupied {
+        let n = u64::from(histogram[i].count);
+        let mean = histogram[i].sum.map(|s| (s / n) as u8);
         let nearest = centres
             .iter()
             .enumerate()
             .map(|(i, &c)| (i, distance_sq(c, mean)))
             .min_by(|a, b| a.1.total_cmp(&b.1))
             .filter(|&(_, d)| d <= radius_sq);
-        cluster_of_bin[b] = match nearest {
+        cluster_of_slot[i] = match nearest {
             Some((i, _)) => i as u32,
             None => {
                 centres.push(mean);
@@ -145,9 +160,9 @@ pub fn decode(
             }
         };
     }
-    let cluster: Vec<u32> = bin_of_pixel
+    let cluster: Vec<u32> = slot_of_pixel
         .iter()
-        .map(|&b| if b == BACKGROUND { BACKGROUND } else { cluster_of_bin[b as usize] })
+        .map(|&s| if s == BACKGROUND { BACKGROUND } else { cluster_of_slot[s as usize] })
         .collect();
 
     // 3. 8-connected components within each cluster: `members[spans[i]]` are component i's pixels.
