@@ -6,8 +6,9 @@
 #                                           #   corpus; the README's test command runs this
 #   bash fuzz/run.sh run TARGET RUNS        # a long run of RUNS executions; new inputs go to
 #                                           #   target/fuzz-corpus/TARGET, crashes to target/fuzz-crashes/,
-#                                           #   the log to target/fuzz-logs/TARGET.log
-#   bash fuzz/run.sh report                 # the long runs' figures as a Markdown table
+#                                           #   the log to target/fuzz-logs/TARGET/<start time>.log
+#   bash fuzz/run.sh report                 # the long runs' figures as a Markdown table (all runs of a
+#                                           #   target summed; coverage and corpus from its latest run)
 #   bash fuzz/run.sh merge TARGET           # replace fuzz/corpus/TARGET by the smallest set of it and
 #                                           #   the long run's inputs that keeps their coverage
 #
@@ -70,31 +71,39 @@ case "${1:-}" in
     t="$2"
     runs="$3"
     build
-    mkdir -p "../target/fuzz-corpus/$t" ../target/fuzz-crashes ../target/fuzz-logs
+    mkdir -p "../target/fuzz-corpus/$t" ../target/fuzz-crashes "../target/fuzz-logs/$t"
     started=$(date +%s)
+    log="../target/fuzz-logs/$t/$started.log"
     status=0
     "$BIN/$t" $(limits "$t") -runs="$runs" -print_final_stats=1 \
       -artifact_prefix="../target/fuzz-crashes/$t-" "../target/fuzz-corpus/$t" "corpus/$t" \
-      2>&1 | tee "../target/fuzz-logs/$t.log" || status=$?
-    echo "wall_seconds: $(( $(date +%s) - started ))" >> "../target/fuzz-logs/$t.log"
+      2>&1 | tee "$log" || status=$?
+    echo "wall_seconds: $(( $(date +%s) - started ))" >> "$log"
     exit "$status"
     ;;
   report)
-    # One table row per target from the long runs' logs (target/fuzz-logs/TARGET.log).
-    echo "| target | executions | wall time | exec/s | coverage (edges) | features | corpus | peak RSS | crashes |"
-    echo "|---|---|---|---|---|---|---|---|---|"
+    # One table row per target: its long runs (target/fuzz-logs/TARGET/*.log) summed; coverage,
+    # features and corpus from the latest run, which starts from the corpus the earlier ones grew.
+    echo "| target | runs | executions | wall time | exec/s | coverage (edges) | features | corpus | peak RSS | crashes |"
+    echo "|---|---|---|---|---|---|---|---|---|---|"
     for t in "${TARGETS[@]}"; do
-      log="../target/fuzz-logs/$t.log"
-      [ -f "$log" ] || continue
-      execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
-      wall=$(sed -n 's/^wall_seconds: *//p' "$log")
-      last=$(grep -E '^#[0-9]+' "$log" | tail -n 1)
+      logs=("../target/fuzz-logs/$t/"*.log)  # start times: same width, so sorted by time
+      [ -f "${logs[0]}" ] || continue
+      n=0 execs=0 wall=0 rss=0 crashes=0
+      for log in "${logs[@]}"; do
+        n=$((n + 1))
+        execs=$((execs + $(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | head -n 1)))
+        wall=$((wall + $(sed -n 's/^wall_seconds: *//p' "$log" | head -n 1)))
+        r=$(sed -n 's/^stat::peak_rss_mb: *//p' "$log" | head -n 1)
+        rss=$(( ${r:-0} > rss ? ${r:-0} : rss ))
+        crashes=$((crashes + $(grep -c 'Test unit written to' "$log" || true)))
+        latest=$log
+      done
+      last=$(grep -E '^#[0-9]+' "$latest" | tail -n 1)
       cov=$(grep -o 'cov: [0-9]*' <<<"$last" | cut -d' ' -f2)
       ft=$(grep -o 'ft: [0-9]*' <<<"$last" | cut -d' ' -f2)
       corp=$(grep -o 'corp: [0-9]*/[0-9]*[a-zA-Z]*' <<<"$last" | cut -d' ' -f2)
-      rss=$(sed -n 's/^stat::peak_rss_mb: *//p' "$log")
-      crashes=$(grep -c 'Test unit written to' "$log" || true)
-      echo "| $t | ${execs:-?} | ${wall:-?} s | $(( ${execs:-0} / (${wall:-1} > 0 ? ${wall:-1} : 1) )) | $cov | $ft | $corp | ${rss:-?} MB | $crashes |"
+      echo "| $t | $n | $execs | $wall s | $((execs / (wall > 0 ? wall : 1))) | $cov | $ft | $corp | $rss MB | $crashes |"
     done
     ;;
   merge)

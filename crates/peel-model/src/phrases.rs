@@ -111,12 +111,82 @@ impl Table {
     }
 }
 
+/// The known words (stopwords left out) grouped by length, each with the set of characters it
+/// uses, so that the nearest-word search computes few edit distances: each edit adds or removes
+/// at most one character on each side (a swap none), so a word more than `budget` letters longer
+/// or shorter, or with more than `budget` characters (counted with repeats) that the other lacks,
+/// is more than `budget` edits away.
+#[derive(Debug, Clone, Default)]
+struct SpellingIndex {
+    by_length: Vec<Vec<(u64, String)>>,
+}
+
+impl SpellingIndex {
+    fn new<'a>(words: impl Iterator<Item = &'a str>) -> Self {
+        let mut index = Self::default();
+        for word in words {
+            let length = word.chars().count();
+            if index.by_length.len() <= length {
+                index.by_length.resize_with(length + 1, Vec::new);
+            }
+            index.by_length[length].push((char_set(word), word.to_string()));
+        }
+        index
+    }
+
+    /// Words within `budget` edits of `word` (optimal string alignment: insertions, deletions,
+    /// substitutions and swaps of neighbours), with their distances.
+    fn within<'a>(&'a self, word: &str, budget: usize) -> impl Iterator<Item = (usize, &'a str)> + 'a {
+        let length = word.chars().count();
+        let set = char_set(word);
+        let mut counts = [0i32; 64];
+        word.chars().for_each(|c| counts[char_slot(c)] += 1);
+        let word = word.to_string();
+        let end = (length + budget + 1).min(self.by_length.len());
+        self.by_length[length.saturating_sub(budget).min(end)..end]
+            .iter()
+            .flatten()
+            .filter(move |(known_set, _)| {
+                (set & !known_set).count_ones() as usize <= budget && (known_set & !set).count_ones() as usize <= budget
+            })
+            .filter(move |(known_set, known)| {
+                let mut surplus = counts;
+                known.chars().for_each(|c| surplus[char_slot(c)] -= 1);
+                let (mut only_here, mut only_there) = (0, 0);
+                let mut slots = set | known_set;
+                while slots != 0 {
+                    let n = surplus[slots.trailing_zeros() as usize];
+                    if n > 0 { only_here += n } else { only_there -= n }
+                    slots &= slots - 1;
+                }
+                only_here.max(only_there) as usize <= budget
+            })
+            .map(move |(_, known)| (strsim::osa_distance(&word, known), known.as_str()))
+            .filter(move |&(d, _)| d <= budget)
+    }
+}
+
+/// One slot per character of `[a-z0-9]`, one shared slot for any other (which only weakens the
+/// filters, never wrongly excludes a word).
+fn char_slot(c: char) -> usize {
+    match c {
+        'a'..='z' => c as usize - 'a' as usize,
+        '0'..='9' => 26 + c as usize - '0' as usize,
+        _ => 63,
+    }
+}
+
+fn char_set(word: &str) -> u64 {
+    word.chars().fold(0, |set, c| set | 1 << char_slot(c))
+}
+
 /// Phrase and word rows, int8 in memory and dequantized per lookup.
 #[derive(Debug, Clone)]
 pub struct PhraseTable {
     phrases: Table,
     words: Table,
     stopwords: Vec<String>,
+    spelling: SpellingIndex,
 }
 
 impl PhraseTable {
@@ -134,11 +204,11 @@ impl PhraseTable {
         }
         let empty = HashMap::new();
         let metadata = header.metadata().as_ref().unwrap_or(&empty);
-        Ok(Self {
-            phrases: Table::read(&file, metadata, PHRASES, vocabulary.phrase_count, dim)?,
-            words: Table::read(&file, metadata, WORDS, vocabulary.word_count, dim)?,
-            stopwords: vocabulary.stopwords.clone(),
-        })
+        let phrases = Table::read(&file, metadata, PHRASES, vocabulary.phrase_count, dim)?;
+        let words = Table::read(&file, metadata, WORDS, vocabulary.word_count, dim)?;
+        let stopwords = vocabulary.stopwords.clone();
+        let spelling = SpellingIndex::new(words.index.keys().map(String::as_str).filter(|w| !stopwords.iter().any(|s| s == w)));
+        Ok(Self { phrases, words, stopwords, spelling })
     }
 
     /// Row size: the network's width.
@@ -156,18 +226,11 @@ impl PhraseTable {
         phrase.split(' ').filter(|w| !w.is_empty() && !self.stopwords.iter().any(|s| s == w) && !self.words.index.contains_key(*w))
     }
 
-    /// Known words within a few edits of `word` (Damerau-Levenshtein: a typo, a plural, a
+    /// Known words within a few edits of `word` (restricted Damerau-Levenshtein: a typo, a plural, a
     /// spelling variant), nearest first, ties in alphabetical order; at most [`SUGGESTIONS`].
     pub fn nearest_words(&self, word: &str) -> Vec<String> {
         let budget = (word.chars().count() / 3).clamp(1, 3);
-        let mut near: Vec<(usize, &str)> = self
-            .words
-            .index
-            .keys()
-            .filter(|known| known.len().abs_diff(word.len()) <= budget && !self.stopwords.iter().any(|s| s == *known))
-            .map(|known| (strsim::damerau_levenshtein(word, known), known.as_str()))
-            .filter(|&(d, _)| d <= budget)
-            .collect();
+        let mut near: Vec<(usize, &str)> = self.spelling.within(word, budget).collect();
         near.sort_unstable();
         near.into_iter().take(SUGGESTIONS).map(|(_, w)| w.to_string()).collect()
     }
@@ -303,6 +366,55 @@ pub(crate) mod tests {
         assert_eq!(table.nearest_words("lefts"), vec!["left"]);
         assert!(table.nearest_words("xyz").is_empty());
         assert!(table.nearest_words("backgrounds").contains(&"background".to_string()));
+    }
+
+    #[test]
+    fn the_spelling_index_finds_what_a_full_scan_finds() {
+        // Pseudo-random words over a small alphabet (so that many are near each other), and
+        // queries made from them by an edit or two, or drawn the same way.
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n) as usize
+        };
+        let letters: Vec<char> = "aeinorst1".chars().collect();
+        let random_word = |next: &mut dyn FnMut(u64) -> usize| -> String {
+            let length = 1 + next(9);
+            (0..length).map(|_| letters[next(letters.len() as u64)]).collect()
+        };
+        let mut words: Vec<String> = (0..3000).map(|_| random_word(&mut next)).collect();
+        words.sort();
+        words.dedup();
+        let index = SpellingIndex::new(words.iter().map(String::as_str));
+        for i in 0..400 {
+            let mut query: Vec<char> = words[next(words.len() as u64)].chars().collect();
+            for _ in 0..1 + i % 3 {
+                let at = next(query.len() as u64 + 1);
+                match next(3) {
+                    0 if at < query.len() => drop(query.remove(at)),
+                    1 if at < query.len() => query[at] = 'x',
+                    _ => query.insert(at, 'e'),
+                }
+            }
+            let query: String = if i % 5 == 0 { random_word(&mut next) } else { query.into_iter().collect() };
+            let budget = 1 + i % 3;
+            let mut found: Vec<(usize, &str)> = index.within(&query, budget).collect();
+            found.sort_unstable();
+            let mut scanned: Vec<(usize, &str)> =
+                words.iter().map(|w| (strsim::osa_distance(&query, w), w.as_str())).filter(|&(d, _)| d <= budget).collect();
+            scanned.sort_unstable();
+            assert_eq!(found, scanned, "query {query:?}, budget {budget}");
+        }
+        // Outside [a-z0-9] (the API takes any text): nothing is wrongly left out.
+        let odd = SpellingIndex::new(["café", "cafe", "caf"].into_iter());
+        let mut found: Vec<(usize, &str)> = odd.within("cafè", 1).collect();
+        found.sort_unstable();
+        assert_eq!(found, vec![(1, "caf"), (1, "cafe"), (1, "café")]);
+        // Longer than every known word (found by fuzzing: the length range ran backwards).
+        assert_eq!(odd.within("cafeteria", 3).count(), 0);
+        assert_eq!(SpellingIndex::default().within("a", 1).count(), 0);
     }
 
     #[test]
