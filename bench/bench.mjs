@@ -30,6 +30,11 @@ const ONNX = join(BENCH, "onnx");
 const CHROMIUM = process.env.PEEL_CHROMIUM ?? "/usr/bin/chromium";
 const PHOTO = join(ROOT, "static", "samples", "chelsea.png");
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
+// After the warm runs, Peel paints the photo resized to these sizes, each a model-input shape it
+// has not seen (portrait 160×256, square 256×256, panorama 256×96): what a new aspect ratio costs.
+const NEW_SHAPES = [[300, 451], [300, 300], [600, 220]];
+// peel_model::preprocess::model_size at the app's long side (256): each side scaled, rounded to a multiple of 32.
+const modelSize = (width, height) => [width, height].map((s) => Math.max(32, Math.floor((Math.round((s * 256) / Math.max(width, height)) + 16) / 32) * 32));
 const OUT = process.env.BENCH_OUT ?? join(ROOT, "docs", "PERFORMANCE.md");
 const ONLY = process.env.BENCH_ONLY?.split(",");
 // BENCH_PEEL_DIST=DIR measures another build of the page than dist/ (BENCH_PEEL_LABEL names it).
@@ -150,8 +155,27 @@ async function runPeel(page, url, counter) {
     }
     return runs;
   }, RUNS);
+  const shapes = [];
+  for (const [width, height] of NEW_SHAPES) {
+    const png = await page.evaluate(async ({ base64, width, height }) => {
+      const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+      const canvas = new OffscreenCanvas(width, height);
+      canvas.getContext("2d").drawImage(await createImageBitmap(new Blob([bytes])), 0, 0, width, height);
+      const blob = await canvas.convertToBlob({ type: "image/png" });
+      return Array.from(new Uint8Array(await blob.arrayBuffer()));
+    }, { base64: readFileSync(PHOTO).toString("base64"), width, height });
+    const paint = async (start) => {
+      await page.evaluate(() => { document.body.dataset.state = "uploading"; });
+      await start();
+      if (await waitForState(page, ["painted", "failed"]) !== "painted") throw new Error(`Peel: ${await page.locator("#status").textContent()}`);
+      return JSON.parse(await page.locator("#result-json").textContent());
+    };
+    const first = await paint(() => page.setInputFiles("#file-input", { name: `shape-${width}x${height}.png`, mimeType: "image/png", buffer: Buffer.from(png) }));
+    const again = await paint(() => page.locator("#paint").click());
+    shapes.push({ photo: [width, height], input: modelSize(width, height), first: first.timings.network_ms, again: again.timings.network_ms });
+  }
   return {
-    cold, ready, firstBytes, backendLine, firstTimings: first.timings, size: [first.width, first.height],
+    cold, ready, firstBytes, backendLine, firstTimings: first.timings, size: [first.width, first.height], shapes,
     model: warm.map((r) => r.network_ms ?? NaN), paint: warm.map((r) => r.total), inference: warm.map((r) => r.inference),
     stages: Object.fromEntries(["decode_ms", "prepare_ms", "network_ms", "upsample_ms", "values_ms"].map((k) => [k, median(warm.map((r) => r[k]))])),
   };
@@ -253,6 +277,8 @@ function report(results, meta) {
   });
   const stages = results.filter((r) => r.kind === "peel" && !r.error && Number.isFinite(r.stages.network_ms)).map((r) =>
     `| ${r.name} | ${["decode_ms", "prepare_ms", "network_ms", "upsample_ms", "values_ms"].map((k) => ms(r.stages[k])).join(" | ")} | ${ms(median(r.paint))} |`);
+  const shapes = results.filter((r) => r.kind === "peel" && !r.error && r.shapes).flatMap((r) =>
+    r.shapes.map((x) => `| ${r.name} | ${x.photo.join("×")} → ${x.input.join("×")} | ${ms(x.first)} | ${ms(x.again)} | ${ratio(x.first, x.again)} |`));
   const files = results.filter((r) => !r.error).map((r) =>
     `| ${r.name} | ${r.firstBytes.files.filter((f) => f.bytes > 0).sort((a, b) => b.bytes - a.bytes).slice(0, 6).map((f) => `\`${f.path.replace(/^\/(peel|ort)\//, "")}\` ${mb(f.bytes)}${f.encoding ? ` ${f.encoding}` : ""}`).join(", ")} |`);
   const ort = results.find((r) => r.kind === "ort" && !r.error)?.bench;
@@ -309,6 +335,14 @@ Where Peel's warm paint goes (medians, ms; the worker's own clock, \`timings\` i
 |---|---|---|---|---|---|---|
 ${stages.join("\n")}
 
+A new aspect ratio: after the warm runs, the page is given the photo resized to shapes its model
+input has not had yet (the first photo's input was ${meta.inputShape.slice(2).reverse().join("×")}; the WebGPU load compiles on a
+256×192 probe); the worker's \`network_ms\` of the first paint at each shape, then of a second paint:
+
+| backend | photo → model input | first paint at the shape | second paint | first ÷ second |
+|---|---|---|---|---|
+${shapes.join("\n")}
+
 What a first visit downloads, raw / gzip -9 / brotli 11 (from the measured build${meta.sizes.baseline ? `, and from the baseline build \`${meta.baselineDir}\`` : ""}):
 
 | files | this build |${meta.sizes.baseline ? " baseline build |" : ""}
@@ -357,6 +391,7 @@ async function main() {
         results.push({ ...config, ...r });
         console.log(`    cold ${ms(r.cold)}, model median ${ms(median(r.model))} [${r.model.map((x) => x.toFixed(0)).join(", ")}]` +
           (config.kind === "peel" ? `, paint median ${ms(median(r.paint))}; stages ${JSON.stringify(r.stages)}; ${r.backendLine}` : `; ${JSON.stringify(r.bench)}`));
+        if (r.shapes) console.log(`    new shapes: ${JSON.stringify(r.shapes)}`);
         console.log(`    first load ${mb(r.firstBytes.bytes)} in ${r.firstBytes.requests} requests, cached ${mb(r.cachedBytes.bytes)} (${r.cachedBytes.notModified} × 304), memory ${JSON.stringify(r.memory)}; ${((Date.now() - started) / 1000).toFixed(0)} s`);
       } catch (e) {
         console.log(`    failed: ${e.message}`);

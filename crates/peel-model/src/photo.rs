@@ -169,14 +169,52 @@ pub fn decode(bytes: &[u8], limits: &PhotoLimits) -> Result<DynamicImage, PhotoE
     let mut image_limits = image::Limits::default();
     image_limits.max_alloc = Some(limits.max_alloc);
     reader.limits(image_limits);
-    let mut decoder = reader.into_decoder().map_err(|e| decode_error(format, e, limits))?;
-    let (width, height) = decoder.dimensions();
-    check_size(width, height, limits)?;
-    // Unreadable or out-of-range EXIF means no rotation, as in browsers.
-    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
-    let mut photo = DynamicImage::from_decoder(decoder).map_err(|e| decode_error(format, e, limits))?;
-    photo.apply_orientation(orientation);
-    Ok(photo)
+    contain_decoder_panic(format, || {
+        let mut decoder = reader.into_decoder().map_err(|e| decode_error(format, e, limits))?;
+        let (width, height) = decoder.dimensions();
+        check_size(width, height, limits)?;
+        // Unreadable or out-of-range EXIF means no rotation, as in browsers.
+        let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+        let mut photo = DynamicImage::from_decoder(decoder).map_err(|e| decode_error(format, e, limits))?;
+        photo.apply_orientation(orientation);
+        Ok(photo)
+    })
+}
+
+/// Runs `image`'s decoders with a panic turned into [`PhotoError::Corrupt`]: zune-jpeg (the JPEG
+/// decoder behind `image`) still panics on some malformed files, in its upsamplers' length
+/// assertions (found here by fuzzing `photo`; upstream: zune-image issues 172, 236 and 281).
+/// The panic is caught and kept off stderr, so `peel run` prints its one line. On wasm32 a panic
+/// aborts instead, and the page restarts its worker (docs/RELIABILITY.md §6).
+#[cfg(not(target_arch = "wasm32"))]
+fn contain_decoder_panic<T>(format: ImageFormat, decode: impl FnOnce() -> Result<T, PhotoError>) -> Result<T, PhotoError> {
+    use std::cell::Cell;
+    use std::panic::{self, AssertUnwindSafe};
+    thread_local! {
+        static DECODING: Cell<bool> = const { Cell::new(false) };
+    }
+    static QUIET_WHILE_DECODING: std::sync::Once = std::sync::Once::new();
+    // Wraps whatever hook is set (the default one, or a fuzzer's that aborts) once, for good.
+    QUIET_WHILE_DECODING.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if !DECODING.with(Cell::get) {
+                previous(info)
+            }
+        }))
+    });
+    DECODING.with(|d| d.set(true));
+    let result = panic::catch_unwind(AssertUnwindSafe(decode));
+    DECODING.with(|d| d.set(false));
+    result.unwrap_or_else(|panic| {
+        let why = panic.downcast_ref::<&str>().copied().or(panic.downcast_ref::<String>().map(String::as_str)).unwrap_or("a panic");
+        Err(PhotoError::Corrupt { format: format_name(format), detail: format!("its decoder failed ({})", one_line(why)) })
+    })
+}
+
+#[cfg(target_arch = "wasm32")]
+fn contain_decoder_panic<T>(_format: ImageFormat, decode: impl FnOnce() -> Result<T, PhotoError>) -> Result<T, PhotoError> {
+    decode()
 }
 
 /// [`decode`], as 8-bit RGB (alpha dropped, 16-bit scaled, grey expanded).
@@ -194,6 +232,28 @@ mod tests {
         let mut out = Vec::new();
         image::codecs::png::PngEncoder::new(&mut out).write_image(img.as_raw(), width, height, image::ExtendedColorType::Rgb8).unwrap();
         out
+    }
+
+    #[test]
+    fn a_jpeg_that_made_the_decoder_panic_is_an_error_or_a_photo() {
+        // 304 bytes from the `photo` fuzz target: a progressive JPEG on which zune-jpeg 0.5.15's
+        // AVX2 upsampler asserts (its scalar one, which wasm32 uses, has the same kind of check).
+        let bytes = include_bytes!("../tests/fixtures/fuzz-photo-upsampler-panic.jpg");
+        match decode(bytes, &PhotoLimits::default()) {
+            Ok(_) | Err(PhotoError::Corrupt { .. }) => {}
+            Err(other) => panic!("{other}"),
+        }
+    }
+
+    #[test]
+    fn a_decoder_panic_becomes_a_one_line_corrupt_error() {
+        let err = contain_decoder_panic::<()>(ImageFormat::Jpeg, || panic!("assertion failed: a <= b\nmore")).unwrap_err();
+        assert_eq!(err.to_string(), "the JPEG image is truncated or corrupt: its decoder failed (assertion failed: a <= b more)");
+        let err = contain_decoder_panic::<()>(ImageFormat::Png, || std::panic::panic_any(7u8)).unwrap_err();
+        assert!(err.to_string().ends_with("its decoder failed (a panic)"), "{err}");
+        assert_eq!(contain_decoder_panic(ImageFormat::Png, || Ok(3)), Ok(3));
+        // Panics outside a decode still unwind as before.
+        assert!(std::panic::catch_unwind(|| panic!("outside")).is_err());
     }
 
     #[test]
