@@ -284,6 +284,12 @@ def main(out: Path) -> None:
     header = b"\x93NUMPY\x01\x00" + struct.pack("<H", len(text)) + text.encode()
     add("npy-claims-huge.npy", header + b"\x00" * 64, command="metrics", expect="error", message=r"truncated: shape \(100000, 100000\)", kind=".npy header claiming 10^10 floats, 64 bytes of data",
         args=["metrics", "depth", "--pred", "{dir}/noise-viz.png", "--gt", "{file}"])
+    # Found by the `arrays` fuzz target: nested brackets made the .npy header parser take minutes.
+    text = "{'descr': '<f4', 'fortran_order': False, 'shape': (96, 128), 'x': " + "[(1, " * 12 + "}"
+    text += " " * (63 - (10 + len(text)) % 64) + "\n"
+    header = b"\x93NUMPY\x01\x00" + struct.pack("<H", len(text)) + text.encode()
+    add("npy-nested-header.npy", header + gt.tobytes(), command="metrics", expect="error", message=r"header nests brackets \d+ deep", kind=".npy header nested 25 brackets deep (exponential parse)",
+        args=["metrics", "depth", "--pred", "{dir}/noise-viz.png", "--gt", "{file}"])
     add("npy-text.npy", b"depth,values\n1,2\n", command="metrics", expect="error", message=r"not a valid \.npy", kind="text named .npy",
         args=["metrics", "depth", "--pred", "{dir}/noise-viz.png", "--gt", "{file}"])
     add("truncated.pfm", b"Pf\n128 96\n-1.0\n" + b"\x00" * 100, command="metrics", expect="error", message=r"truncated data", kind="PFM header for 128×96, 100 bytes of data",

@@ -93,6 +93,24 @@ fn check_npy_size(file: &mut (impl Read + Seek), len: u64) -> CliResult {
     };
     let header = head.get(start..start.saturating_add(header_len)).ok_or_else(|| bad("truncated header".into()))?;
     let header = String::from_utf8_lossy(header);
+    // ndarray-npy's header parser (py_literal) backtracks exponentially on nested brackets: a
+    // 200-byte header ten levels deep took a minute (found by fuzzing `arrays`). A float array's
+    // header nests two levels, `{… (H, W) …}`; deeper ones are refused before it parses them.
+    let depth = header
+        .chars()
+        .scan(0i32, |depth, c| {
+            *depth += match c {
+                '(' | '[' | '{' => 1,
+                ')' | ']' | '}' => -1,
+                _ => 0,
+            };
+            Some(*depth)
+        })
+        .max()
+        .unwrap_or(0);
+    if depth > 2 {
+        return Err(bad(format!("its header nests brackets {depth} deep; a float array's nests 2")));
+    }
     let shape = header
         .split_once("'shape':")
         .and_then(|(_, rest)| rest.split_once('('))
@@ -257,4 +275,34 @@ pub fn pfm(bytes: &[u8]) -> CliResult<Grid<f32>> {
     };
     let rows: Vec<Vec<f32>> = body[..needed].chunks_exact(4 * w).map(|row| row.chunks_exact(4).map(read).collect()).collect();
     Ok(Grid { width, height, data: rows.into_iter().rev().flatten().collect() })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Cursor;
+
+    use super::*;
+
+    /// A version-1 `.npy` with `header` (padded as numpy pads it) and `data` after it.
+    fn npy(header: &str, data: &[u8]) -> Vec<u8> {
+        let mut header = header.as_bytes().to_vec();
+        header.resize(header.len() + 63 - (10 + header.len()) % 64, b' ');
+        header.push(b'\n');
+        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+        bytes.extend((header.len() as u16).to_le_bytes());
+        bytes.extend(header);
+        bytes.extend(data);
+        bytes
+    }
+
+    #[test]
+    fn a_deeply_nested_npy_header_is_refused_before_it_is_parsed() {
+        let plain = npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2), }", &[0, 0, 128, 63, 0, 0, 0, 64]);
+        let grid = depth_npy(Cursor::new(&plain), plain.len() as u64).unwrap();
+        assert_eq!((grid.width, grid.height, grid.data.clone()), (2, 1, vec![1.0, 2.0]));
+        // Twelve levels: minutes in the header parser without the check (found by fuzzing).
+        let nested = npy(&format!("{{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2), 'x': {}}}", "[(1, ".repeat(12)), &[0; 8]);
+        let err = depth_npy(Cursor::new(&nested), nested.len() as u64).err().expect("refused").to_string();
+        assert!(err.contains("nests brackets 25 deep; a float array's nests 2"), "{err}");
+    }
 }
