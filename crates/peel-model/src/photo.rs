@@ -135,6 +135,44 @@ fn header_size(format: ImageFormat, bytes: &[u8]) -> Option<(u32, u32)> {
     }
 }
 
+/// A JPEG whose frame samples some colour plane more finely than its first, described for
+/// [`PhotoError::Unsupported`]. zune-jpeg (behind `image`) sizes its upsampling buffer by the
+/// first plane and panics on such a file (found by fuzzing `photo`): legal, but no camera or
+/// encoder writes one. The worker hands unsupported files to the browser's own decoder.
+fn jpeg_sampling_unsupported(bytes: &[u8]) -> Option<String> {
+    let mut at = 2; // after SOI
+    while at + 4 <= bytes.len() {
+        if bytes[at] != 0xFF {
+            return None; // not at a marker: the decoder will say what is wrong
+        }
+        let marker = bytes[at + 1];
+        if marker == 0xFF {
+            at += 1; // fill byte
+            continue;
+        }
+        if marker == 0x01 || (0xD0..=0xD7).contains(&marker) {
+            at += 2; // no length
+            continue;
+        }
+        let length = usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
+        let segment = bytes.get(at + 4..at + 2 + length.max(2))?;
+        let is_frame = (0xC0..=0xCF).contains(&marker) && ![0xC4, 0xC8, 0xCC].contains(&marker);
+        if is_frame {
+            // precision, height, width, component count, then (id, h << 4 | v, table) each.
+            let planes: Vec<(u8, u8)> = segment.get(6..)?.chunks_exact(3).take(usize::from(*segment.get(5)?)).map(|c| (c[1] >> 4, c[1] & 15)).collect();
+            let &(h0, v0) = planes.first()?;
+            return planes.iter().enumerate().skip(1).find(|&(_, &(h, v))| h > h0 || v > v0).map(|(i, &(h, v))| {
+                format!("JPEG (colour plane {} sampled {h}×{v}, more finely than the first, {h0}×{v0})", i + 1)
+            });
+        }
+        if marker == 0xDA || marker == 0xD9 {
+            return None; // scan or end before a frame header
+        }
+        at += 2 + length;
+    }
+    None
+}
+
 /// Checks a size against the limits before decoding.
 pub fn check_size(width: u32, height: u32, limits: &PhotoLimits) -> Result<(), PhotoError> {
     if width == 0 || height == 0 {
@@ -164,6 +202,9 @@ pub fn decode(bytes: &[u8], limits: &PhotoLimits) -> Result<DynamicImage, PhotoE
     })?;
     if let Some((width, height)) = header_size(format, bytes) {
         check_size(width, height, limits)?;
+    }
+    if let Some(format) = (format == ImageFormat::Jpeg).then(|| jpeg_sampling_unsupported(bytes)).flatten() {
+        return Err(PhotoError::Unsupported { format });
     }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     let mut image_limits = image::Limits::default();
@@ -235,13 +276,27 @@ mod tests {
     }
 
     #[test]
-    fn a_jpeg_that_made_the_decoder_panic_is_an_error_or_a_photo() {
-        // 304 bytes from the `photo` fuzz target: a progressive JPEG on which zune-jpeg 0.5.15's
-        // AVX2 upsampler asserts (its scalar one, which wasm32 uses, has the same kind of check).
+    fn a_jpeg_with_a_colour_plane_finer_than_the_first_is_unsupported_not_a_panic() {
+        // 304 bytes from the `photo` fuzz target: a progressive JPEG whose second plane is 2×2
+        // and first 1×1, on which zune-jpeg 0.5.15's upsamplers assert (AVX2 and scalar).
         let bytes = include_bytes!("../tests/fixtures/fuzz-photo-upsampler-panic.jpg");
-        match decode(bytes, &PhotoLimits::default()) {
-            Ok(_) | Err(PhotoError::Corrupt { .. }) => {}
-            Err(other) => panic!("{other}"),
+        let err = decode(bytes, &PhotoLimits::default()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("JPEG (colour plane 2 sampled 2×2, more finely than the first, 1×1) images are not supported; Peel reads {READABLE}")
+        );
+        // Ordinary subsampling (luma 2×2, chroma 1×1) decodes.
+        let photo = RgbImage::from_fn(33, 17, |x, y| Rgb([(x * 7) as u8, (y * 13) as u8, 90]));
+        let mut jpeg = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90).encode_image(&photo).unwrap();
+        assert_eq!(jpeg_sampling_unsupported(&jpeg), None);
+        assert_eq!(decode_rgb(&jpeg, &PhotoLimits::default()).unwrap().dimensions(), (33, 17));
+        // Cut anywhere, the check does not panic, and refuses only once the frame header is whole.
+        let whole = jpeg_sampling_unsupported(bytes);
+        for cut in 0..bytes.len() {
+            let found = jpeg_sampling_unsupported(&bytes[..cut]);
+            assert!(found.is_none() || found == whole, "cut at {cut}: {found:?}");
+            assert_eq!(found.is_some(), cut >= 177, "cut at {cut}");
         }
     }
 
