@@ -84,26 +84,31 @@ case "${1:-}" in
   report)
     # One table row per target: its long runs (target/fuzz-logs/TARGET/*.log) summed; coverage,
     # features and corpus from the latest run, which starts from the corpus the earlier ones grew.
-    echo "| target | runs | executions | wall time | exec/s | coverage (edges) | features | corpus | peak RSS | crashes |"
+    echo "| target | runs | executions | wall time | exec/s | coverage (edges) | features | corpus | peak RSS | crashes / timeouts / slow inputs |"
     echo "|---|---|---|---|---|---|---|---|---|---|"
     for t in "${TARGETS[@]}"; do
       logs=("../target/fuzz-logs/$t/"*.log)  # start times: same width, so sorted by time
       [ -f "${logs[0]}" ] || continue
-      n=0 execs=0 wall=0 rss=0 crashes=0
+      n=0 execs=0 wall=0 rss=0 crashes=0 timeouts=0 slow=0
       for log in "${logs[@]}"; do
+        e=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | head -n 1)
+        [ -n "$e" ] || continue  # still running (no final figures yet)
         n=$((n + 1))
-        execs=$((execs + $(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | head -n 1)))
+        execs=$((execs + e))
         wall=$((wall + $(sed -n 's/^wall_seconds: *//p' "$log" | head -n 1)))
         r=$(sed -n 's/^stat::peak_rss_mb: *//p' "$log" | head -n 1)
         rss=$(( ${r:-0} > rss ? ${r:-0} : rss ))
-        crashes=$((crashes + $(grep -c 'Test unit written to' "$log" || true)))
+        crashes=$((crashes + $(grep -c 'Test unit written to .*/[a-z]*-crash-' "$log" || true)))
+        timeouts=$((timeouts + $(grep -c 'Test unit written to .*/[a-z]*-timeout-' "$log" || true)))
+        slow=$((slow + $(grep -c 'Test unit written to .*/[a-z]*-slow-unit-' "$log" || true)))
         latest=$log
       done
+      [ "$n" -gt 0 ] || continue
       last=$(grep -E '^#[0-9]+' "$latest" | tail -n 1)
       cov=$(grep -o 'cov: [0-9]*' <<<"$last" | cut -d' ' -f2)
       ft=$(grep -o 'ft: [0-9]*' <<<"$last" | cut -d' ' -f2)
       corp=$(grep -o 'corp: [0-9]*/[0-9]*[a-zA-Z]*' <<<"$last" | cut -d' ' -f2)
-      echo "| $t | $n | $execs | $wall s | $((execs / (wall > 0 ? wall : 1))) | $cov | $ft | $corp | $rss MB | $crashes |"
+      echo "| $t | $n | $execs | $wall s | $((execs / (wall > 0 ? wall : 1))) | $cov | $ft | $corp | $rss MB | $crashes / $timeouts / $slow |"
     done
     ;;
   merge)
