@@ -290,7 +290,7 @@ test("The bad-input corpus on the page: each file paints or gets one line, a goo
       const memory = await wasmBytes();
       if (!(memory > 0 && memory < 4 * 2 ** 30)) wrong = `worker wasm memory ${memory} bytes`;
       if (wrong) failures.push(`${c.name}: ${wrong}`);
-      rows.push(`| \`${c.name}\` | ${c.expect === "ok" ? `ok ${c.size.join("×")}` : `/${c.message}/`} | ${wrong ? "❌" : "✅"} ${reached}: ${status.replace(/\|/g, "\\|").slice(0, 140)} | ${seconds.toFixed(1)} s | ${(memory / 2 ** 20).toFixed(0)} MiB |`);
+      rows.push(`| \`${c.name}\` | ${c.expect === "ok" ? `ok ${c.size.join("×")}` : `/${c.message.replace(/\|/g, "\\|")}/`} | ${wrong ? "❌" : "✅"} ${reached}: ${status.replace(/\|/g, "\\|").slice(0, 140)} | ${seconds.toFixed(1)} s | ${(memory / 2 ** 20).toFixed(0)} MiB |`);
     }
     await writeFile(join(ARTIFACTS, "bad-input-page.md"),
       ["| file | expected | what the page did | time | worker wasm memory after |", "|---|---|---|---|---|", ...rows].join("\n") + "\n");

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs `peel` on every case of the bad-input corpus (tests/corpus/make_corpus.py) and checks it.
 
-    python tests/corpus/run_corpus.py --peel target/debug/peel --corpus target/bad-input [--report FILE.md]
+    python tests/corpus/run_corpus.py --peel target/debug/peel --corpus target/bad-input [--report FILE.md [--page PAGE.md]]
 
 For each case the rule of issue 10: a correct result (exit 0, JSON on stdout, the expected size;
 for `same_as`, the same painting pixel for pixel), or exit code 2 with exactly ONE stderr line
@@ -102,6 +102,8 @@ def main():
     parser.add_argument("--peel", required=True)
     parser.add_argument("--corpus", required=True, type=Path)
     parser.add_argument("--report", type=Path, help="also write the table as Markdown here")
+    parser.add_argument("--page", type=Path, help="the browser test's table (target/browser-tests/bad-input-page.md): "
+                        "its outcome per photo case becomes the report's last column")
     parser.add_argument("--only", help="regex: run only the cases whose name matches")
     args = parser.parse_args()
     cases = json.loads((args.corpus / "manifest.json").read_text())
@@ -132,10 +134,18 @@ def main():
     worst_m = max(rows, key=lambda r: r[6])
     print(f"{len(rows) - failures}/{len(rows)} cases pass in {total:.0f} s; slowest {worst_t[0]} {worst_t[5]:.1f} s; most memory {worst_m[0]} {worst_m[6] / 2**20:.0f} MiB")
     if args.report:
-        lines = ["| file | what it is | command | expected | CLI result | time | peak RSS |", "|---|---|---|---|---|---|---|"]
+        # The page's outcome per file: the cell of its row that starts with the verdict (already escaped Markdown).
+        page = {}
+        if args.page:
+            for line in args.page.read_text().splitlines()[2:]:
+                cells = [c.strip() for c in re.split(r"(?<!\\)\|", line)]
+                page[cells[1].strip("`")] = next((c for c in cells[2:] if c.startswith(("✅", "❌"))), "?")
+        lines = ["| file | what it is | command | expected | CLI result | time | peak RSS |" + (" page result |" if args.page else ""),
+                 "|---|---|---|---|---|---|---|" + ("---|" if args.page else "")]
         for name, kind, command, expected, what, seconds, rss, ok in rows:
             cell = lambda t: t.replace("|", "\\|")
-            lines.append(f"| `{name}` | {cell(kind)} | {command} | {cell(expected)} | {'✅' if ok else '❌'} {cell(what)} | {seconds:.2f} s | {rss / 2**20:.0f} MiB |")
+            on_page = f" {page.get(name, '– (not a photo case)')} |" if args.page else ""
+            lines.append(f"| `{name}` | {cell(kind)} | {command} | {cell(expected)} | {'✅' if ok else '❌'} {cell(what)} | {seconds:.2f} s | {rss / 2**20:.0f} MiB |{on_page}")
         args.report.write_text("\n".join(lines) + "\n")
     sys.exit(1 if failures else 0)
 
