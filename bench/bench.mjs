@@ -170,9 +170,9 @@ async function runPeel(page, url, counter) {
       if (await waitForState(page, ["painted", "failed"]) !== "painted") throw new Error(`Peel: ${await page.locator("#status").textContent()}`);
       return JSON.parse(await page.locator("#result-json").textContent());
     };
-    const first = await paint(() => page.setInputFiles("#file-input", { name: `shape-${width}x${height}.png`, mimeType: "image/png", buffer: Buffer.from(png) }));
+    const atNewShape = await paint(() => page.setInputFiles("#file-input", { name: `shape-${width}x${height}.png`, mimeType: "image/png", buffer: Buffer.from(png) }));
     const again = await paint(() => page.locator("#paint").click());
-    shapes.push({ photo: [width, height], input: modelSize(width, height), first: first.timings.network_ms, again: again.timings.network_ms });
+    shapes.push({ photo: [width, height], input: modelSize(width, height), first: atNewShape.timings.network_ms, again: again.timings.network_ms });
   }
   return {
     cold, ready, firstBytes, backendLine, firstTimings: first.timings, size: [first.width, first.height], shapes,
