@@ -334,7 +334,7 @@ Where Peel's warm paint goes (medians, ms; the worker's own clock, \`timings\` i
 | backend | photo decode | prepare | network | upsample | values | whole paint (page) |
 |---|---|---|---|---|---|---|
 ${stages.join("\n")}
-
+${meta.profile ? `\n${meta.profile.trim()}\n` : ""}
 A new aspect ratio: after the warm runs, the page is given the photo resized to shapes its model
 input has not had yet (the first photo's input was ${meta.inputShape.slice(2).reverse().join("×")}; the WebGPU load compiles on a
 256×192 probe); the worker's \`network_ms\` of the first paint at each shape, then of a second paint:
@@ -408,6 +408,8 @@ async function main() {
     machine: { cores: cpus().length, nice: getPriority(), load: LOAD_AT_START.toFixed(1) },
     model: meta.model, prompt: meta.prompt, inputShape: meta.input_shape,
     onnxBytes: meta.onnx_bytes, browser, adapter, sizes, baselineDir: BASELINE, peelLabel: PEEL_LABEL,
+    // bench/profile_cpu.sh's table, where bench.sh could run it (it needs perf).
+    profile: await readFile(join(BENCH, "profile.md"), "utf8").catch(() => null),
   };
   await writeFile(OUT, report(results, reportMeta));
   await writeFile(join(BENCH, "results.json"), JSON.stringify({ results, meta: reportMeta }, null, 2));

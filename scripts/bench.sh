@@ -26,5 +26,8 @@ if [ ! -f "$meta" ] || [ weights/manifest.json -nt "$meta" ] || [ train/peel_tra
 fi
 echo "==> Installing onnxruntime-web (bench/package.json)"
 if [ ! -d bench/node_modules/onnxruntime-web ]; then (cd bench && npm ci --no-audit --no-fund); fi
+echo "==> Profiling Peel's CPU network natively (bench/profile_cpu.sh)"
+rm -f "$TARGET/bench/profile.md"
+if command -v perf >/dev/null; then bash bench/profile_cpu.sh >/dev/null; else echo "    skipped: no perf (Debian: linux-perf)"; fi
 echo "==> Measuring in headless chromium"
 CARGO_TARGET_DIR="$TARGET" node bench/bench.mjs

@@ -24,6 +24,7 @@ py() { (cd train && PYTHONPATH=. ../.venv/bin/python "$@"); }
 [ -f target/peel-data/synth.pkl ] || py -m peel_train.data --shared "../$shared" \
   --synth ../target/synth-train ../target/synth-train-2 --out ../target/peel-data
 [ -f target/peel-data/camvid.pkl ] || py -m peel_train.data --shared "../$shared" --out ../target/peel-data --only camvid coco photos
+[ -f target/peel-data/camvid_depth.pkl ] || py -m peel_train.streetdepth --data ../target/peel-data
 [ -f target/peel-data/middlebury.pkl ] || py -m peel_train.realdepth --shared "../$shared" --out ../target/peel-data
 [ -f target/peel-data/pets.pkl ] || py -m peel_train.teachers measure build --shared "../$shared" --out ../target/peel-data
 # The recipe: batch 16, the stem and encoder blocks 0-3 frozen throughout; the first 70 % of steps at
