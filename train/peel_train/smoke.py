@@ -126,7 +126,7 @@ def check_training(data, tmp, run_dir):
     from .generator import PeelGenerator
 
     train = [sys.executable, "-m", "peel_train.train", "--data", data, "--batch", "2", "--total-steps", "6",
-             "--checkpoint-every", "100", "--log-every", "1", "--device", "cpu", "--threads", "1"]
+             "--checkpoint-every", "100", "--log-every", "1", "--device", "cpu", "--threads", "1", "--si-weight", "1"]
     run(train + ["--run-dir", tmp / "unbroken", "--workers", "0"])
     run(train + ["--run-dir", run_dir, "--steps", "2"])
     first = run(train + ["--run-dir", run_dir, "--steps", "4", "--workers", "0"])
@@ -153,6 +153,20 @@ def check_training(data, tmp, run_dir):
     (lv, pv), (lr, pr) = losses(out, batch), losses_per_example(out, batch)
     check(abs(float(lv) - float(lr)) < 1e-4 and pv.keys() == pr.keys(),
           f"batched loss {float(lv):.5f} equals the per-example loop's {float(lr):.5f}")
+
+    # The scale-invariant depth term ignores a global scale and sees a change of shape.
+    from .train import TASK_DEPTH
+    depth = torch.tensor(np.random.default_rng(0).uniform(0.5, 8.0, (2, 12, 16)))
+    target = torch.from_numpy(depth_to_walk(depth.numpy()))
+    target[0, :2] = 1.0  # sky rows: no log depth
+    target[1, 0, :4] = float("nan")  # holes
+    probe = {"task": torch.full((2,), TASK_DEPTH), "walk": target}
+    def si(pred_depth):
+        walk = torch.from_numpy(depth_to_walk(pred_depth.numpy()))[:, None]
+        return losses((walk, None, None), probe, si_weight=1.0)[1]["depth_si"]
+    scaled, reshaped = si(depth * 1.7), si(depth * torch.linspace(0.7, 1.4, 16))
+    check(scaled < 1e-6 < 1e-2 < reshaped, f"scale-invariant depth term: {scaled:.1e} for the truth x 1.7, "
+          f"{reshaped:.3f} for a changed shape")
 
     # Data-parallel: 2 CPU processes (gloo) under torchrun.
     out = run([Path(sys.executable).parent / "torchrun", "--standalone", "--nproc_per_node", "2", "-m",

@@ -16,6 +16,7 @@ CPU, NCCL on CUDA): each rank draws its own batch, rank 0 logs and saves.
 
 import argparse
 import contextlib
+import functools
 import io
 import json
 import math
@@ -336,12 +337,21 @@ def collate(examples, embedder, rng, scale=1):
     }
 
 
-def losses(outputs, batch):
+def walk_to_log_depth(f):
+    """log metres from the walk position (the inverse of data.depth_to_walk), kept off 0 m and the sky's f = 1."""
+    f = f.clamp(1e-4, 1 - 1e-4)
+    return torch.log(10 * ((1 - f).rsqrt() - 1))
+
+
+def losses(outputs, batch, si_weight=0.0):
     """Per-task mean of per-example losses, computed for the whole batch at once.
 
-    depth: 4 x L1 on the walk position; normals: 1 - cos over valid pixels; segmentation tasks:
-    cross-entropy over {background, entries} (masked entries carry -1e4 logits), instance slots
-    matched to ground truth first. Returns (sum over tasks, {task: value}).
+    depth: 4 x L1 on the walk position, plus `si_weight` x the scale-invariant log-depth error (the variance
+    of log(pred / true) over labelled non-sky pixels, Eigen et al. 2014), which rewards the right shape
+    whatever the scale; normals: 1 - cos over valid pixels; segmentation tasks: cross-entropy over
+    {background, entries} (masked entries carry -1e4 logits), instance slots matched to ground truth first.
+    Returns (sum over tasks, {task: value}); with si_weight the unweighted scale-invariant error is also
+    reported, as "depth_si".
     """
     walk, normal, logits = outputs
     task = batch["task"]
@@ -356,6 +366,12 @@ def losses(outputs, batch):
         count = valid.sum(dim=(1, 2))
         per_example[is_depth] = error.sum(dim=(1, 2)) / count.clamp(min=1) * 4
         depth_ok[is_depth] = count > 0
+        if si_weight:
+            near = valid & (target < 1 - 1e-4)  # the sky has no finite depth
+            g = (walk_to_log_depth(walk[is_depth, 0].float()) - walk_to_log_depth(torch.nan_to_num(target))) * near
+            n = near.sum(dim=(1, 2)).clamp(min=1)
+            si = g.square().sum(dim=(1, 2)) / n - (g.sum(dim=(1, 2)) / n).square()
+            per_example[is_depth] += si_weight * si
 
     is_normals = task == TASK_NORMALS
     normal_ok = torch.zeros_like(is_normals)
@@ -389,7 +405,10 @@ def losses(outputs, batch):
         sel = keep & (task == t)
         if sel.any():
             parts[name] = per_example[sel].mean()
-    return sum(parts.values()), {k: float(v.detach()) for k, v in parts.items()}
+    total = sum(parts.values())
+    if si_weight and (keep & is_depth).any():
+        parts["depth_si"] = si[(keep & is_depth)[is_depth]].mean()
+    return total, {k: float(v.detach()) for k, v in parts.items()}
 
 
 def match_instances(lg, target):
@@ -553,6 +572,8 @@ def parse_args(argv=None):
     ap.add_argument("--steps", type=int, default=None, help="stop this invocation at this step (default: total)")
     ap.add_argument("--max-minutes", type=float, default=None, help="stop this invocation (resumably) after this long")
     ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--si-weight", type=float, default=0.0,
+                    help="weight of the scale-invariant log-depth term beside the metric one (0: none)")
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--encoder-lr-scale", type=float, default=0.3)
     ap.add_argument("--checkpoint-every", type=int, default=200)
@@ -664,12 +685,13 @@ def main(argv=None):
         if frozen != frozen_now:
             set_encoder_frozen(core, frozen)
             frozen_now = frozen
-        parts = train_step(model, opt, batches.next(), device, args.channels_last, autocast)
+        parts = train_step(model, opt, batches.next(), device, args.channels_last, autocast,
+                           functools.partial(losses, si_weight=args.si_weight))
         step += 1
         seen += args.batch * world
         window.append(parts)
         if step % args.log_every == 0 or step == end:
-            mean = {k: float(np.mean([w[k] for w in window if k in w])) for k in TASKS
+            mean = {k: float(np.mean([w[k] for w in window if k in w])) for k in (*TASKS, "depth_si")
                     if any(k in w for w in window)}
             rate = len(window) * args.batch * world / (time.time() - t_window)
             log.append({"step": step, "time_s": round(wall + time.time() - started, 1), "examples": seen,
