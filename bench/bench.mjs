@@ -291,7 +291,7 @@ function report(results, meta) {
 
 Written by \`bash scripts/bench.sh\` (${meta.date}); every figure below comes from that one run. Do not
 edit by hand: run it again. Absolute times on the shared ${meta.machine.cores}-core build machine are noisy (the
-benchmark ran at nice ${meta.machine.nice}, with a 1-minute load average of ${meta.machine.load} when it started);
+benchmark ran at nice ${meta.machine.nice}, with a 1-minute load average of ${meta.machine.load} when it started${meta.machine.loadEnd ? ` and ${meta.machine.loadEnd} when it ended` : ""});
 compare the **ratios**, which were measured in the same run, minutes apart.
 
 - **What runs**: \`${meta.model}\` (3.2 M parameters) on \`static/samples/chelsea.png\` (451×300) at the
@@ -405,7 +405,7 @@ async function main() {
   const adapter = results.find((r) => r.adapter)?.adapter ?? "none";
   const reportMeta = {
     date: new Date().toISOString().slice(0, 10),
-    machine: { cores: cpus().length, nice: getPriority(), load: LOAD_AT_START.toFixed(1) },
+    machine: { cores: cpus().length, nice: getPriority(), load: LOAD_AT_START.toFixed(1), loadEnd: loadavg()[0].toFixed(1) },
     model: meta.model, prompt: meta.prompt, inputShape: meta.input_shape,
     onnxBytes: meta.onnx_bytes, browser, adapter, sizes, baselineDir: BASELINE, peelLabel: PEEL_LABEL,
     // bench/profile_cpu.sh's table, where bench.sh could run it (it needs perf).
