@@ -28,6 +28,7 @@ echo "==> Installing onnxruntime-web (bench/package.json)"
 if [ ! -d bench/node_modules/onnxruntime-web ]; then (cd bench && npm ci --no-audit --no-fund); fi
 echo "==> Profiling Peel's CPU network natively (bench/profile_cpu.sh)"
 rm -f "$TARGET/bench/profile.md"
-if command -v perf >/dev/null; then bash bench/profile_cpu.sh >/dev/null; else echo "    skipped: no perf (Debian: linux-perf)"; fi
+if ! command -v perf >/dev/null; then echo "    skipped: no perf (Debian: linux-perf)"
+elif ! bash bench/profile_cpu.sh >/dev/null; then echo "    failed: the report goes without the profile"; rm -f "$TARGET/bench/profile.md"; fi
 echo "==> Measuring in headless chromium"
 CARGO_TARGET_DIR="$TARGET" node bench/bench.mjs
