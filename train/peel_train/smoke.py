@@ -122,7 +122,7 @@ def check_training(data, tmp, run_dir):
     """Resume is exact, the loss is the reference one, data-parallel and the GPU script run."""
     from .bench import losses_per_example
     from .pack import load_sources
-    from .train import Batches, Embedder, Mixture, losses, parse_args, phrase_table
+    from .train import TASK_DEPTH, Batches, Embedder, Mixture, losses, parse_args, phrase_table
     from .generator import PeelGenerator
 
     train = [sys.executable, "-m", "peel_train.train", "--data", data, "--batch", "2", "--total-steps", "6",
@@ -155,7 +155,6 @@ def check_training(data, tmp, run_dir):
           f"batched loss {float(lv):.5f} equals the per-example loop's {float(lr):.5f}")
 
     # The scale-invariant depth term ignores a global scale and sees a change of shape.
-    from .train import TASK_DEPTH
     depth = torch.tensor(np.random.default_rng(0).uniform(0.5, 8.0, (2, 12, 16)))
     target = torch.from_numpy(depth_to_walk(depth.numpy()))
     target[0, :2] = 1.0  # sky rows: no log depth
