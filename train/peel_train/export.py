@@ -2,6 +2,7 @@
 
     python -m peel_train.export --run target/peel-run --data target/peel-data --weights ../weights
     python -m peel_train.export --checkpoint model.pt --data target/peel-data --weights ../weights
+    python -m peel_train.export --checkpoint a.pt b.pt --data target/peel-data --weights ../weights   # their mean
     python -m peel_train.export --from-weights OLD_WEIGHTS --weights ../weights
 
 The model comes from a trainer run (`checkpoint.pt`), a model-only state dict (fp16 or fp32, with
@@ -116,6 +117,23 @@ def training_table(data):
         return pickle.load(f)
 
 
+def mean_state(paths):
+    """The uniform mean of model-only checkpoints' float tensors (one path: that checkpoint as it is).
+
+    Averaging checkpoints from the tail of one run ("a model soup", Wortsman et al. 2022) lands in the
+    flat middle of the region they trained in; integer buffers are the first checkpoint's."""
+    states = []
+    for path in paths:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        states.append(state.get("model", state))  # a trainer checkpoint or a plain state dict
+    keys = set(states[0])
+    for path, state in zip(paths[1:], states[1:]):
+        if set(state) != keys or any(state[k].shape != states[0][k].shape for k in keys):
+            raise SystemExit(f"{path} does not have the same tensors as {paths[0]}: not one architecture")
+    return {k: sum(s[k].float() for s in states) / len(states) if states[0][k].is_floating_point() else states[0][k]
+            for k in states[0]}
+
+
 def load_source(args):
     """-> (float model, training record or None, format-2 manifest or None, format-2 training table or None)."""
     if args.run:
@@ -124,9 +142,9 @@ def load_source(args):
         record = {"steps": ckpt["step"], "batch": ckpt["args"]["batch"], "log": ckpt["log"]}
         source_manifest = table = None
     elif args.checkpoint:
-        state = torch.load(args.checkpoint, map_location="cpu", weights_only=True)
-        state = state.get("model", state)  # a trainer checkpoint or a plain state dict
-        note = Path(str(args.checkpoint) + ".json")
+        state = mean_state(args.checkpoint)
+        # The provenance is the last checkpoint's: a soup is the tail of one run.
+        note = Path(str(args.checkpoint[-1]) + ".json")
         record = None
         if note.exists():
             n = json.loads(note.read_text())
@@ -153,7 +171,8 @@ def main():
     ap = argparse.ArgumentParser()
     source = ap.add_mutually_exclusive_group(required=True)
     source.add_argument("--run", help="trainer run directory (checkpoint.pt)")
-    source.add_argument("--checkpoint", help="model-only state dict (.pt, fp16 or fp32)")
+    source.add_argument("--checkpoint", nargs="+",
+                        help="model-only state dict (.pt, fp16 or fp32); several: their uniform mean")
     source.add_argument("--from-weights", help="a format-2 weights directory (int8, dequantized here)")
     ap.add_argument("--data", help="training data: DIR with phrases.pkl, or a packed data file")
     ap.add_argument("--table-words-only", action="store_true",

@@ -17,7 +17,7 @@ import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from .evaluate import COLOURS, REPO, load_shipped, painting  # noqa: E402
-from .generator import TASK_DEPTH, TASK_NORMALS, TASK_REFERRING, TASK_SEMANTIC, TASKS  # noqa: E402
+from .generator import TASK_DEPTH, TASK_INSTANCE, TASK_NORMALS, TASK_REFERRING, TASK_SEMANTIC, TASKS  # noqa: E402
 
 GRID_CLASSES = ["person", "cat", "car", "road", "sky", "building", "tree", "table", "cup", "motorcycle"]
 GRID_COLOURS = ["red", "orange", "blue", "gray", "skyblue", "yellow", "lime", "magenta", "cyan", "purple"]
@@ -100,7 +100,7 @@ def compare_photos(shared):
 
 
 def compare(old_weights, new_weights, shared, out):
-    """Per photo: input, then depth, normals, semantic and referring, each earlier | shipped."""
+    """Per photo: input, then depth, normals, semantic, instance and referring, each earlier | shipped."""
     models = [load_shipped(old_weights), load_shipped(new_weights)]
     names = [json.loads((Path(w) / "manifest.json").read_text())["name"] for w in (old_weights, new_weights)]
     entries = [(c, COLOURS[n]) for c, n in zip(GRID_CLASSES, GRID_COLOURS)]
@@ -110,7 +110,9 @@ def compare(old_weights, new_weights, shared, out):
         h = 144
         img = img.resize((max(1, round(img.width * h / img.height)), h), Image.BILINEAR)
         cells = [img]
+        # Instances of the referring phrase's class: "the cat" -> each cat in its own colour.
         for task, ent in ((TASK_DEPTH, []), (TASK_NORMALS, []), (TASK_SEMANTIC, entries),
+                          (TASK_INSTANCE, [(phrase.removeprefix("the "), None)]),
                           (TASK_REFERRING, [(phrase, (255, 0, 0))])):
             for model, ph, wd in models:
                 cells.append(painting(model, img, task, ent, None, ph, wd))
@@ -118,7 +120,7 @@ def compare(old_weights, new_weights, shared, out):
     width = max(r.shape[1] for r in rows)
     rows = [np.pad(r, ((0, 4), (0, width - r.shape[1]), (0, 0)), constant_values=255) for r in rows]
     Image.fromarray(np.concatenate(rows, axis=0)).save(out)
-    print("wrote", out, "columns: input, then", names, "for depth, normals, semantic, referring;",
+    print("wrote", out, "columns: input, then", names, "for depth, normals, semantic, instance, referring;",
           "phrases:", [p for _, _, p in compare_photos(shared)])
 
 

@@ -121,6 +121,7 @@ def check_street_depth():
 def check_training(data, tmp, run_dir):
     """Resume is exact, the loss is the reference one, data-parallel and the GPU script run."""
     from .bench import losses_per_example
+    from .export import mean_state
     from .pack import load_sources
     from .train import TASK_DEPTH, Batches, Embedder, Mixture, losses, parse_args, phrase_table
     from .generator import PeelGenerator
@@ -183,6 +184,13 @@ def check_training(data, tmp, run_dir):
     gpu = json.loads((tmp / "gpu-model.pt.json").read_text())
     check(gpu["step"] == 8 and (tmp / "gpu-model.pt").stat().st_size < 16 * 2**20,
           "GPU script dry run (CPU): continued the model-only checkpoint from step 6 to 8")
+
+    # A soup (export --checkpoint A B) is the two checkpoints' mean, tensor by tensor.
+    a, b = (torch.load(tmp / f, map_location="cpu", weights_only=True) for f in ("model.pt", "gpu-model.pt"))
+    soup = mean_state([tmp / "model.pt", tmp / "gpu-model.pt"])
+    moved = [k for k in a if a[k].is_floating_point() and not torch.equal(a[k], b[k])]
+    worst = max(float((soup[k] - (a[k].float() + b[k].float()) / 2).abs().max()) for k in moved)
+    check(moved and worst < 1e-6, f"a soup of two checkpoints is their mean ({len(moved)} tensors moved, off by {worst:.1e})")
 
 
 if __name__ == "__main__":
