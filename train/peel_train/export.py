@@ -120,8 +120,8 @@ def training_table(data):
 def mean_state(paths):
     """The uniform mean of model-only checkpoints' float tensors (one path: that checkpoint as it is).
 
-    Averaging checkpoints from the tail of one run ("a model soup", Wortsman et al. 2022) lands in the
-    flat middle of the region they trained in; integer buffers are the first checkpoint's."""
+    Averaging checkpoints from the tail of one run ("a model soup", Wortsman et al. 2022) often lands
+    between their strengths (docs/MODEL.md measures one); integer buffers are the first checkpoint's."""
     states = []
     for path in paths:
         state = torch.load(path, map_location="cpu", weights_only=True)
