@@ -541,6 +541,72 @@ def instances_from(ssd, semantic, names, score=SSD_SCORE):
     return out, instances
 
 
+SALIENT_BOX_IOU = 0.7  # the salient object's bounding box against the detection's box
+SALIENT_ONE_PART = 0.95  # share of the salient pixels its largest connected part must hold
+SALIENT_OTHERS = 0.3  # no other detection of the same class at this score, so "the cup" names only it
+
+
+def box_iou(a, b):
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - ix * iy
+    return ix * iy / union if union > 0 else 0.0
+
+
+def salient_instance(ssd, salient, score=SSD_SCORE):
+    """A ground-truth salient-object mask named by the detector: (uint16 instance map, [instance]) or None.
+
+    The mask's shape is the annotator's, only its class is the detector's. Kept only when the mask is one object
+    (its largest connected part holds 95 % of it), exactly one detection (score >= 0.5) boxes it (box IoU >= 0.7)
+    and no other detection of that class (score >= 0.3) is in the photo.
+    """
+    from scipy import ndimage
+
+    parts, n = ndimage.label(salient)
+    if n == 0:
+        return None
+    sizes = ndimage.sum(salient, parts, range(1, n + 1))
+    if sizes.max() < max(MIN_PIXELS, SALIENT_ONE_PART * salient.sum()):
+        return None
+    mask = parts == int(np.argmax(sizes)) + 1
+    ys, xs = np.nonzero(mask)
+    bbox = [int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1]
+    labels = ssd_names()
+    dets = [(float(ssd["scores"][k]), labels[int(c)] if 0 <= int(c) < len(labels) else "???", ssd["boxes"][k])
+            for k, c in enumerate(ssd["classes"])]
+    boxing = [cls for sc, cls, box in dets if sc >= score and box_iou(bbox, box) >= SALIENT_BOX_IOU]
+    if len(boxing) != 1 or boxing[0] == "???":
+        return None
+    if sum(1 for sc, cls, _ in dets if cls == boxing[0] and sc >= SALIENT_OTHERS) != 1:
+        return None
+    return mask.astype(np.uint16), [{"id": 1, "class": boxing[0], "thing": True, "bbox": bbox,
+                                     "pixels": int(len(xs))}]
+
+
+def salient_photos(shared):
+    """The DUTS photos whose salient-object mask `salient_instance` can name, for instance and referring only:
+    no semantic map, since the rest of the photo is not labelled."""
+    teachers, samples = None, []
+    for key, path in photo_files(shared, "duts-sample"):
+        mask_path = path.parent.parent / "masks" / f"{path.stem}.png"
+        try:
+            img = Image.open(path).convert("RGB")
+            salient = Image.open(mask_path).convert("L")
+        except OSError as e:
+            print(f"skipped {path}: {e}", flush=True)
+            continue
+        if salient.size != img.size:
+            print(f"skipped {path}: mask {salient.size} for photo {img.size}", flush=True)
+            continue
+        if teachers is None and not (CACHE / "cache" / "ssd" / f"{key}.npz").exists():
+            teachers = make_teachers()
+        found = salient_instance(cached(teachers, "ssd", key, path), np.asarray(cover_crop(salient, Image.NEAREST)) > 127)
+        if found:
+            samples.append({"rgb": np.asarray(cover_crop(img, Image.BILINEAR)), "instance": found[0],
+                            "instances": found[1], "source": key})
+    return samples
+
+
 def match_instances(pred, pred_list, gt, gt_list, classes):
     """Greedy IoU matching per class; returns (tp, n_pred, n_gt, IoUs of matches at >= 0.5)."""
     tp, ious, n_pred, n_gt = 0, [], 0, 0
