@@ -245,6 +245,36 @@ def eval_coco_referring(model, shared, out, ph, wd):
             "coco_referring_pairs": len(preds)}
 
 
+NO_TARGET_PROBES = ("person", "dog", "cat", "car", "cup", "chair", "bird", "bottle")
+
+
+def eval_coco_no_target(model, shared, out, ph, wd):
+    """COCO128 val2017 (never trained on): "the <thing>" for two of NO_TARGET_PROBES that the image does not
+    contain (its labels list every COCO thing in it), as a user asks about what is not there. Scored as
+    gRefCOCO's no-target accuracy (the share of prompts painted empty: `peel metrics`' per-sample IoU against
+    an empty mask) and the mean share of the photo painted (`peel decode`'s pixel count)."""
+    images, names = coco_val(shared)
+    ids = {v: k for k, v in names.items()}
+    preds, gts, shares = [], [], []
+    for n, (stem, img, by_class) in enumerate(images):
+        absent = [c for c in NO_TARGET_PROBES if ids[c] not in by_class]
+        rotated = absent[n % len(absent):] + absent[:n % len(absent)] if absent else []
+        for k, name in enumerate(rotated[:2]):
+            g, p = out / f"nothing_{stem}_{k}_gt.png", out / f"nothing_{stem}_{k}.png"
+            Image.new("L", img.size, 0).save(g)
+            painting(model, img, TASK_REFERRING, [(f"the {name}", (255, 255, 255))], None, ph, wd).save(p)
+            done = subprocess.run([str(PEEL), "decode", "referring", str(p), "--prompt", "The target is rendered in white.",
+                                   "--out", str(out / f"nothing_{stem}_{k}_mask.png")], capture_output=True, text=True)
+            if done.returncode != 0:
+                raise RuntimeError(done.stderr.strip())
+            shares.append(json.loads(done.stdout)["targets"][0]["pixels"] / (img.width * img.height))
+            preds.append(p)
+            gts.append(g)
+    m = peel_metrics("referring", preds, gts, "--prompt", "The target is rendered in white.")
+    return {"coco128_val_no_target_accuracy": m.get("giou"), "coco128_val_no_target_painted_share": float(np.mean(shares)),
+            "coco_no_target_prompts": len(preds)}
+
+
 def eval_synth(model, synth_dir, out, ph, wd):
     dp, dg, np_, ng, rp, rg = [], [], [], [], [], []
     for d in sorted(Path(synth_dir).iterdir())[:LIMIT]:
@@ -388,7 +418,7 @@ def eval_vision_banana(model, shared, out, ph, wd):
     return result
 
 
-SETS = ("camvid", "voc", "coco_instances", "coco_referring", "synth", "motorcycle", "middlebury", "street_depth",
+SETS = ("camvid", "voc", "coco_instances", "coco_referring", "coco_no_target", "synth", "motorcycle", "middlebury", "street_depth",
         "vision_banana")
 
 
@@ -398,6 +428,7 @@ def evaluate(model, shared, synth_dir, out, ph, wd, sets=SETS):
             "voc": lambda: eval_voc(model, shared, out, ph, wd),
             "coco_instances": lambda: eval_coco_instances(model, shared, out, ph, wd),
             "coco_referring": lambda: eval_coco_referring(model, shared, out, ph, wd),
+            "coco_no_target": lambda: eval_coco_no_target(model, shared, out, ph, wd),
             "synth": lambda: eval_synth(model, synth_dir, out, ph, wd),
             "motorcycle": lambda: eval_motorcycle(model, out, ph, wd),
             "middlebury": lambda: eval_middlebury(model, shared, out, ph, wd),

@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import pickle
+import random
 import subprocess
 import sys
 import tempfile
@@ -123,7 +124,8 @@ def check_training(data, tmp, run_dir):
     from .bench import losses_per_example
     from .export import mean_state
     from .pack import load_sources
-    from .train import TASK_DEPTH, Batches, Embedder, Mixture, losses, parse_args, phrase_table
+    from .data import IGNORE
+    from .train import NO_TARGET_TEMPLATES, TASK_DEPTH, Batches, Embedder, Mixture, losses, parse_args, phrase_table
     from .generator import PeelGenerator
 
     train = [sys.executable, "-m", "peel_train.train", "--data", data, "--batch", "2", "--total-steps", "6",
@@ -154,6 +156,36 @@ def check_training(data, tmp, run_dir):
     (lv, pv), (lr, pr) = losses(out, batch), losses_per_example(out, batch)
     check(abs(float(lv) - float(lr)) < 1e-4 and pv.keys() == pr.keys(),
           f"batched loss {float(lv):.5f} equals the per-example loop's {float(lr):.5f}")
+
+    # No-target referring: the added phrase names a thing the scene does not show and paints nothing; the other
+    # phrases keep their pixels.
+    bad, added = [], 0
+    for seed in range(40):
+        mix.rng = random.Random(seed)
+        scene = mix.with_expr[seed % len(mix.with_expr)]
+        ex = mix.referring_synth(scene)
+        if ex is None:
+            continue
+        before = {t: ex["target"] == k + 1 for k, t in enumerate(ex["phrases"])}
+        absent = mix.absent_things(scene, "synth")
+        if {i["class"] for i in scene["instances"]} & set(absent):
+            bad.append(f"seed {seed}: an absent thing is in the scene")
+        ex = mix.no_target(ex, scene, "synth")
+        new = [k for k, t in enumerate(ex["phrases"]) if t not in before]
+        if len(new) != (1 if absent else 0):
+            bad.append(f"seed {seed}: {len(new)} phrases added")
+            continue
+        if not new:
+            continue
+        painted = set(np.unique(ex["target"]).tolist()) - {0, IGNORE}
+        if (ex["phrases"][new[0]] not in {t.format(c) for t in NO_TARGET_TEMPLATES for c in absent}
+                or not painted <= {k + 1 for k in range(len(ex["phrases"])) if k != new[0]}
+                or not all(np.array_equal(ex["target"] == k + 1, before[t])
+                           for k, t in enumerate(ex["phrases"]) if t in before)):
+            bad.append(f"seed {seed}: {ex['phrases']}, painted {sorted(painted)}")
+        added += 1
+    check(added > 0 and not bad, f"no-target referring: {added} of 40 draws name an absent thing that paints nothing, "
+          "the other phrases keep their pixels" + (f": {bad[:3]}" if bad else ""))
 
     # The scale-invariant depth term ignores a global scale and sees a change of shape.
     depth = torch.tensor(np.random.default_rng(0).uniform(0.5, 8.0, (2, 12, 16)))

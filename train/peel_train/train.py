@@ -50,6 +50,13 @@ REAL_DEPTH_SHARE = 0.3
 # held-out scenes stay at 0.41 (memorized, not learned): draw them a third as often as the others.
 REAL_DEPTH_WEIGHTS = {"middlebury": 1 / 3}
 MIN_PIXELS = 64
+# Referring examples that also name a thing the photo does not contain, which must paint nothing (gRefCOCO's
+# no-target expressions); a third of those name only that thing. Without them every phrase the network ever saw
+# was present, and it painted "the person" over 72,000 pixels of a photo with nobody in it. Only sources that
+# label every thing they show can say what is absent.
+NO_TARGET_SHARE = 0.4
+NO_TARGET_SOURCES = ("synth", "coco")
+NO_TARGET_TEMPLATES = ("the {}", "{}", "the {} on the left", "the {} on the right", "the largest {}")
 SEG_TASKS = (TASK_SEMANTIC, TASK_INSTANCE, TASK_REFERRING)
 
 
@@ -80,6 +87,8 @@ class Mixture:
                             for n, v in self.src.items()}
         self.with_things = {n: v for n, v in self.with_things.items() if v}
         self.with_expr = [s for s in self.src["synth"] if s.get("expressions")]
+        self.things = {n: sorted({i["class"] for s in self.src[n] for i in s.get("instances", []) if i.get("thing")})
+                       for n in NO_TARGET_SOURCES if n in self.src}
         # Repeat-factor sampling: a sample's "weight" (default 1) scales how often it is drawn.
         self.cum_weights = {n: np.cumsum([float(s.get("weight", 1.0)) for s in v]) for n, v in self.src.items()}
         self.rng = random.Random(0)
@@ -141,10 +150,14 @@ class Mixture:
             else:
                 real = [n for n in self.with_things if n != "synth"]
                 if rng.random() < 0.5 or not real:
-                    ex = self.referring_synth(self.pick("synth", self.with_expr))
+                    name, s = "synth", self.pick("synth", self.with_expr)
+                    ex = self.referring_synth(s)
                 else:
                     name = rng.choice(real)
-                    ex = self.referring_templates(self.pick(name, self.with_things[name]))
+                    s = self.pick(name, self.with_things[name])
+                    ex = self.referring_templates(s)
+                if ex is not None and name in self.things and rng.random() < NO_TARGET_SHARE:
+                    ex = self.no_target(ex, s, name)
             if ex is not None:
                 ex["task"] = task
                 return self.augment(ex)
@@ -222,6 +235,36 @@ class Mixture:
             target[mask] = k + 1
         return {"rgb": s["rgb"], "target": target, "phrases": [t for t, _ in taken],
                 "slots": [0] * len(taken), "flip_ok": False}
+
+    def absent_things(self, s, name):
+        """The things of source `name` that sample s does not show, leaving out any that shares a word (or a
+        synonym's word) with a class it does show: "dining table" is not absent beside a "table"."""
+        words = lambda c: {w for n in [c, *SYNONYMS.get(c, [])] for w in normalize(n).split()}
+        counts = np.bincount(s["semantic"].ravel(), minlength=256) if "semantic" in s else np.zeros(256, int)
+        shown = {i["class"] for i in s.get("instances", [])}
+        shown |= {c for k, c in enumerate(s.get("classes", [])) if counts[k] > 0}
+        shown_words = set().union(*map(words, shown)) if shown else set()
+        return [c for c in self.things[name] if not words(c) & shown_words]
+
+    def no_target(self, ex, s, name):
+        """Adds a phrase naming an absent thing at a random place among ex's phrases; its entry has no pixels. A
+        third of the time it replaces them, so the whole target is background."""
+        rng = self.rng
+        absent = self.absent_things(s, name)
+        if not absent:
+            return ex
+        text = rng.choice(NO_TARGET_TEMPLATES).format(rng.choice(absent))
+        target = ex["target"]
+        if rng.random() < 1 / 3:
+            ex["target"] = np.where(target == IGNORE, IGNORE, 0).astype(np.uint8)
+            ex["phrases"], ex["slots"] = [text], [0]
+            return ex
+        k = rng.randint(0, len(ex["phrases"]))
+        after = (target != IGNORE) & (target > k)
+        ex["target"] = np.where(after, target + 1, target).astype(np.uint8)
+        ex["phrases"] = ex["phrases"][:k] + [text] + ex["phrases"][k:]
+        ex["slots"] = ex["slots"][:k] + [0] + ex["slots"][k:]
+        return ex
 
     def referring_synth(self, s):
         cands = [(e["text"], np.isin(s["instance"], e["ids"])) for e in s["expressions"]]
