@@ -26,11 +26,12 @@ from .data import IGNORE
 from .export import FOLDED, dequantized_state
 from .generator import (TASK_DEPTH, TASK_INSTANCE, TASK_NORMALS, TASK_REFERRING,
                         TASK_SEMANTIC, PeelGenerator)
-from .sizes import model_size
+from .sizes import LONG_SIDE, model_size
 from .vocab import CAMVID_CLASSES, VOC_CLASSES, coco_name, load_table, lookups
 
 REPO = Path(__file__).resolve().parents[2]
 LIMIT = None  # --limit: score only the first N items of each set (a quick check, not a result)
+INPUT_LONG_SIDE = LONG_SIDE  # --input-long-side: paint from a smaller input than the app's (a probe, not the app)
 PEEL = REPO / "target/release/peel"
 # Depth is scored up to 80 m (predictions are clamped to it), so a pixel painted as sky costs a
 # finite error instead of making AbsRel infinite.
@@ -69,7 +70,7 @@ def load_float(run_dir):
 def preprocess(img: Image.Image):
     """The app's model input (crates/peel-model/src/preprocess.rs `prepare`): the size by the same rule
     (`sizes.model_size`), PIL's antialiased bilinear resize (Rust: image's Triangle filter), rgb/127.5 - 1."""
-    tw, th = model_size(*img.size)
+    tw, th = model_size(*img.size, INPUT_LONG_SIDE)
     x = np.asarray(img.convert("RGB").resize((tw, th), Image.BILINEAR), dtype=np.float32)
     return torch.from_numpy(x).permute(2, 0, 1)[None] / 127.5 - 1
 
@@ -453,9 +454,14 @@ def main():
     ap.add_argument("--write-manifest", action="store_true")
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--sets", nargs="+", choices=SETS, default=list(SETS), help="score only these sets")
+    ap.add_argument("--input-long-side", type=int, default=LONG_SIDE,
+                    help="the model input's long side (the app's: %(default)s); 128 is the half-resolution training size")
     args = ap.parse_args()
-    global LIMIT
+    global LIMIT, INPUT_LONG_SIDE
     LIMIT = args.limit
+    INPUT_LONG_SIDE = args.input_long_side
+    if args.write_manifest and INPUT_LONG_SIDE != LONG_SIDE:
+        ap.error("--write-manifest records the app's figures: leave --input-long-side at its default")
     torch.set_grad_enabled(False)
     model, ph, wd = load_shipped(args.weights)
     report = {"int8": evaluate(model, args.shared, args.synth, Path(args.out) / "int8", ph, wd, args.sets)}
