@@ -313,7 +313,7 @@ impl<'a> Parser<'a> {
             self.parse_semantic()
         } else if has("instance segmentation") {
             self.parse_instance()
-        } else if has("segmentation map") || has(" is rendered ") || has(" are rendered ") {
+        } else if has("segmentation map") || find_verb(&self.lower, 0).is_some() {
             self.parse_referring()
         } else if has("depth") {
             self.parse_depth()
@@ -464,12 +464,7 @@ impl<'a> Parser<'a> {
         let mut targets: Vec<ClassColor> = Vec::new();
         let mut background = None;
         let mut search = 0;
-        while let Some(verb_at) = [" is rendered ", " are rendered "]
-            .iter()
-            .filter_map(|v| self.lower[search..].find(v).map(|i| (i + search, v.len())))
-            .min()
-        {
-            let (verb_at, verb_len) = verb_at;
+        while let Some((verb_at, verb_end)) = find_verb(&self.lower, search) {
             // A clause starts after the previous one's colour at the earliest ("… in red.the cup
             // is rendered …" must not give a phrase that spans the red clause).
             // Everything here stays before the verb, whose leading space a skip could pass.
@@ -487,11 +482,11 @@ impl<'a> Parser<'a> {
             let phrase = self.text[phrase_at..verb_at].trim();
             // A verb at the clause's very start has no space before it to be found by; it is
             // still a verb (the canonical prompt would make it one), so the phrase is missing.
-            let starts_with_verb = ["is rendered ", "are rendered "].iter().any(|v| self.lower[phrase_at..].starts_with(v));
+            let starts_with_verb = verb_len(&self.lower[phrase_at..]).is_some();
             if phrase.is_empty() || starts_with_verb {
                 return Err(self.error(phrase_at, "a phrase naming the referred region before \"is rendered\""));
             }
-            let (color, color_at, after) = self.parse_color_after_fillers(verb_at + verb_len)?;
+            let (color, color_at, after) = self.parse_color_after_fillers(verb_end)?;
             if BACKGROUND_PHRASES.iter().any(|b| phrase.eq_ignore_ascii_case(b)) {
                 background = Some(color);
             } else {
@@ -563,6 +558,28 @@ impl<'a> Parser<'a> {
             _ => Err(self.error(at, format!("a number for {name}"))),
         }
     }
+}
+
+/// Length of the referring verb (`is rendered` / `are rendered`, any whitespace between the
+/// words) at the start of `text`, if it is there and whitespace follows it.
+fn verb_len(text: &str) -> Option<usize> {
+    let rest = text.strip_prefix("is").or_else(|| text.strip_prefix("are"))?;
+    let words_gap = rest.len() - rest.trim_start().len();
+    let after = rest.trim_start().strip_prefix("rendered")?;
+    (words_gap > 0 && after.starts_with(char::is_whitespace)).then(|| text.len() - after.len())
+}
+
+/// The first referring verb at or after `from` that follows whitespace: the byte index of that
+/// whitespace (where the phrase before it ends) and the byte after the verb. Whitespace is
+/// whatever `str::trim` trims, so a trimmed phrase never ends in a verb that was not found.
+fn find_verb(lower: &str, from: usize) -> Option<(usize, usize)> {
+    for (i, c) in lower[from..].char_indices().map(|(i, c)| (i + from, c)) {
+        let word_at = i + c.len_utf8();
+        if c.is_whitespace() && let Some(len) = verb_len(&lower[word_at..]) {
+            return Some((i, word_at + len));
+        }
+    }
+    None
 }
 
 /// Index of `word` in `text` where it starts a word (not inside another word).
@@ -856,5 +873,19 @@ mod tests {
         for text in ["The cup is rendered red are rendered blue", "a; is rendered red", "are rendered x the cup is rendered red"] {
             assert!(parse(text).is_err(), "{text}");
         }
+    }
+
+    /// Found by fuzzing (CI of stop 26): the referring clauses of this text once parsed to a
+    /// request whose canonical prompt did not parse back to it.
+    #[test]
+    fn fuzzed_referring_text_round_trips() {
+        let text = "A\t otheahaT is rendered. solid white o k   e is rendered\t\t is rendered  in pink irt is renderdered  in pirk t sh54";
+        match parse(text) {
+            Ok(request) => assert_eq!(parse(&request.to_prompt()), Ok(request), "{text:?}"),
+            Err(e) => assert!(e.position <= text.len()),
+        }
+        // The verb is found whatever whitespace separates its words.
+        let tabbed = parse("The cat\tis\n rendered\tred; the dog are  rendered blue").unwrap();
+        assert_eq!(tabbed, Request::Referring { targets: vec![cc("The cat", [255, 0, 0]), cc("the dog", [0, 0, 255])], background: [0, 0, 0] });
     }
 }
