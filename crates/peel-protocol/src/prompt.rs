@@ -19,8 +19,8 @@
 //!   decoded). A class named `background` is the background.
 //! - **Instance**: `Each <class> is colored differently` (or `coloured`, or `has a different color`),
 //!   and optionally `Background is <colour>` (default black).
-//! - **Referring**: clauses `<phrase> is rendered [solid|in|as] <colour>`, separated by `;` or sentence
-//!   ends. A leading `the area that corresponds to` / `the area corresponding to` is dropped from the
+//! - **Referring**: clauses `<phrase> is rendered [solid|in|as] <colour>` (or `are rendered`; any
+//!   whitespace between the words), separated by `;` or sentence ends. A leading `the area that corresponds to` / `the area corresponding to` is dropped from the
 //!   phrase. A clause whose phrase is `everything else`, `the rest` or `(the) background` — or a
 //!   sentence `Background is <colour>` — sets the background (default black). Phrases therefore
 //!   cannot contain `;` or `. `.
