@@ -143,6 +143,8 @@ def check_training(data, tmp, run_dir):
           f"a run resumed twice equals an unbroken one (weights differ by {worst}, same loss log)")
     check(b["step"] == 6 and all(torch.isfinite(v).all() for v in b["model"].values()), "6 steps give finite weights")
     note = json.loads((tmp / "model.pt.json").read_text())
+    check(a.get("examples_seen") == b.get("examples_seen") == note["examples_seen"] == 12,
+          f"the example count survives two resumes ({b.get('examples_seen')} and {note['examples_seen']}, unbroken 12)")
     check(note["step"] == 6 and (tmp / "model.pt").stat().st_size < 16 * 2**20,
           f"model-only checkpoint written ({(tmp / 'model.pt').stat().st_size / 2**20:.1f} MiB) with its note")
 

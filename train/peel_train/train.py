@@ -663,18 +663,18 @@ def main(argv=None):
 
     model = PeelGenerator()
     ckpt_path = run / "checkpoint.pt"
-    step, log, wall = 0, [], 0.0
+    step, log, wall, seen = 0, [], 0.0, None
     ckpt = torch.load(ckpt_path, map_location=device, weights_only=False) if ckpt_path.exists() else None
     if ckpt is not None:
         model.load_state_dict(ckpt["model"])
-        step, log, wall = ckpt["step"], ckpt["log"], ckpt.get("wall_s", 0.0)
+        step, log, wall, seen = ckpt["step"], ckpt["log"], ckpt.get("wall_s", 0.0), ckpt.get("examples_seen")
         if lead:
             print(f"resumed at step {step}", flush=True)
     elif args.init:
         state = load_model_only(args.init)
         model.load_state_dict(state)
         note = json.loads(Path(args.init + ".json").read_text()) if Path(args.init + ".json").exists() else {}
-        step, log, wall = note.get("step", 0), note.get("log", []), note.get("wall_s", 0.0)
+        step, log, wall, seen = note.get("step", 0), note.get("log", []), note.get("wall_s", 0.0), note.get("examples_seen")
         if lead:
             print(f"initialised from {args.init} at step {step} (fresh optimizer)", flush=True)
     else:
@@ -699,7 +699,8 @@ def main(argv=None):
         if not lead:
             return
         state = {"model": model_state(model), "optimizer": opt.state_dict(), "step": step, "log": log,
-                 "wall_s": wall + time.time() - started, "segment_start": segment_start, "args": vars(args)}
+                 "wall_s": wall + time.time() - started, "segment_start": segment_start, "examples_seen": seen,
+                 "args": vars(args)}
         torch.save(state, str(ckpt_path) + ".tmp")
         os.replace(str(ckpt_path) + ".tmp", ckpt_path)
         json.dump(log, open(run / "log.json", "w"))
@@ -716,7 +717,9 @@ def main(argv=None):
     started = time.time()
     end = min(args.steps or args.total_steps, args.total_steps)
     batches = Batches(mix, embedder, args, step, rank)
-    seen = log[-1].get("examples", step * args.batch * world) if log else step * args.batch * world
+    if seen is None:  # a checkpoint from before the count was saved: the last log line plus the steps after it
+        last = log[-1] if log and "examples" in log[-1] else {"step": 0, "examples": 0}
+        seen = last["examples"] + (step - last["step"]) * args.batch * world
     window, t_window = [], time.time()
     frozen_now = 0
     model.train()
