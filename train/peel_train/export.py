@@ -139,7 +139,8 @@ def load_source(args):
     if args.run:
         ckpt = torch.load(Path(args.run) / "checkpoint.pt", map_location="cpu", weights_only=False)
         state = ckpt["model"]
-        record = {"steps": ckpt["step"], "batch": ckpt["args"]["batch"], "log": ckpt["log"]}
+        record = {"steps": ckpt["step"], "batch": ckpt["args"]["batch"], "log": ckpt["log"],
+                  "examples": ckpt.get("examples_seen")}
         source_manifest = table = None
     elif args.checkpoint:
         state = mean_state(args.checkpoint)
@@ -148,7 +149,7 @@ def load_source(args):
         record = None
         if note.exists():
             n = json.loads(note.read_text())
-            record = {"steps": n["step"], "batch": n["args"]["batch"], "log": n["log"]}
+            record = {"steps": n["step"], "batch": n["args"]["batch"], "log": n["log"], "examples": n.get("examples_seen")}
         source_manifest = table = None
     else:
         src = Path(args.from_weights)
@@ -231,7 +232,8 @@ def main():
     if args.recipe:
         last = record["log"][-1] if record and record["log"] else {}
         training = {"steps": record["steps"] if record else None, "batch": record["batch"] if record else None,
-                    "examples": last.get("examples"), "wall_s": last.get("time_s"),
+                    # The saved count: the last log line may be a few steps before the stop.
+                    "examples": (record or {}).get("examples") or last.get("examples"), "wall_s": last.get("time_s"),
                     **json.loads(Path(args.recipe).read_text())}
     manifest = {
         "format": MANIFEST_FORMAT,
