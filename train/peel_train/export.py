@@ -12,7 +12,8 @@ symmetric, one scale per output channel (NAME + NAME.qscale); everything else st
 `phrase_proj.weight` is not shipped: it is folded into the phrase table, whose rows are MiniLM
 embeddings times phrase_proj.weight (see vocab.py), int8 with one scale per row. The table's
 phrases and words are the training table's (`--data`: phrases.pkl or a packed data file; a
-format-2 directory carries its own) plus MiniLM's whole words (`--table-words-only` skips those).
+format-2 directory carries its own) plus MiniLM's whole words and the dictionary words of
+`peel_train/dictionary-words.txt` (`--table-words-only` skips both).
 """
 
 import argparse
@@ -177,7 +178,7 @@ def main():
     source.add_argument("--from-weights", help="a format-2 weights directory (int8, dequantized here)")
     ap.add_argument("--data", help="training data: DIR with phrases.pkl, or a packed data file")
     ap.add_argument("--table-words-only", action="store_true",
-                    help="ship only the training table's words, not MiniLM's 20k (quick tests)")
+                    help="ship only the training table's words, not MiniLM's 20k and the dictionary's 21k (quick tests)")
     ap.add_argument("--weights", default=str(REPO / "weights"))
     ap.add_argument("--fixtures", default=str(FIXTURES))
     ap.add_argument("--name", default=None, help="the model's name (default: the previous manifest's)")
