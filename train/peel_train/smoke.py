@@ -77,6 +77,7 @@ def smoke(args, tmp):
           f"depth painter matches `peel encode depth` ({mismatched} of {total} pixels differ, by at most {worst})")
 
     check_street_depth()
+    check_plural_lookup()
 
     _, _, shipped_words = load_shipped(args.weights)
     check(len(shipped_words) >= 20_000, f"the shipped phrase table loads ({len(shipped_words)} words)")
@@ -98,6 +99,22 @@ def smoke(args, tmp):
         check(np.isfinite(deq).all() and 0 <= deq.min() and deq.max() <= 1,
               f"{case['name']}: exported painting is finite and in [0, 1]")
         check(np.abs(deq - flt).mean() < 0.03, f"{case['name']}: int8 vs float mean abs diff {np.abs(deq - flt).mean():.4f}")
+
+
+def check_plural_lookup():
+    """vocab.singular (training phrases) finds the row the app's PhraseTable::word_row finds: the
+    same endings in the same order, read from the Rust source so the two cannot drift apart."""
+    import re
+    from .vocab import PLURAL_ENDINGS, singular
+    source = (REPO / "crates/peel-model/src/phrases.rs").read_text()
+    rust = re.search(r"pub const PLURAL_ENDINGS: \[\(&str, &str\); \d+\] = \[(.*?)\];", source)
+    rust = tuple(re.findall(r'\("(\w*)", "(\w*)"\)', rust.group(1))) if rust else None
+    check(rust == PLURAL_ENDINGS, f"vocab.PLURAL_ENDINGS {PLURAL_ENDINGS} is the Rust table's {rust}")
+    words = {"cup", "box", "berry", "bus", "glass", "series"}
+    cases = {"cups": "cup", "boxes": "box", "berries": "berry", "buses": "bus", "glass": "glass",
+             "series": "series", "s": None, "es": None, "kayaks": None, "cupz": None}
+    got = {w: singular(w, words) for w in cases}
+    check(got == cases, f"plurals take the known singular and nothing else: {got}")
 
 
 def check_street_depth():
