@@ -2,9 +2,10 @@
 # A few minutes on one large GPU: continue the run from its model-only checkpoint on a data pack.
 #   bash train/gpu_train.sh PACK MODEL_IN MODEL_OUT [STEPS] [MINUTES]
 # PACK: `python -m peel_train.pack` output (<= 64 MiB); MODEL_IN: a model-only checkpoint with its
-# .json note (train.py --model-out). Trains at most MINUTES (default 8) with bf16 autocast, batch
-# PEEL_BATCH (96) and PEEL_WORKERS (12) data processes, the loss on the GPU, and writes MODEL_OUT
-# (fp16, about 6.4 MB) and MODEL_OUT.json. Needs python3 with torch, numpy, scipy and pillow.
+# .json note (train.py --model-out; the committed one is train/checkpoints/peel-gen.pt). Trains at
+# most MINUTES (default 8) with bf16 autocast, batch PEEL_BATCH (96) and PEEL_WORKERS (12) data
+# processes, the loss on the GPU, and writes MODEL_OUT (fp16, about 6.4 MB) and MODEL_OUT.json.
+# Needs python3 with torch, numpy, scipy and pillow.
 # The training smoke test runs it on the CPU for a few steps (PEEL_DEVICE=cpu) so it does not rot.
 set -euo pipefail
 [ $# -ge 3 ] || { echo "usage: bash train/gpu_train.sh PACK MODEL_IN MODEL_OUT [STEPS] [MINUTES]" >&2; exit 2; }
