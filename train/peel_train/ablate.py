@@ -1,0 +1,227 @@
+"""Probes for the ablations of docs/MODEL.md ("Ablations: what limits peel-gen-2"): where the student's
+semantic segmentation goes wrong, measured on the network's own logits.
+
+    python -m peel_train.ablate --weights ../weights --out ../target/ablate/peel-gen-2.json
+    python -m peel_train.ablate --checkpoint ../target/ablate/run-c/checkpoint.pt --data ../target/peel-data \
+        --out ../target/ablate/c.json
+
+It scores, with every class of the set named (as a person who does not know the photo names them) and with
+only the classes present named:
+- VOC 14 (`../shared/data/voc-val-samples`), at the app's input size and at larger ones (--sizes);
+- agreement with the VOC teacher (DeepLabV3, its labels at confidence >= 0.6) on photos the student
+  trained on (every 10th of `data/photos`) against photos it never saw (COCO128 val2017);
+- CamVid test (every 4th image);
+and it splits the object pixels of VOC 14 by what was painted over them: their own class, another named class
+that is in the photo, a named class that is *not* in the photo, the background, or nothing.
+
+The prediction is the arg-max of the logits, upsampled bilinearly to the ground truth's size; evaluate.py's
+figures (painting, the app's guided upsample, `peel metrics`) differ from it by a few hundredths.
+"""
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from . import teachers
+from .data import IGNORE, cover_crop
+from .evaluate import load_shipped, voc_palette
+from .generator import TASK_SEMANTIC, PeelGenerator
+from .sizes import model_size
+from .train import load_model_only
+from .vocab import CAMVID_CLASSES, VOC_CLASSES, embed, lookups
+
+VOC_OBJECTS = range(1, len(VOC_CLASSES))
+
+
+def load_checkpoint(path, data):
+    """A float model (model-only .pt or a run's checkpoint.pt) and the training table's 384-d rows."""
+    state = torch.load(path, map_location="cpu", weights_only=False)
+    state = state["model"] if "model" in state else load_model_only(path)
+    model = PeelGenerator()
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+    with open(Path(data) / "phrases.pkl", "rb") as f:
+        import pickle
+        phrases, words = lookups(pickle.load(f))
+    return model.eval(), phrases, words
+
+
+class Student:
+    def __init__(self, model, phrases, words):
+        self.model, self.phrases, self.words = model, phrases, words
+        self.rows = {}
+
+    def logits(self, img: Image.Image, names, long_side=256):
+        """Logits [1 + len(names), H, W] at the photo's size (entry 0: the background, unnamed)."""
+        tw, th = model_size(*img.size, long_side)
+        x = torch.from_numpy(np.asarray(img.convert("RGB").resize((tw, th), Image.BILINEAR), np.float32))
+        x = x.permute(2, 0, 1)[None] / 127.5 - 1
+        for n in names:
+            if n not in self.rows:
+                self.rows[n] = embed(n, self.phrases, self.words)
+        ph = torch.from_numpy(np.stack([self.rows[n] for n in names]))[None]
+        slots = torch.zeros(1, len(names), dtype=torch.long)
+        mask = torch.ones(1, len(names), dtype=torch.bool)
+        _, _, logits = self.model(x, torch.tensor([TASK_SEMANTIC]), ph, slots, mask)
+        return F.interpolate(logits, size=(img.height, img.width), mode="bilinear", align_corners=False)[0]
+
+
+class Confusion:
+    """Rows: ground truth; columns: prediction, the last one "nothing" (the unnamed background). mIoU as
+    `peel metrics` computes it: over the classes with a union."""
+
+    def __init__(self, n):
+        self.n, self.m = n, np.zeros((n, n + 1), np.int64)
+
+    def add(self, gt, pred):
+        ok = gt != IGNORE
+        np.add.at(self.m, (gt[ok].astype(np.int64), pred[ok].astype(np.int64)), 1)
+
+    def ious(self):
+        tp = np.diag(self.m[:, : self.n])
+        union = self.m.sum(1) + self.m[:, : self.n].sum(0) - tp
+        return np.where(union > 0, tp / np.maximum(union, 1), np.nan)
+
+    def miou(self, classes=None):
+        iou = self.ious()
+        if classes is not None:
+            iou = iou[list(classes)]
+        return float(np.nanmean(iou)) if np.isfinite(iou).any() else float("nan")
+
+
+def predict(student, img, names, ids, long_side=256):
+    """Arg-max label map in the set's ids; unnamed -> len(set) ("nothing")."""
+    lg = student.logits(img, names, long_side)
+    best = lg.argmax(0).numpy()
+    lut = np.array([NOTHING] + list(ids))
+    return lut[best]
+
+
+NOTHING = len(VOC_CLASSES)  # the confusion's last column, for the VOC set
+
+
+def voc_items(shared):
+    pal = {c: i for c, i in voc_palette().items() if i < 21}
+    for name in sorted((Path(shared) / "data/voc-val-samples").glob("*_image.png")):
+        img = Image.open(name).convert("RGB")
+        tgt = np.asarray(Image.open(str(name).replace("_image", "_target")).convert("RGB"))
+        lab = np.full(tgt.shape[:2], IGNORE, np.uint8)
+        for colour, idx in pal.items():
+            lab[(tgt == colour).all(-1)] = idx
+        yield name.stem, img, lab
+
+
+def voc(student, shared, long_side=256):
+    """{all, present}: VOC 14 confusions with all 21 VOC names named, and with the present ones only; and the
+    split of object pixels under all names."""
+    full, present = Confusion(21), Confusion(21)
+    split = dict(own=0, other_present=0, absent_named=0, background=0, nothing=0)
+    pairs = {}
+    for _, img, lab in voc_items(shared):
+        pred = predict(student, img, VOC_CLASSES, range(21), long_side)
+        full.add(lab, pred)
+        here = sorted(int(c) for c in np.unique(lab) if c != IGNORE)
+        present.add(lab, predict(student, img, [VOC_CLASSES[c] for c in here], here, long_side))
+        obj = (lab != IGNORE) & (lab > 0)
+        g, p = lab[obj].astype(int), pred[obj]
+        split["own"] += int((p == g).sum())
+        split["background"] += int((p == 0).sum())
+        split["nothing"] += int((p == NOTHING).sum())
+        wrong = (p != g) & (p != 0) & (p != NOTHING)
+        is_here = np.isin(p, here)
+        split["other_present"] += int((wrong & is_here).sum())
+        split["absent_named"] += int((wrong & ~is_here).sum())
+        for gc, pc in zip(g[wrong & ~is_here], p[wrong & ~is_here]):
+            key = f"{VOC_CLASSES[gc]} -> {VOC_CLASSES[pc]}"
+            pairs[key] = pairs.get(key, 0) + 1
+    total = max(1, sum(split.values()))
+    top = sorted(pairs.items(), key=lambda kv: -kv[1])[:8]
+    return {
+        "voc14_all_named_miou": full.miou(), "voc14_all_named_objects_miou": full.miou(VOC_OBJECTS),
+        "voc14_present_named_miou": present.miou(), "voc14_present_named_objects_miou": present.miou(VOC_OBJECTS),
+        "voc14_object_pixels_painted_as": {k: round(v / total, 3) for k, v in split.items()},
+        "voc14_top_absent_confusions": {k: round(v / total, 3) for k, v in top},
+        "voc14_all_named_per_class_iou": {VOC_CLASSES[c]: None if np.isnan(v) else round(float(v), 3)
+                                          for c, v in enumerate(full.ious())},
+    }
+
+
+def teacher_photos(shared, every=10):
+    """(train photos the student saw, COCO128 val2017 photos it never saw)."""
+    train = [path for _, path in teachers.photo_files(shared, "photos")[::every]]
+    val = sorted((Path(shared) / "data/coco128/images/val2017").glob("*.jpg"))
+    return train, val
+
+
+def teacher_agreement(student, voc_teacher, files):
+    """mIoU of the student (all VOC names) against the VOC teacher's confident labels, on the teacher's crop."""
+    full, present = Confusion(21), Confusion(21)
+    for path in files:
+        img = cover_crop(Image.open(path).convert("RGB"), Image.BILINEAR)
+        lab = teachers.confident(teachers.infer(voc_teacher, "voc", img), "voc")
+        full.add(lab, predict(student, img, VOC_CLASSES, range(21)))
+        here = sorted(int(c) for c in np.unique(lab) if c != IGNORE)
+        if here:
+            present.add(lab, predict(student, img, [VOC_CLASSES[c] for c in here], here))
+    return {"all_named_miou": full.miou(), "all_named_objects_miou": full.miou(VOC_OBJECTS),
+            "present_named_miou": present.miou(), "photos": len(files)}
+
+
+def camvid(student, shared, every=4):
+    conf = Confusion(11)
+    root = Path(shared) / "data/camvid"
+    for name in sorted(os.listdir(root / "test"))[::every]:
+        img = Image.open(root / "test" / name).convert("RGB")
+        lab = np.asarray(Image.open(root / "testannot" / f"{Path(name).stem}.png")).astype(np.uint8).copy()
+        lab[lab >= 11] = IGNORE
+        pred = predict(student, img, CAMVID_CLASSES, range(11))
+        conf.add(lab, np.where(pred == NOTHING, 11, pred))
+    return {"camvid_every4th_miou": conf.miou()}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--weights", help="a shipped weights folder (int8)")
+    ap.add_argument("--checkpoint", help="a float checkpoint: model-only .pt or a run's checkpoint.pt")
+    ap.add_argument("--data", default="../target/peel-data", help="with --checkpoint: its phrases.pkl")
+    ap.add_argument("--shared", default="../../shared")
+    ap.add_argument("--sizes", type=int, nargs="+", default=[256], help="input long sides for VOC 14")
+    ap.add_argument("--parts", nargs="+", default=["voc", "fit", "camvid"], choices=["voc", "fit", "camvid"])
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args()
+    if bool(args.weights) == bool(args.checkpoint):
+        ap.error("give exactly one of --weights and --checkpoint")
+    torch.set_num_threads(args.threads)
+    torch.set_grad_enabled(False)
+    student = Student(*(load_shipped(args.weights) if args.weights else load_checkpoint(args.checkpoint, args.data)))
+    report = {"model": args.weights or args.checkpoint}
+    t = time.time()
+    if "voc" in args.parts:
+        for side in args.sizes:
+            report[f"voc@{side}"] = voc(student, args.shared, side)
+            print(f"voc@{side}", json.dumps({k: v for k, v in report[f"voc@{side}"].items() if "per_class" not in k}),
+                  f"({time.time() - t:.0f}s)", flush=True)
+    if "fit" in args.parts:
+        teachers.SHARED = Path(args.shared)
+        voc_teacher = {"voc": teachers.Teacher("deeplabv3_257_mv_gpu.tflite", 257)}
+        train_files, val_files = teacher_photos(args.shared)
+        report["teacher_agreement_trained_photos"] = teacher_agreement(student, voc_teacher, train_files)
+        report["teacher_agreement_unseen_photos"] = teacher_agreement(student, voc_teacher, val_files)
+        print("fit", json.dumps(report["teacher_agreement_trained_photos"]),
+              json.dumps(report["teacher_agreement_unseen_photos"]), f"({time.time() - t:.0f}s)", flush=True)
+    if "camvid" in args.parts:
+        report.update(camvid(student, args.shared))
+        print("camvid", report["camvid_every4th_miou"], f"({time.time() - t:.0f}s)", flush=True)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(report, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
