@@ -39,9 +39,22 @@ CITYSCAPES_RENAME = {"vegetation": "tree", "terrain": "ground"}
 VOC_TO_MERGED = {"background": "background", "dining table": "table", "potted plant": "plant", "sofa": "sofa"}
 
 # Confidence thresholds (max softmax probability), chosen from `measure` (docs/MODEL.md, "Teachers").
-THRESHOLDS = {"voc": 0.6, "ade": 0.5, "cityscapes": 0.6, "selfie": 0.5}
+THRESHOLDS = {"voc": 0.6, "voc513": 0.6, "ade": 0.5, "cityscapes": 0.6, "selfie": 0.5}
 SSD_SCORE = 0.5
-TEACHERS_MERGED = ("ade", "mosaic", "voc", "selfie", "ssd")  # merged_label's arguments, in order
+# The VOC teacher of the merge: "voc" (DeepLabV3 MobileNetV2 at 257 px, peel-gen-1 and 2) or "voc513" (the
+# quantized DeepLabV3 MobileNetV2 at 513 px: VOC val mIoU 0.829 against 0.671). `--voc-teacher` sets it.
+VOC = "voc"
+VOC_TEACHERS = ("voc", "voc513")
+
+
+def teachers_merged():
+    """merged_label's arguments, in order."""
+    return ("ade", "mosaic", VOC, "selfie", "ssd")
+
+
+def report_path(kind):
+    """report.json / build.json for the VOC teacher in use (the 257-px one keeps the plain names)."""
+    return CACHE / (f"{kind}.json" if VOC == "voc" else f"{kind}-{VOC}.json")
 STREET_FRACTION = 0.15  # ADE20K road + sidewalk share that makes a photo a street scene for the Cityscapes teacher
 
 
@@ -107,6 +120,7 @@ class Teacher:
 def make_teachers():
     return {
         "voc": Teacher("deeplabv3_257_mv_gpu.tflite", 257),
+        "voc513": Teacher("deeplabv3_mnv2_pascal_quant.tflite", 513, "logits/semantic/BiasAdd"),
         "ade": Teacher("deeplabv3_mnv2_ade20k_uint8.tflite", 512, "logits/semantic/BiasAdd"),
         "mosaic": Teacher("mobile_segmenter_r4_quant_argmax_uint8.tflite", 512, "decoder/add"),
         "cityscapes": Teacher("deeplab_mobilenet_edgetpu_slim_cityscapes_quant.tflite", 513, "logits/semantic/BiasAdd"),
@@ -122,7 +136,7 @@ def infer(teachers, name, img):
     if name == "voc":
         t.run(x.astype(np.float32) / 127.5 - 1)
         label, conf = to_crop(t.output())
-    elif name in ("ade", "mosaic", "cityscapes"):
+    elif name in ("ade", "mosaic", "cityscapes", "voc513"):
         t.run(x)
         label, conf = to_crop(t.dequantized_logits())
     elif name == "selfie":
@@ -205,7 +219,7 @@ def merged_label(ade, mosaic, voc, selfie=None, ssd=None):
     for objects outside the merged classes (a giraffe, a pizza) only person pixels are kept.
     """
     person = None if selfie is None else selfie["person"] >= round(255 * THRESHOLDS["selfie"])
-    out = merge(ade_agreement(ade, mosaic), confident(voc, "voc"), person)
+    out = merge(ade_agreement(ade, mosaic), confident(voc, VOC), person)
     if ssd is not None:
         names, labels = merged_classes(), ssd_names()
         for box, cls, score in zip(ssd["boxes"], ssd["classes"], ssd["scores"]):
@@ -329,9 +343,9 @@ def measure_semantic(teachers, shared):
            "merged": list(coco_gt(shared, merged))}
     outs = {}
     for img, key, _ in gts["merged"]:
-        for name in ("voc", "ade", "mosaic", "selfie", "ssd"):
+        for name in (VOC, "ade", "mosaic", "selfie", "ssd"):
             outs[(name, key)] = cached(teachers, name, key, img)
-    for name, space in (("ade", "ade"), ("mosaic", "ade"), ("voc", "voc")):
+    for name, space in (("ade", "ade"), ("mosaic", "ade"), (VOC, "voc")):
         names = ade_classes() if space == "ade" else voc_names
         src = ade_classes() if space == "ade" else VOC_CLASSES
         rename = None if space == "ade" else VOC_TO_MERGED
@@ -346,7 +360,7 @@ def measure_semantic(teachers, shared):
     for variant in ("ade+voc", "ade+voc+selfie", "ade+voc+selfie+ssd"):
         c = Confusion(merged)
         for _, key, gt in gts["merged"]:
-            c.add(merged_label(outs[("ade", key)], outs[("mosaic", key)], outs[("voc", key)],
+            c.add(merged_label(outs[("ade", key)], outs[("mosaic", key)], outs[(VOC, key)],
                                outs[("selfie", key)] if "selfie" in variant else None,
                                outs[("ssd", key)] if "ssd" in variant else None), gt)
         report[f"merged {variant} on COCO128 train2017"] = c.summary()
@@ -364,7 +378,7 @@ def measure_semantic(teachers, shared):
     for t in (0.3, 0.5, 0.7):
         person[f"selfie >= {t}"] = binary_iou([(outs[("selfie", k)]["person"] >= round(255 * t), g, v)
                                               for k, g, v in gt_person])
-    for name, src in (("voc", VOC_CLASSES), ("ade", ade_classes())):
+    for name, src in ((VOC, VOC_CLASSES), ("ade", ade_classes())):
         idx = src.index("person")
         person[f"{name} person (conf >= {THRESHOLDS[name]})"] = binary_iou(
             [(confident(outs[(name, k)], name) == idx, g, v & (outs[(name, k)]["conf"] >= round(255 * THRESHOLDS[name])))
@@ -392,7 +406,7 @@ def measure_final(teachers, shared, untrusted):
     names = merged_classes()
     c = Confusion(names)
     for img, key, gt in coco_gt(shared, names):
-        sem = merged_label(*(cached(teachers, t, key, img) for t in TEACHERS_MERGED))
+        sem = merged_label(*(cached(teachers, t, key, img) for t in teachers_merged()))
         sem[np.isin(sem, [names.index(n) for n in untrusted["merged"]])] = IGNORE
         c.add(sem, gt)
     return c.summary()
@@ -464,9 +478,9 @@ def measure_pets(teachers, shared):
     pairs = []
     for stem in pet_stems(shared, "trainval"):
         img, gt = load_pet(shared, stem)
-        out = cached(teachers, "voc", f"pets/{stem}", Path(shared) / "data/pets/images" / f"{stem}.jpg")
+        out = cached(teachers, VOC, f"pets/{stem}", Path(shared) / "data/pets/images" / f"{stem}.jpg")
         pairs.append((table[out["label"]], out["conf"], gt))
-    return {"voc on pets trainval (cat/dog trimaps)": sweep(pairs, PET_CLASSES)}
+    return {f"{VOC} on pets trainval (cat/dog trimaps)": sweep(pairs, PET_CLASSES)}
 
 
 TRUST_PRECISION = 0.5  # a class whose measured pixel precision is lower is never labelled
@@ -482,7 +496,7 @@ def untrusted_classes(report):
     """
     merged = report[MERGED_REPORT]
     precision = {c: p for c, p in merged["precision"].items() if merged["pixels"][c] >= TRUST_MIN_PIXELS}
-    pets = report["voc on pets trainval (cat/dog trimaps)"][str(THRESHOLDS["voc"])]
+    pets = report[f"{VOC} on pets trainval (cat/dog trimaps)"][str(THRESHOLDS[VOC])]
     precision.update({c: pets["precision"][c] for c in ("cat", "dog")})
     city = report["cityscapes on CamVid train+val"][str(THRESHOLDS["cityscapes"])]
     street = {c: city["precision"][CITYSCAPES_TO_CAMVID[c]] for c in cityscapes_classes()
@@ -584,7 +598,7 @@ def measure_instances(teachers, shared, untrusted):
         for stem, s in zip(stems, samples):
             key = f"coco128/train2017/{stem}"
             img = Path(shared) / "data/coco128/images/train2017" / f"{stem}.jpg"
-            sem = merged_label(*(cached(teachers, t, key, img) for t in TEACHERS_MERGED))
+            sem = merged_label(*(cached(teachers, t, key, img) for t in teachers_merged()))
             sem[np.isin(sem, [names.index(c) for c in untrusted["merged"]])] = IGNORE
             inst, lst = instances_from(cached(teachers, "ssd", key, img), sem, names, score)
             gt_list = [dict(i, **{"class": COCO_ALIASES.get(i["class"], i["class"])}) for i in s["instances"]]
@@ -635,7 +649,7 @@ def label_photos(teachers, shared, files, untrusted, log_every=200):
             continue
         rgb = np.asarray(cover_crop(img, Image.BILINEAR))
         ade = cached(teachers, "ade", key, path)
-        sem = merged_label(*(cached(teachers, t, key, path) for t in TEACHERS_MERGED))
+        sem = merged_label(*(cached(teachers, t, key, path) for t in teachers_merged()))
         sem[np.isin(sem, [names.index(c) for c in untrusted["merged"]])] = IGNORE
         s = {"rgb": rgb, "semantic": sem, "classes": names, "source": key}
         inst, lst = instances_from(cached(teachers, "ssd", key, path), sem, names)
@@ -684,9 +698,9 @@ def describe(samples):
 
 
 def build(shared, out, duts_limit=None):
-    if not (CACHE / "report.json").exists():
+    if not report_path("report").exists():
         measure(shared)
-    untrusted = untrusted_classes(json.loads((CACHE / "report.json").read_text()))
+    untrusted = untrusted_classes(json.loads(report_path("report").read_text()))
     print("not trusted, never labelled:", json.dumps(untrusted), flush=True)
     teachers = make_teachers()
     out = Path(out)
@@ -710,7 +724,7 @@ def build(shared, out, duts_limit=None):
     summary["pets"] = describe(pets)
     for name, s in summary.items():
         print(name, json.dumps({k: v for k, v in s.items() if k != "images per class"}), flush=True)
-    (CACHE / "build.json").write_text(json.dumps(summary, indent=1))
+    report_path("build").write_text(json.dumps(summary, indent=1))
 
 
 def check():
@@ -747,14 +761,17 @@ def check():
 
 
 def main():
-    global SHARED
+    global SHARED, VOC
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("commands", nargs="+", choices=["check", "measure", "build"])
     ap.add_argument("--shared", default="../../shared")
     ap.add_argument("--out", default=str(CACHE.parent / "peel-data"))
     ap.add_argument("--duts-limit", type=int, default=None, help="label only the first N DUTS photos (CPU budget)")
+    ap.add_argument("--voc-teacher", choices=VOC_TEACHERS, default=VOC,
+                    help="the VOC teacher of the merge (its report and build summary get their own names)")
     args = ap.parse_args()
     SHARED = Path(args.shared)
+    VOC = args.voc_teacher
     if not (SHARED / "teachers").is_dir():
         ap.error(f"no teachers/ under --shared {args.shared}")
     torch.set_num_threads(1)
@@ -779,7 +796,7 @@ def measure(shared):
                                                                                      report["untrusted"])
     report["instances on COCO128 train2017"] = measure_instances(teachers, shared, report["untrusted"])
     CACHE.mkdir(parents=True, exist_ok=True)
-    (CACHE / "report.json").write_text(json.dumps(report, indent=1))
+    report_path("report").write_text(json.dumps(report, indent=1))
     print(json.dumps(report, indent=1))
 
 
