@@ -717,6 +717,12 @@ def build(shared, out, duts_limit=None):
     for name, samples in sets.items():
         write_pickle(out / f"{name}.pkl", samples)
         summary[name] = describe(samples)
+    if VOC != "voc":
+        # data.py's photos.pkl (the VOC teacher's labels alone) from this VOC teacher, the same photos and crop.
+        voc_only = [{"rgb": s["rgb"], "semantic": confident(cached(teachers, VOC, s["source"], None), VOC),
+                     "classes": VOC_CLASSES, "source": s["source"], "weight": 1.0} for s in sets["photos_merged"]]
+        write_pickle(out / "photos.pkl", voc_only)
+        summary["photos"] = describe(voc_only)
     write_pickle(out / "street.pkl", repeat_factors(street_all))
     summary["street"] = describe(street_all)
     pets = repeat_factors(load_pets(shared))

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The ablations of docs/MODEL.md ("Ablations: what limits peel-gen-2"). Every arm continues the checkpoint in
+# train/checkpoints/peel-gen.pt for the same number of steps (seed 0, batch 16, the same data but where the arm
+# changes it), at nice 19 and one thread, then `peel_train.ablate` probes it. Run two arms at once on 2 cores.
+#   bash train/ablations.sh ARM [ARM ...]      (STEPS=1500 by default)
+# Arms:
+#   control    today's generalist mix and prompts
+#   absent     the same, half the semantic prompts also naming up to 24 absent classes
+#   semantic   semantic segmentation only, today's prompts
+#   fixed      semantic only, every prompt the source's whole label set in one fixed order (a fixed class head)
+#   labels513  today's recipe on labels re-made with the 513-px VOC teacher (target/peel-data-513)
+#   absent513  absent prompts on those labels
+set -euo pipefail
+cd "$(dirname "$0")"
+steps=${STEPS:-1500}
+init=checkpoints/peel-gen.pt
+start=$(python3 -c "import json; print(json.load(open('$init.json'))['step'])")
+total=$((start + steps))
+# Half resolution for the first 70 % of the arm's steps, as the recipe does (a fraction of --total-steps).
+low_res=$(python3 -c "print(($start + 0.7 * $steps) / $total)")
+py() { PYTHONPATH=. nice -n 19 ../.venv/bin/python "$@"; }
+for arm in "$@"; do
+  data=../target/peel-data
+  case $arm in
+    control) flags=() ;;
+    absent) flags=(--semantic-prompts absent) ;;
+    semantic) flags=(--tasks semantic) ;;
+    fixed) flags=(--tasks semantic --semantic-prompts fixed) ;;
+    labels513) data=../target/peel-data-513; flags=() ;;
+    absent513) data=../target/peel-data-513; flags=(--semantic-prompts absent) ;;
+    *) echo "unknown arm $arm" >&2; exit 2 ;;
+  esac
+  run=../target/ablate/run-$arm
+  py -m peel_train.train --data "$data" --run-dir "$run" --shared ../../shared --init "$init" \
+    --total-steps "$total" --batch 16 --lr 2e-4 --si-weight 2 --low-res-until "$low_res" \
+    --freeze-blocks 4 --freeze-until 1.0 --workers 1 --threads 1 --seed 0 "${flags[@]}" > "$run.log" 2>&1
+  py -m peel_train.ablate --checkpoint "$run/checkpoint.pt" --data "$data" --out "../target/ablate/$arm.json" \
+    >> "$run.log" 2>&1
+done
