@@ -173,16 +173,38 @@ def teacher_agreement(student, voc_teacher, files):
             "present_named_miou": present.miou(), "photos": len(files)}
 
 
-def camvid(student, shared, every=4):
+def teachers_on_voc(shared):
+    """The VOC teachers' own mIoU on VOC 14 (their arg-max at the photo's size, no confidence cut): the ceiling."""
+    teachers.SHARED = Path(shared)
+    nets = {"voc": teachers.Teacher("deeplabv3_257_mv_gpu.tflite", 257),
+            "voc513": teachers.Teacher("deeplabv3_mnv2_pascal_quant.tflite", 513, "logits/semantic/BiasAdd")}
+    out = {}
+    for name, net in nets.items():
+        conf = Confusion(21)
+        for _, img, lab in voc_items(shared):
+            x = np.asarray(img.resize((net.size, net.size), Image.BILINEAR))
+            if name == "voc":
+                net.run(x.astype(np.float32) / 127.5 - 1)
+                logits = net.output()
+            else:
+                net.run(x)
+                logits = net.dequantized_logits()
+            t = torch.from_numpy(np.ascontiguousarray(logits, np.float32)).permute(2, 0, 1)[None]
+            conf.add(lab, F.interpolate(t, size=lab.shape, mode="bilinear", align_corners=False)[0].argmax(0).numpy())
+        out[f"teacher_{name}_voc14_miou"] = conf.miou()
+    return out
+
+
+def camvid(student, shared, long_side=256, every=4):
     conf = Confusion(11)
     root = Path(shared) / "data/camvid"
     for name in sorted(os.listdir(root / "test"))[::every]:
         img = Image.open(root / "test" / name).convert("RGB")
         lab = np.asarray(Image.open(root / "testannot" / f"{Path(name).stem}.png")).astype(np.uint8).copy()
         lab[lab >= 11] = IGNORE
-        pred = predict(student, img, CAMVID_CLASSES, range(11))
+        pred = predict(student, img, CAMVID_CLASSES, range(11), long_side)
         conf.add(lab, np.where(pred == NOTHING, 11, pred))
-    return {"camvid_every4th_miou": conf.miou()}
+    return {f"camvid_every4th_miou@{long_side}": conf.miou()}
 
 
 def main():
@@ -192,7 +214,7 @@ def main():
     ap.add_argument("--data", default="../target/peel-data", help="with --checkpoint: its phrases.pkl")
     ap.add_argument("--shared", default="../../shared")
     ap.add_argument("--sizes", type=int, nargs="+", default=[256], help="input long sides for VOC 14")
-    ap.add_argument("--parts", nargs="+", default=["voc", "fit", "camvid"], choices=["voc", "fit", "camvid"])
+    ap.add_argument("--parts", nargs="+", default=["voc", "fit", "camvid"], choices=["voc", "fit", "camvid", "teachers"])
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
@@ -217,8 +239,12 @@ def main():
         print("fit", json.dumps(report["teacher_agreement_trained_photos"]),
               json.dumps(report["teacher_agreement_unseen_photos"]), f"({time.time() - t:.0f}s)", flush=True)
     if "camvid" in args.parts:
-        report.update(camvid(student, args.shared))
-        print("camvid", report["camvid_every4th_miou"], f"({time.time() - t:.0f}s)", flush=True)
+        for side in args.sizes:
+            report.update(camvid(student, args.shared, side))
+            print(f"camvid@{side}", report[f"camvid_every4th_miou@{side}"], f"({time.time() - t:.0f}s)", flush=True)
+    if "teachers" in args.parts:
+        report.update(teachers_on_voc(args.shared))
+        print(json.dumps({k: v for k, v in report.items() if k.endswith("_voc14_miou")}), flush=True)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, indent=1) + "\n")
 
