@@ -14,7 +14,7 @@ fuzz_target!(|input: (Visualization, Vec<[u8; 3]>, f32)| {
     let counts = labels.counts(palette.len());
     assert_eq!(counts.iter().sum::<usize>() + labels.labels.iter().filter(|&&l| l == UNLABELED).count(), labels.labels.len());
     let _ = semantic::render(&labels, &palette, [0, 0, 0]);
-    let _ = export::label_png(&labels.labels, w, h, Some(UNLABELED));
+    let _ = export::label_png(&labels.labels, w, h);
     if let Some(first) = labels.labels.iter().copied().find(|&l| l != UNLABELED) {
         let _ = export::mask_png(&labels.labels, w, h, first);
         let _ = export::cutout_png(image.pixels(), &labels.labels, w, h, first);

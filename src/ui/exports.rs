@@ -3,8 +3,12 @@
 //! PNG, the legend as JSON, one mask PNG and one cut-out of the photo (background removal, RGBA)
 //! per legend entry).
 //!
-//! The file bytes come from `peel_protocol::export`, the same code `peel decode` writes with, and
-//! are built when a button is pressed (the point cloud depends on the field of view then).
+//! The values come from `peel_protocol::decode::decode_painting` (in the worker) and the file bytes
+//! from `peel_protocol::export`: the same decoder and the same builders `peel decode` uses, called
+//! the same way (`label_png`, `legend_json`, `mask_png` named by `mask_download_name`), so
+//! `peel decode` of the downloaded visualization writes these very bytes (the browser test
+//! "One decode" checks it). Built when a button is pressed (the point cloud depends on the field
+//! of view then).
 
 use super::{Page, Painting, Shared, Values, element, listen};
 use peel_protocol::export;
@@ -94,26 +98,6 @@ enum Kind {
     Cutout(u16),
 }
 
-/// One legend entry of the JSON legend.
-#[derive(serde::Serialize)]
-struct LegendEntry<'a> {
-    /// Its value in the label-map PNG.
-    label: u16,
-    name: &'a str,
-    color: [u8; 3],
-    pixels: u32,
-    mask_file: String,
-}
-
-#[derive(serde::Serialize)]
-struct Legend<'a> {
-    task: &'a str,
-    width: u32,
-    height: u32,
-    label_map: &'static str,
-    entries: Vec<LegendEntry<'a>>,
-}
-
 fn save(page: &Page, kind: Kind) {
     let Some(painting) = &page.painting else {
         page.set_status("Paint a photo first.", true);
@@ -156,35 +140,22 @@ fn file(page: &Page, painting: &Painting, kind: Kind) -> Result<File, String> {
             Ok((export::normals_npy(xyz, w, h).map_err(error)?, "peel-normals.npy".into(), "application/octet-stream", none))
         }
         (Kind::LabelsPng, Values::Segments { labels, .. }) => {
-            let png = export::label_png(labels, w, h, None).map_err(error)?;
+            let png = export::label_png(labels, w, h).map_err(error)?;
             Ok((png.bytes, format!("peel-{task}-labels.png"), "image/png", format!(" ({}-bit)", png.bits)))
         }
         (Kind::LegendJson, Values::Segments { segments, .. }) => {
-            let entries = segments
-                .iter()
-                .enumerate()
-                .map(|(i, s)| {
-                    let label = i as u16 + 1;
-                    let mask_file = format!("peel-{task}-{}", export::mask_file_name(label, &s.name));
-                    LegendEntry { label, name: &s.name, color: s.color, pixels: s.pixels, mask_file }
-                })
-                .collect();
-            let legend = Legend { task, width: w, height: h, label_map: "0 = none of the entries, i = entries[i - 1]", entries };
-            let value = serde_wasm_bindgen::to_value(&legend).map_err(|e| e.to_string())?;
-            let text = js_sys::JSON::stringify_with_replacer_and_space(&value, &JsValue::NULL, &JsValue::from(2))
-                .map(String::from)
-                .map_err(|e| format!("{e:?}"))?;
-            Ok((text.into_bytes(), format!("peel-{task}-legend.json"), "application/json", none))
+            let bytes = export::legend_json(task, w, h, segments);
+            Ok((bytes, format!("peel-{task}-legend.json"), "application/json", none))
         }
         (Kind::Mask(label), Values::Segments { labels, segments }) => {
             let segment = segments.get(usize::from(label).wrapping_sub(1)).ok_or("no such legend entry")?;
-            let name = format!("peel-{task}-{}", export::mask_file_name(label, &segment.name));
+            let name = export::mask_download_name(task, label, &segment.name);
             Ok((export::mask_png(labels, w, h, label).map_err(error)?, name, "image/png", none))
         }
         (Kind::Cutout(label), Values::Segments { labels, segments }) => {
             let segment = segments.get(usize::from(label).wrapping_sub(1)).ok_or("no such legend entry")?;
             let rgb = photo_rgb(page, w, h).map_err(|e| format!("Could not read the photo's colours: {e:?}"))?;
-            let name = format!("peel-{task}-{}", export::cutout_file_name(label, &segment.name));
+            let name = export::cutout_download_name(task, label, &segment.name);
             Ok((export::cutout_png(&rgb, labels, w, h, label).map_err(error)?, name, "image/png", none))
         }
         _ => Err("This export does not apply to the current painting.".into()),

@@ -1,19 +1,23 @@
 //! `peel decode TASK IMAGE [--prompt TEXT] --out PATH`: a visualization image back into values.
 //!
+//! The values come from `peel_protocol::decode::decode_painting` and the file bytes from
+//! `peel_protocol::export`, called exactly as the page's worker and download buttons call them, so
+//! the files are the page's files, byte for byte (the browser test "One decode" checks it). This
+//! module only picks the request (prompt, flags, defaults) and the file formats:
+//!
 //! depth → `.npy` (float32 m), `.png` (16-bit mm, 0 = sky), `.pfm` or `.ply` (a coloured point
 //! cloud: `--fov` degrees wide, colours from `--photo`, else from the visualization); normals →
-//! `.npy` (H, W, 3); semantic / instance / referring → an index PNG plus a JSON legend beside it
-//! (`OUT.json`), and with `--masks DIR` one PNG per legend entry. The bytes come from
-//! `peel_protocol::export`, which the page uses too. A JSON summary goes to stdout.
+//! `.npy` (H, W, 3); semantic / instance / referring → the label-map PNG (0 = none, i = legend
+//! entry i) plus the JSON legend beside it (`OUT.json`), and with `--masks DIR` one PNG per legend
+//! entry, named as the legend's `mask_file` says. A JSON summary goes to stdout.
 
 use std::path::{Path, PathBuf};
 
-use peel_protocol::color::Rgb8;
+use peel_protocol::decode::{DecodeOptions, Decoded, Summary, Values, decode_painting};
 use peel_protocol::depth::DepthCodec;
 use peel_protocol::export;
 use peel_protocol::prompt::{self, DEFAULT_BACKGROUND, Request, Task};
-use peel_protocol::segmentation::{DEFAULT_TOLERANCE, LabelMap, UNLABELED, instance, referring, semantic};
-use peel_protocol::normals;
+use peel_protocol::segmentation::{DEFAULT_TOLERANCE, instance};
 use serde_json::{Value, json};
 
 use crate::error::{CliError, CliResult, Context, print_line};
@@ -35,7 +39,7 @@ pub struct Args {
     pub out: PathBuf,
     #[command(flatten)]
     pub codec: CodecArgs,
-    /// Colour tolerance for semantic and referring decoding, in 8-bit RGB units.
+    /// Colour tolerance for semantic and referring decoding, in 8-bit RGB units (the page uses the default).
     #[arg(long, default_value_t = DEFAULT_TOLERANCE)]
     pub tolerance: f32,
     #[command(flatten)]
@@ -48,7 +52,8 @@ pub struct Args {
     #[arg(long)]
     pub photo: Option<PathBuf>,
     /// Segmentation: also write one mask PNG per legend entry (255 inside, 0 outside) into this
-    /// folder, named `mask-NN-NAME.png` with NN the entry's value in the index PNG.
+    /// folder, named as the legend's `mask_file` says (`peel-TASK-mask-NN-NAME.png`, NN = the
+    /// entry's label), as the page names its downloads.
     #[arg(long)]
     pub masks: Option<PathBuf>,
 }
@@ -104,13 +109,32 @@ pub fn parse_prompt(text: Option<&str>, task: Task) -> CliResult<Option<Request>
     Ok(Some(request))
 }
 
-fn require_prompt(request: Option<Request>, task: Task) -> CliResult<Request> {
-    request.ok_or_else(|| CliError::msg(format!("decoding {task} needs --prompt (it assigns the colours)")))
+/// The request `peel decode TASK` decodes for: the prompt's (it must ask for `task`), with the
+/// `--lambda/--c` flags applied to depth. Without a prompt: depth with the paper's codec (or the
+/// flags'), normals, and instances of "object" on black; semantic and referring need one (it
+/// assigns the colours).
+pub fn request_for(task: Task, prompt: Option<Request>, codec: &CodecArgs) -> CliResult<Request> {
+    Ok(match (task, prompt) {
+        (Task::Depth, prompt) => {
+            let base = match prompt {
+                Some(Request::Depth(codec)) => codec,
+                _ => DepthCodec::default(),
+            };
+            Request::Depth(codec.codec(base)?)
+        }
+        (_, Some(request)) => request,
+        (Task::Normals, None) => Request::Normals,
+        (Task::Instance, None) => Request::Instance { class: "object".into(), background: DEFAULT_BACKGROUND },
+        (Task::Semantic | Task::Referring, None) => {
+            return Err(CliError::msg(format!("decoding {task} needs --prompt (it assigns the colours)")));
+        }
+    })
 }
 
 pub fn run(args: Args) -> CliResult {
     let task = Task::from(args.task);
-    let request = parse_prompt(args.prompt.as_deref(), task)?;
+    let request = request_for(task, parse_prompt(args.prompt.as_deref(), task)?, &args.codec)?;
+    check_extension(task, &args.out)?;
     let img = io::open_image(&args.image)?;
     let rgb = io::rgb8(&img);
     let photo = match &args.photo {
@@ -118,30 +142,31 @@ pub fn run(args: Args) -> CliResult {
         None => None,
     };
     let options = Options {
-        codec: args.codec,
-        tolerance: args.tolerance,
-        instance: args.instance.params(),
+        decode: DecodeOptions { tolerance: args.tolerance, instance: args.instance.params() },
         fov: args.fov,
         photo,
         masks: args.masks,
     };
-    let summary = decode(&rgb, task, request, &options, &args.out)?;
+    let summary = decode(&rgb, &request, &options, &args.out)?;
     print_line(&serde_json::to_string(&summary).map_err(CliError::msg)?)
 }
 
-/// Decoder settings besides the prompt.
+/// Settings besides the request.
 pub struct Options {
-    /// Depth codec overrides (the prompt's codec, or the paper's, otherwise).
-    pub codec: CodecArgs,
-    /// Colour tolerance for semantic and referring decoding.
-    pub tolerance: f32,
-    pub instance: instance::InstanceParams,
+    /// The decoder's settings (the page uses the defaults).
+    pub decode: DecodeOptions,
     /// Horizontal field of view of `.ply` point clouds, degrees.
     pub fov: f32,
     /// The photo at the visualization's size (RGB): the colours of `.ply` points.
     pub photo: Option<Grid<u8>>,
     /// Segmentation: a folder for one mask PNG per legend entry.
     pub masks: Option<PathBuf>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self { decode: DecodeOptions::default(), fov: export::DEFAULT_FOV_DEG, photo: None, masks: None }
+    }
 }
 
 /// The photo at `path` as RGB at `width`×`height` (resized with a triangle filter if it differs).
@@ -153,20 +178,7 @@ pub fn photo_colours(path: &Path, width: u32, height: u32) -> CliResult<Grid<u8>
     Ok(Grid { width, height, data: photo.into_raw() })
 }
 
-impl Default for Options {
-    fn default() -> Self {
-        Self {
-            codec: CodecArgs { lambda: None, c: None },
-            tolerance: DEFAULT_TOLERANCE,
-            instance: instance::InstanceParams::default(),
-            fov: export::DEFAULT_FOV_DEG,
-            photo: None,
-            masks: None,
-        }
-    }
-}
-
-/// The output extensions `decode` writes for `task` (segmentation: an index PNG, legend beside it).
+/// The output extensions `decode` writes for `task` (segmentation: the label-map PNG, legend beside it).
 pub fn output_extensions(task: Task) -> &'static [&'static str] {
     match task {
         Task::Depth => &["npy", "png", "pfm", "ply"],
@@ -175,22 +187,15 @@ pub fn output_extensions(task: Task) -> &'static [&'static str] {
     }
 }
 
-/// Decodes the visualization `rgb` of `task` into `out` (format by extension; segmentation
-/// also writes `OUT.json`) and returns the JSON summary. `request` is required for semantic
-/// and referring.
-pub fn decode(rgb: &Grid<u8>, task: Task, request: Option<Request>, options: &Options, out: &Path) -> CliResult<Value> {
-    Ok(match task {
-        Task::Depth => {
-            let base = match request {
-                Some(Request::Depth(codec)) => codec,
-                _ => DepthCodec::default(),
-            };
-            decode_depth(rgb, options.codec.codec(base)?, options, out)?
-        }
-        Task::Normals => decode_normals(rgb, out)?,
-        Task::Semantic => decode_semantic(rgb, &require_prompt(request, task)?, options, out)?,
-        Task::Instance => decode_instance(rgb, request.as_ref(), options, out)?,
-        Task::Referring => decode_referring(rgb, &require_prompt(request, task)?, options, out)?,
+/// Refuses an output extension `task` does not write.
+pub fn check_extension(task: Task, out: &Path) -> CliResult {
+    if output_extensions(task).contains(&io::extension(out).as_str()) {
+        return Ok(());
+    }
+    Err(match task {
+        Task::Depth => unsupported(out, "depth", ".npy, .png (16-bit mm), .pfm or .ply"),
+        Task::Normals => CliError::msg(format!("{}: normals are written as .npy", out.display())),
+        Task::Semantic | Task::Instance | Task::Referring => unsupported(out, "label map", ".png"),
     })
 }
 
@@ -202,177 +207,72 @@ fn unsupported(out: &Path, what: &str, allowed: &str) -> CliError {
     ))
 }
 
-fn decode_depth(rgb: &Grid<u8>, codec: DepthCodec, options: &Options, out: &Path) -> CliResult<Value> {
-    let map = codec.decode_image(&rgb.data, rgb.width, rgb.height)?;
-    let mut finite: Vec<f32> = map.meters.iter().copied().filter(|d| d.is_finite()).collect();
-    finite.sort_by(f32::total_cmp);
-    let median = finite.get(finite.len() / 2).copied();
-    let mut summary = json!({
-        "task": "depth",
-        "width": map.width,
-        "height": map.height,
-        "lambda": codec.lambda,
-        "c": codec.c,
-        "median_finite_m": median,
-        "sky_fraction": map.sky_fraction(),
-        "mean_off_path": map.mean_off_path(),
-        "out": out.display().to_string(),
-    });
-    let (w, h) = (map.width, map.height);
-    let bytes = match io::extension(out).as_str() {
-        "npy" => export::depth_npy(&map.meters, w, h)?,
-        "png" => export::depth_png_mm(&map.meters, w, h)?,
-        "pfm" => export::depth_pfm(&map.meters, w, h)?,
-        "ply" => {
-            let colours = options.photo.as_ref().map_or(&rgb.data, |p| &p.data);
-            let (bytes, points) = export::depth_ply(&map.meters, colours, w, h, options.fov)?;
-            summary["points"] = json!(points);
-            summary["fov_deg"] = json!(options.fov);
-            summary["colours"] = json!(if options.photo.is_some() { "photo" } else { "visualization" });
-            bytes
-        }
-        _ => return Err(unsupported(out, "depth", ".npy, .png (16-bit mm), .pfm or .ply")),
-    };
-    io::write_bytes(out, &bytes)?;
-    Ok(summary)
-}
-
-fn decode_normals(rgb: &Grid<u8>, out: &Path) -> CliResult<Value> {
-    let map = normals::decode_image(&rgb.data, rgb.width, rgb.height)?;
-    let n = map.raw_length.len().max(1) as f64;
-    let mean_length = map.raw_length.iter().map(|&l| f64::from(l)).sum::<f64>() / n;
-    let summary = json!({
-        "task": "normals",
-        "width": map.width,
-        "height": map.height,
-        "mean_raw_length": mean_length,
-        "out": out.display().to_string(),
-    });
-    if io::extension(out) != "npy" {
-        return Err(CliError::msg(format!("{}: normals are written as .npy", out.display())));
-    }
-    let flat: Vec<f32> = map.normals.iter().flatten().copied().collect();
-    io::write_bytes(out, &export::normals_npy(&flat, map.width, map.height)?)?;
-    Ok(summary)
-}
-
-fn colour_json(rgb: Rgb8) -> Value {
-    json!([rgb[0], rgb[1], rgb[2]])
-}
-
-fn legend_path(out: &Path) -> PathBuf {
+/// Where the legend of the label map `out` goes: beside it, with `.json`.
+pub fn legend_path(out: &Path) -> PathBuf {
     out.with_extension("json")
 }
 
-/// Writes the index PNG (unlabeled pixels: `unlabeled`, if any), one mask PNG per entry of
-/// `entries` (`(value in the index PNG, name)`) if `options.masks` names a folder, and the legend
-/// beside the PNG; returns the legend. `list` names the legend's array of entries.
-fn write_labels(
-    out: &Path,
-    labels: LabelMap,
-    unlabeled: Option<u16>,
-    entries: &[(u16, String)],
-    list: &str,
-    options: &Options,
-    mut legend: Value,
-) -> CliResult<Value> {
-    if io::extension(out) != "png" {
-        return Err(unsupported(out, "label map", ".png"));
+/// Adds the fields of the JSON object `fields` to the object `into`.
+fn merge(into: &mut Value, fields: Value) {
+    if let (Some(into), Value::Object(fields)) = (into.as_object_mut(), fields) {
+        into.extend(fields);
     }
-    let (w, h) = (labels.width, labels.height);
-    let png = export::label_png(&labels.labels, w, h, unlabeled)?;
-    io::write_bytes(out, &png.bytes)?;
-    if let Some(value) = png.unlabeled {
-        legend["unlabeled_value"] = json!(value);
-    }
-    legend["width"] = json!(w);
-    legend["height"] = json!(h);
-    if let Some(dir) = &options.masks {
-        std::fs::create_dir_all(dir).context(dir.display())?;
-        for (i, (value, name)) in entries.iter().enumerate() {
-            let path = dir.join(export::mask_file_name(*value, name));
-            io::write_bytes(&path, &export::mask_png(&labels.labels, w, h, *value)?)?;
-            legend[list][i]["mask"] = json!(path.display().to_string());
+}
+
+/// Decodes the visualization `rgb`, painted for `request`, with the decoder the page uses; writes
+/// `out` (format by extension) as the page's download of the same values would be, and for
+/// segmentation the legend beside it and, with `options.masks`, the mask PNGs; returns the JSON
+/// summary (the decoder's summary, or for segmentation the legend, plus the paths written).
+pub fn decode(rgb: &Grid<u8>, request: &Request, options: &Options, out: &Path) -> CliResult<Value> {
+    let task = request.task();
+    check_extension(task, out)?;
+    let decoded = decode_painting(request, &rgb.data, rgb.width, rgb.height, &options.decode)?;
+    let Decoded { width: w, height: h, values, segments, summary } = decoded;
+    let mut report = json!({"task": task.name(), "prompt": request.to_prompt(), "width": w, "height": h});
+    match (values, summary) {
+        (Values::Depth(meters), Summary::Depth(s)) => {
+            if let Request::Depth(codec) = request {
+                merge(&mut report, json!({"lambda": codec.lambda, "c": codec.c}));
+            }
+            merge(&mut report, serde_json::to_value(s).map_err(CliError::msg)?);
+            let bytes = match io::extension(out).as_str() {
+                "npy" => export::depth_npy(&meters, w, h)?,
+                "png" => export::depth_png_mm(&meters, w, h)?,
+                "pfm" => export::depth_pfm(&meters, w, h)?,
+                _ => {
+                    let colours = options.photo.as_ref().map_or(&rgb.data, |p| &p.data);
+                    let (bytes, points) = export::depth_ply(&meters, colours, w, h, options.fov)?;
+                    let source = if options.photo.is_some() { "photo" } else { "visualization" };
+                    merge(&mut report, json!({"points": points, "fov_deg": options.fov, "colours": source}));
+                    bytes
+                }
+            };
+            io::write_bytes(out, &bytes)?;
         }
+        (Values::Normals(xyz), Summary::Normals(s)) => {
+            merge(&mut report, serde_json::to_value(s).map_err(CliError::msg)?);
+            io::write_bytes(out, &export::normals_npy(&xyz, w, h)?)?;
+        }
+        (Values::Labels(labels), Summary::Segments(s)) => {
+            io::write_bytes(out, &export::label_png(&labels, w, h)?.bytes)?;
+            let legend = export::legend_json(task.name(), w, h, &segments);
+            let legend_file = legend_path(out);
+            io::write_bytes(&legend_file, &legend)?;
+            if let Some(dir) = &options.masks {
+                std::fs::create_dir_all(dir).context(dir.display())?;
+                for (i, segment) in segments.iter().enumerate() {
+                    let label = u16::try_from(i + 1).map_err(CliError::msg)?;
+                    let path = dir.join(export::mask_download_name(task.name(), label, &segment.name));
+                    io::write_bytes(&path, &export::mask_png(&labels, w, h, label)?)?;
+                }
+                report["masks"] = json!(dir.display().to_string());
+            }
+            merge(&mut report, serde_json::from_slice(&legend).map_err(CliError::msg)?);
+            merge(&mut report, serde_json::to_value(s).map_err(CliError::msg)?);
+            report["legend"] = json!(legend_file.display().to_string());
+        }
+        _ => return Err(CliError::msg("the decoder returned a summary of another task")),
     }
-    legend["out"] = json!(out.display().to_string());
-    io::write_json(&legend_path(out), &legend)?;
-    Ok(legend)
-}
-
-fn decode_semantic(rgb: &Grid<u8>, request: &Request, options: &Options, out: &Path) -> CliResult<Value> {
-    let tolerance = options.tolerance;
-    let Request::Semantic { classes } = request else {
-        return Err(CliError::msg("expected a semantic prompt"));
-    };
-    let palette: Vec<Rgb8> = classes.iter().map(|c| c.color).collect();
-    let labels = semantic::decode(&rgb.data, rgb.width, rgb.height, &palette, tolerance)?;
-    let counts = labels.counts(classes.len());
-    let unlabeled_pixels = labels.labels.iter().filter(|&&l| l == UNLABELED).count();
-    let entries: Vec<Value> = classes
-        .iter()
-        .zip(&counts)
-        .enumerate()
-        .map(|(i, (c, n))| json!({"index": i, "name": c.name, "color": colour_json(c.color), "pixels": n}))
-        .collect();
-    let legend = json!({
-        "task": "semantic",
-        "prompt": request.to_prompt(),
-        "tolerance": tolerance,
-        "classes": entries,
-        "unlabeled_pixels": unlabeled_pixels,
-    });
-    let names: Vec<(u16, String)> = classes.iter().enumerate().map(|(i, c)| (i as u16, c.name.clone())).collect();
-    write_labels(out, labels, Some(UNLABELED), &names, "classes", options, legend)
-}
-
-fn decode_referring(rgb: &Grid<u8>, request: &Request, options: &Options, out: &Path) -> CliResult<Value> {
-    let tolerance = options.tolerance;
-    let Request::Referring { targets, background } = request else {
-        return Err(CliError::msg("expected a referring prompt"));
-    };
-    let colours: Vec<Rgb8> = targets.iter().map(|t| t.color).collect();
-    let masks = referring::decode(&rgb.data, rgb.width, rgb.height, &colours, *background, tolerance)?;
-    let labels = masks.labels();
-    let entries: Vec<Value> = targets
-        .iter()
-        .zip(masks.counts())
-        .enumerate()
-        .map(|(i, (t, n))| json!({"index": i + 1, "phrase": t.name, "color": colour_json(t.color), "pixels": n}))
-        .collect();
-    let legend = json!({
-        "task": "referring",
-        "prompt": request.to_prompt(),
-        "tolerance": tolerance,
-        "background": colour_json(*background),
-        "targets": entries,
-    });
-    let names: Vec<(u16, String)> = targets.iter().enumerate().map(|(i, t)| (i as u16 + 1, t.name.clone())).collect();
-    let labels = LabelMap { width: masks.width, height: masks.height, labels };
-    write_labels(out, labels, None, &names, "targets", options, legend)
-}
-
-fn decode_instance(rgb: &Grid<u8>, request: Option<&Request>, options: &Options, out: &Path) -> CliResult<Value> {
-    let params = &options.instance;
-    let (class, background) = match request {
-        Some(Request::Instance { class, background }) => (class.clone(), *background),
-        _ => ("object".to_string(), DEFAULT_BACKGROUND),
-    };
-    let map = instance::decode(&rgb.data, rgb.width, rgb.height, background, params)?;
-    let entries: Vec<Value> = map
-        .instances
-        .iter()
-        .map(|i| json!({"id": i.id, "color": colour_json(i.color), "pixels": i.pixels, "bbox": i.bbox}))
-        .collect();
-    let legend = json!({
-        "task": "instance",
-        "class": class,
-        "background": colour_json(background),
-        "min_pixels": params.min_pixels_for(map.ids.len()),
-        "instances": entries,
-    });
-    let names: Vec<(u16, String)> = map.instances.iter().map(|i| (i.id, format!("{class} {}", i.id))).collect();
-    // Ids start at 1 and 0 is background, so the map needs no unlabeled value.
-    let labels = LabelMap { width: map.width, height: map.height, labels: map.ids };
-    write_labels(out, labels, None, &names, "instances", options, legend)
+    report["out"] = json!(out.display().to_string());
+    Ok(report)
 }

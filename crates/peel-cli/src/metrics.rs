@@ -1,10 +1,13 @@
 //! `peel metrics TASK --pred P --gt G [--pred P2 --gt G2 ...]`: score predictions, print JSON.
 //!
-//! Predictions may be the generated visualizations (decoded here; semantic, instance and
-//! referring need `--prompt`) or already-decoded files; ground truth is values:
+//! Predictions may be the generated visualizations (decoded here as `peel decode` and the page
+//! decode them, `peel_protocol::decode::decode_painting`; semantic, instance and referring need
+//! `--prompt`) or already-decoded files; ground truth is values:
 //! - depth: `.npy` / `.pfm` / 16-bit mm PNG (0 = invalid) or a colour visualization;
 //! - normals: `.npy` (H, W, 3) or a colour visualization (all-zero ground truth = invalid);
-//! - semantic: grey index PNGs (ground truth `--ignore-index`, default 255, is skipped);
+//! - semantic: a grey prediction is a label map as `peel decode` and the page write it (0 = none,
+//!   i = class i of the prompt, counted from 1); ground truth is a grey index PNG of 0-based class
+//!   indices (`--ignore-index`, default 255, is skipped), as datasets ship them;
 //! - referring: grey masks (non-zero = inside); a colour prediction uses the union of its targets;
 //! - instance: grey id maps (0 = background).
 //!
@@ -12,11 +15,11 @@
 
 use std::path::{Path, PathBuf};
 
-use peel_protocol::color::Rgb8;
+use peel_protocol::decode::{DecodeOptions, Values, decode_painting};
 use peel_protocol::depth::DepthCodec;
 use peel_protocol::metrics::{depth, instance, normals, referring, semantic};
 use peel_protocol::prompt::{Request, Task};
-use peel_protocol::segmentation;
+use peel_protocol::segmentation::{self, UNLABELED};
 use serde_json::{Value, json};
 
 use crate::decode::{CodecArgs, InstanceArgs, parse_prompt};
@@ -138,17 +141,19 @@ fn normal_metrics(pairs: &[(&Path, &Path)]) -> CliResult<Value> {
     }))
 }
 
-/// Grey images load as values; colour ones are decoded with the prompt.
-fn load_labels_or_decode(
-    path: &Path,
-    decode: impl FnOnce(&Grid<u8>) -> CliResult<Vec<u16>>,
-) -> CliResult<Grid<u16>> {
+/// A segmentation prediction as a label map (0 = none, i = the request's entry i): a grey image
+/// as it is (`peel decode` and the page write them so), a colour one decoded as `peel decode` does.
+fn load_prediction_labels(path: &Path, task: Task, request: Option<&Request>, options: &DecodeOptions) -> CliResult<Grid<u16>> {
     let img = io::open_image(path)?;
     if !io::is_colour(&img) {
         return Ok(io::grey_labels(&img));
     }
+    let request = request.ok_or_else(|| missing_prompt(task))?;
     let rgb = io::rgb8(&img);
-    let data = decode(&rgb).context(path.display())?;
+    let decoded = decode_painting(request, &rgb.data, rgb.width, rgb.height, options).context(path.display())?;
+    let Values::Labels(data) = decoded.values else {
+        return Err(CliError::msg(format!("{}: {task} decodes to no label map", path.display())));
+    };
     Ok(Grid { width: rgb.width, height: rgb.height, data })
 }
 
@@ -165,23 +170,25 @@ fn missing_prompt(task: Task) -> CliError {
 }
 
 fn semantic_metrics(args: &Args, request: Option<&Request>, pairs: &[(&Path, &Path)]) -> CliResult<Value> {
-    let palette: Option<Vec<Rgb8>> = match request {
-        Some(Request::Semantic { classes }) => Some(classes.iter().map(|c| c.color).collect()),
+    let classes = match request {
+        Some(Request::Semantic { classes }) => Some(classes.len()),
         _ => None,
     };
+    let options = DecodeOptions { tolerance: args.tolerance, ..DecodeOptions::default() };
     let mut loaded = Vec::new();
     for &(pred_path, gt_path) in pairs {
-        let pred = load_labels_or_decode(pred_path, |rgb| {
-            let palette = palette.as_ref().ok_or_else(|| missing_prompt(Task::Semantic))?;
-            Ok(segmentation::semantic::decode(&rgb.data, rgb.width, rgb.height, palette, args.tolerance)?.labels)
-        })?;
+        let mut pred = load_prediction_labels(pred_path, Task::Semantic, request, &options)?;
+        // Label i is class i − 1; 0 (none of the classes) counts as wrong wherever it is scored.
+        for label in &mut pred.data {
+            *label = label.checked_sub(1).unwrap_or(UNLABELED);
+        }
         let gt = load_grey(gt_path)?;
         same_size(&pred, &gt, pred_path, gt_path)?;
         loaded.push((pred, gt));
     }
-    let num_classes = match (args.num_classes, &palette) {
+    let num_classes = match (args.num_classes, classes) {
         (Some(n), _) => n,
-        (None, Some(p)) => p.len(),
+        (None, Some(n)) => n,
         (None, None) => loaded
             .iter()
             .flat_map(|(_, gt)| gt.data.iter().copied())
@@ -201,17 +208,12 @@ fn semantic_metrics(args: &Args, request: Option<&Request>, pairs: &[(&Path, &Pa
 }
 
 fn referring_metrics(args: &Args, request: Option<&Request>, pairs: &[(&Path, &Path)]) -> CliResult<Value> {
+    let options = DecodeOptions { tolerance: args.tolerance, ..DecodeOptions::default() };
     let mut acc = referring::ReferringAccumulator::new();
     let mut per_sample = Vec::new();
     for &(pred_path, gt_path) in pairs {
-        let pred = load_labels_or_decode(pred_path, |rgb| {
-            let Some(Request::Referring { targets, background }) = request else {
-                return Err(missing_prompt(Task::Referring));
-            };
-            let colours: Vec<Rgb8> = targets.iter().map(|t| t.color).collect();
-            let masks = segmentation::referring::decode(&rgb.data, rgb.width, rgb.height, &colours, *background, args.tolerance)?;
-            Ok(masks.union().into_iter().map(u16::from).collect())
-        })?;
+        // Any target counts as inside (a colour prediction: the union of its targets' masks).
+        let pred = load_prediction_labels(pred_path, Task::Referring, request, &options)?;
         let gt = load_grey(gt_path)?;
         same_size(&pred, &gt, pred_path, gt_path)?;
         let to_mask = |g: &Grid<u16>| g.data.iter().map(|&v| v != 0).collect::<Vec<bool>>();
@@ -222,15 +224,10 @@ fn referring_metrics(args: &Args, request: Option<&Request>, pairs: &[(&Path, &P
 }
 
 fn instance_metrics(args: &Args, request: Option<&Request>, pairs: &[(&Path, &Path)]) -> CliResult<Value> {
-    let params = args.instance.params();
+    let options = DecodeOptions { instance: args.instance.params(), ..DecodeOptions::default() };
     let mut acc = instance::InstanceAccumulator::new();
     for &(pred_path, gt_path) in pairs {
-        let pred = load_labels_or_decode(pred_path, |rgb| {
-            let Some(Request::Instance { background, .. }) = request else {
-                return Err(missing_prompt(Task::Instance));
-            };
-            Ok(segmentation::instance::decode(&rgb.data, rgb.width, rgb.height, *background, &params)?.ids)
-        })?;
+        let pred = load_prediction_labels(pred_path, Task::Instance, request, &options)?;
         let gt = load_grey(gt_path)?;
         same_size(&pred, &gt, pred_path, gt_path)?;
         acc.add(&pred.data, &gt.data)?;

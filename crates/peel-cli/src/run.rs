@@ -5,7 +5,7 @@
 //! as the page does (guided by the photo's edges; `--upsample resize` for the plain resize). `--decoded` also decodes it as `peel decode`
 //! does: depth → `.npy` / `.png` (16-bit mm) / `.pfm` / `.ply` (points coloured by the photo,
 //! `--fov` degrees wide); normals → `.npy`; semantic, instance and
-//! referring → an index PNG with its JSON legend beside it (name either the `.png` or the `.json`).
+//! referring → the label-map PNG with its JSON legend beside it (name either the `.png` or the `.json`).
 //! Weights: `--weights`, else `$PEEL_WEIGHTS`, else the repository's `weights/`.
 //! A one-line JSON summary (task, sizes, timings) goes to stdout.
 
@@ -155,7 +155,7 @@ pub fn run(args: Args) -> CliResult {
             masks: args.masks.clone(),
             ..decode::Options::default()
         };
-        summary["decoded"] = decode::decode(&rgb, task, Some(request), &options, &target)?;
+        summary["decoded"] = decode::decode(&rgb, &request, &options, &target)?;
     }
     print_line(&serde_json::to_string(&summary).map_err(CliError::msg)?)
 }

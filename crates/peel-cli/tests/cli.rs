@@ -182,29 +182,39 @@ fn semantic_decode_writes_index_png_and_legend_and_scores() {
     save_rgb(&vis, 20, 10, |x, y| if (x, y) == (19, 9) { [128, 128, 128] } else { colours[class_at(x, y)].map(|v: u8| v.saturating_sub(6)) });
     let out = dir.join("labels.png");
     let legend = ok_json(peel(&["decode", "semantic", &p(&vis), "--prompt", prompt, "--out", &p(&out)]));
-    assert_eq!(legend["classes"][1]["name"], "exit sign");
-    assert_eq!(legend["classes"][0]["pixels"].as_u64(), Some(100));
+    assert_eq!(legend["entries"][1]["name"], "exit sign");
+    assert_eq!(legend["entries"][1]["label"].as_u64(), Some(2));
+    assert_eq!(legend["entries"][0]["pixels"].as_u64(), Some(100));
+    assert_eq!(legend["entries"][0]["color"], serde_json::json!([255, 0, 0]));
     assert_eq!(legend["unlabeled_pixels"].as_u64(), Some(1));
+    assert_eq!(legend["legend"].as_str(), Some(p(&dir.join("labels.json")).as_str()));
+    // The legend file is the page's legend; stdout repeats its fields and adds the paths and counts.
     let on_disk: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("labels.json")).unwrap()).unwrap();
-    assert_eq!(on_disk, legend);
+    let mut keys: Vec<&String> = on_disk.as_object().unwrap().keys().collect();
+    keys.sort();
+    assert_eq!(keys, ["entries", "height", "label_map", "task", "width"]);
+    for key in keys {
+        assert_eq!(on_disk[key], legend[key], "{key}");
+    }
+    // Labels: 0 = none of the classes, i = the prompt's class i (from 1).
     let labels = image::open(&out).unwrap().to_luma8();
-    assert_eq!((labels.get_pixel(0, 0).0[0], labels.get_pixel(15, 2).0[0], labels.get_pixel(15, 8).0[0]), (0, 1, 2));
-    assert_eq!(labels.get_pixel(19, 9).0[0], 255);
+    assert_eq!((labels.get_pixel(0, 0).0[0], labels.get_pixel(15, 2).0[0], labels.get_pixel(15, 8).0[0]), (1, 2, 3));
+    assert_eq!(labels.get_pixel(19, 9).0[0], 0);
 
-    // --masks: one PNG per class, 255 where the index PNG holds that class.
+    // --masks: one PNG per class, 255 where the label map holds that class, named as the legend says.
     let masks_dir = dir.join("masks");
     let with_masks = ok_json(peel(&["decode", "semantic", &p(&vis), "--prompt", prompt, "--out", &p(&out), "--masks", &p(&masks_dir)]));
-    for (i, name) in ["mask-00-cat.png", "mask-01-exit-sign.png", "mask-02-background.png"].iter().enumerate() {
-        let path = masks_dir.join(name);
-        assert_eq!(with_masks["classes"][i]["mask"].as_str(), Some(p(&path).as_str()));
-        let mask = image::open(&path).unwrap().to_luma8();
+    for (i, name) in ["peel-semantic-mask-01-cat.png", "peel-semantic-mask-02-exit-sign.png", "peel-semantic-mask-03-background.png"].iter().enumerate() {
+        assert_eq!(with_masks["entries"][i]["mask_file"].as_str(), Some(*name));
+        let mask = image::open(masks_dir.join(name)).unwrap().to_luma8();
         assert_eq!(mask.dimensions(), (20, 10));
         for (m, l) in mask.pixels().zip(labels.pixels()) {
-            assert_eq!(m.0[0], if usize::from(l.0[0]) == i { 255 } else { 0 });
+            assert_eq!(m.0[0], if usize::from(l.0[0]) == i + 1 { 255 } else { 0 });
         }
         let inside = mask.pixels().filter(|v| v.0[0] == 255).count() as u64;
-        assert_eq!(Some(inside), with_masks["classes"][i]["pixels"].as_u64(), "{name}");
+        assert_eq!(Some(inside), with_masks["entries"][i]["pixels"].as_u64(), "{name}");
     }
+    assert_eq!(with_masks["masks"].as_str(), Some(p(&masks_dir).as_str()));
 
     let gt = dir.join("gt.png");
     save_grey(&gt, 20, 10, |x, y| class_at(x, y) as u8);
@@ -212,7 +222,7 @@ fn semantic_decode_writes_index_png_and_legend_and_scores() {
     // One pixel of class 2 left unlabeled: IoU 49/50 for that class.
     let expected = (1.0 + 1.0 + 49.0 / 50.0) / 3.0;
     assert!((scored["metrics"]["miou"].as_f64().unwrap() - expected).abs() < 1e-9, "{scored}");
-    // The decoded index PNG scores the same.
+    // The decoded label map (0 = none, i = class i) scores the same.
     let again = ok_json(peel(&["metrics", "semantic", "--pred", &p(&out), "--gt", &p(&gt), "--num-classes", "3"]));
     assert_eq!(again["metrics"]["miou"], scored["metrics"]["miou"]);
 }
@@ -224,8 +234,9 @@ fn referring_decode_and_metrics() {
     let vis = dir.join("vis.png");
     save_rgb(&vis, 20, 10, |x, _| if x < 5 { [255, 255, 255] } else if x < 10 { [0, 128, 0] } else { [0, 0, 0] });
     let legend = ok_json(peel(&["decode", "referring", &p(&vis), "--prompt", prompt, "--out", &p(&dir.join("masks.png"))]));
-    assert_eq!(legend["targets"][0]["phrase"], "the man in pink t shirt");
-    assert_eq!(legend["targets"][1]["pixels"].as_u64(), Some(50));
+    assert_eq!(legend["entries"][0]["name"], "the man in pink t shirt");
+    assert_eq!(legend["entries"][1]["pixels"].as_u64(), Some(50));
+    assert_eq!(legend["unlabeled_pixels"].as_u64(), Some(100));
     let masks = image::open(dir.join("masks.png")).unwrap().to_luma8();
     assert_eq!((masks.get_pixel(0, 0).0[0], masks.get_pixel(7, 0).0[0], masks.get_pixel(15, 0).0[0]), (1, 2, 0));
 
@@ -251,10 +262,11 @@ fn instance_decode_and_metrics() {
     let vis = dir.join("vis.png");
     save_rgb(&vis, 30, 20, |x, y| colour[id_at(x, y)]);
     let legend = ok_json(peel(&["decode", "instance", &p(&vis), "--prompt", prompt, "--out", &p(&dir.join("ids.png"))]));
-    assert_eq!(legend["class"], "piece of garlic");
-    let instances = legend["instances"].as_array().unwrap();
+    let instances = legend["entries"].as_array().unwrap();
     assert_eq!(instances.len(), 3, "{legend}");
     assert!(instances.iter().all(|i| i["pixels"].as_u64() == Some(100)));
+    let names: Vec<&str> = instances.iter().map(|i| i["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["piece of garlic 1", "piece of garlic 2", "piece of garlic 3"]);
 
     let gt = dir.join("gt.png");
     save_grey(&gt, 30, 20, |x, y| id_at(x, y) as u8);
@@ -277,8 +289,10 @@ fn real_vision_banana_depth_decodes() {
     assert_eq!((summary["width"].as_u64(), summary["height"].as_u64()), (Some(896), Some(1200)));
     let sky = summary["sky_fraction"].as_f64().unwrap();
     assert!((0.2..0.4).contains(&sky), "{summary}");
-    let off = summary["mean_off_path"].as_f64().unwrap();
-    assert!((0.015..0.025).contains(&off), "{summary}");
+    // The page's figure: the median (most pixels sit within one 8-bit step of the path; the mean,
+    // 0.021, is pulled up by the fewer pixels far off it).
+    let off = summary["median_off_path"].as_f64().unwrap();
+    assert!((0.002..0.01).contains(&off), "{summary}");
 }
 
 #[test]

@@ -78,7 +78,7 @@ fn run_paints_normals_and_segmentation() {
     assert_eq!(summary["task"], "semantic");
     assert!(legend.is_file() && dir.join("classes.png").is_file());
     let decoded = &summary["decoded"];
-    let total: u64 = decoded["classes"].as_array().unwrap().iter().map(|c| c["pixels"].as_u64().unwrap()).sum::<u64>()
+    let total: u64 = decoded["entries"].as_array().unwrap().iter().map(|c| c["pixels"].as_u64().unwrap()).sum::<u64>()
         + decoded["unlabeled_pixels"].as_u64().unwrap();
     assert_eq!(total, 200 * 150);
 

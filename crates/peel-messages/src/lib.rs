@@ -1,6 +1,7 @@
 //! The messages Peel's page (`peel-web`) and its Web Worker (`peel-worker`) exchange, and the
 //! byte codecs of their payloads. A crate of its own so that editing the page (`src/`) does not
-//! rebuild the worker, which links Burn and wgpu.
+//! rebuild the worker, which links Burn and wgpu. The decoded values' types come from
+//! `peel_protocol::decode`, the decoder both the worker and `peel decode` call.
 
 use serde::{Deserialize, Serialize};
 
@@ -47,13 +48,9 @@ pub enum ToWorker {
     TestPanic,
 }
 
-/// One decoded segment: a class, an instance or a referred phrase.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Segment {
-    pub name: String,
-    pub color: [u8; 3],
-    pub pixels: u32,
-}
+/// The decoder's own types (`peel_protocol::decode`, which the worker and `peel decode` both
+/// call): one decoded segment (a class, an instance or a referred phrase) and the summaries.
+pub use peel_protocol::decode::{DepthSummary, NormalSummary, Segment};
 
 /// The painting decoded into values. Arrays cross as little-endian bytes: serde-wasm-bindgen
 /// turns a `Vec<f32>` into a JS array element by element, which took tens of seconds each way
@@ -72,35 +69,12 @@ pub enum Decoded {
         normals_le: Vec<u8>,
         summary: NormalSummary,
     },
-    /// Per pixel u16: 0 = none of them, i + 1 = `segments[i]`.
+    /// Per pixel u16: 0 = none of them, i = `segments[i - 1]` (`peel_protocol::decode::Values::Labels`).
     Segments {
         #[serde(with = "serde_bytes")]
         labels_le: Vec<u8>,
         segments: Vec<Segment>,
     },
-}
-
-/// How much of the picture faces the camera, up or sideways.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct NormalSummary {
-    /// Fraction of pixels whose normal is within 30° of the camera axis.
-    pub facing_camera: f32,
-    /// Fraction within 30° of straight up (floors, table tops).
-    pub facing_up: f32,
-    /// Mean normal, renormalised.
-    pub mean: [f32; 3],
-}
-
-/// Summary of a decoded depth map, in meters (sky, decoded as infinity, is excluded).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct DepthSummary {
-    pub min_m: f32,
-    pub median_m: f32,
-    pub max_m: f32,
-    /// Fraction of pixels decoded as sky (infinitely far).
-    pub sky_fraction: f32,
-    /// Median distance of the painted colours from the colormap path, in [0, 1] RGB units.
-    pub median_off_path: f32,
 }
 
 pub fn f32_to_le_bytes(values: &[f32]) -> Vec<u8> {

@@ -137,14 +137,15 @@ impl DepthCodec {
     fn normalize_f64(&self, meters: f32) -> f64 {
         let d = if meters > 0.0 { f64::from(meters) } else { 0.0 };
         let (lambda, c) = (f64::from(self.lambda), f64::from(self.c));
-        (1.0 - (1.0 - d / (lambda * c)).powf(lambda + 1.0)).clamp(0.0, 1.0)
+        (1.0 - libm::pow(1.0 - d / (lambda * c), lambda + 1.0)).clamp(0.0, 1.0)
     }
 
     fn denormalize_f64(&self, f: f64) -> f64 {
         let (lambda, c) = (f64::from(self.lambda), f64::from(self.c));
         let f = f.clamp(0.0, 1.0);
-        // (1 − f)^(negative) is +∞ at f = 1, so white decodes to infinite depth.
-        lambda * c * (1.0 - (1.0 - f).powf(1.0 / (lambda + 1.0)))
+        // (1 − f)^(negative) is +∞ at f = 1, so white decodes to infinite depth. `libm::pow`, not
+        // `f64::powf`: the same bits natively as in the page's wasm (see `crate::decode`).
+        lambda * c * (1.0 - libm::pow(1.0 - f, 1.0 / (lambda + 1.0)))
     }
 
     /// The farthest finite depth an 8-bit image can hold: one step before white, (255, 254, 255).

@@ -1,7 +1,8 @@
 //! File exports of decoded values: the bytes `peel decode` writes and the page offers for download.
 //!
-//! One implementation for both, so a file from the command line and the same file from the page
-//! are byte for byte the same. Every function returns the whole file in memory (no IO here).
+//! One implementation for both, fed by one decoder ([`crate::decode::decode_painting`]), so a file
+//! from the command line and the same file from the page are byte for byte the same (the browser
+//! test "One decode" checks it). Every function returns the whole file in memory (no IO here).
 //!
 //! | export | format |
 //! |---|---|
@@ -9,7 +10,8 @@
 //! | [`depth_npy`] | float32 `.npy`, shape (H, W), metres; `inf` for sky |
 //! | [`depth_pfm`] | greyscale PFM (float32, little-endian, rows bottom-up), metres; `inf` for sky |
 //! | [`normals_npy`] | float32 `.npy`, shape (H, W, 3), unit vectors (+x right, +y up, +z towards the viewer) |
-//! | [`label_png`] | grey PNG, one label per pixel (8-bit when the labels fit, else 16-bit) |
+//! | [`label_png`] | grey PNG, one label per pixel: 0 = none, i = legend entry i (8-bit when every label is ≤ 255, else 16-bit) |
+//! | [`legend_json`] | the label map's legend: task, size, and per entry its label, name, colour, pixels and mask file name |
 //! | [`mask_png`] | 8-bit grey PNG per legend entry: 255 inside, 0 outside |
 //! | [`depth_ply`] | binary little-endian PLY point cloud: one coloured vertex per pixel with finite depth |
 //!
@@ -23,6 +25,7 @@ use std::io::Cursor;
 
 use image::{ImageBuffer, ImageFormat, Luma, Rgba};
 
+use crate::decode::Segment;
 use crate::error::{ProtocolError, check_buffer};
 
 /// Horizontal field of view the point cloud assumes unless told otherwise, in degrees.
@@ -107,27 +110,101 @@ pub fn normals_npy(xyz: &[f32], width: u32, height: u32) -> Result<Vec<u8>, Prot
     npy_f32(&[height as usize, width as usize, 3], xyz)
 }
 
-/// A label map as a grey PNG, and the value that marks unlabeled pixels in it.
+/// A label map as a grey PNG, and its bit depth.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LabelPng {
     pub bytes: Vec<u8>,
     /// 8 or 16.
     pub bits: u8,
-    /// The file's value for unlabeled pixels (255 in an 8-bit file), if the caller named one.
-    pub unlabeled: Option<u16>,
 }
 
-/// Labels as an 8-bit grey PNG when every label is below 255 (an `unlabeled` value, if given,
-/// becomes 255), else as a 16-bit grey PNG with the values unchanged.
-pub fn label_png(labels: &[u16], width: u32, height: u32, unlabeled: Option<u16>) -> Result<LabelPng, ProtocolError> {
+/// Labels (0 = none of the legend's entries, i = entry i; see [`crate::decode`]) as an 8-bit grey
+/// PNG when every label is at most 255, else as a 16-bit grey PNG. The values are never changed.
+pub fn label_png(labels: &[u16], width: u32, height: u32) -> Result<LabelPng, ProtocolError> {
     check_buffer(labels.len(), width, height, 1)?;
-    let is_unlabeled = |l: u16| unlabeled == Some(l);
-    if labels.iter().all(|&l| l < 255 || is_unlabeled(l)) {
-        let data: Vec<u8> = labels.iter().map(|&l| if is_unlabeled(l) { 255 } else { l as u8 }).collect();
-        Ok(LabelPng { bytes: encode_png::<Luma<u8>>(width, height, data)?, bits: 8, unlabeled: unlabeled.map(|_| 255) })
+    if labels.iter().all(|&l| l <= 255) {
+        let data: Vec<u8> = labels.iter().map(|&l| l as u8).collect();
+        Ok(LabelPng { bytes: encode_png::<Luma<u8>>(width, height, data)?, bits: 8 })
     } else {
-        Ok(LabelPng { bytes: encode_png::<Luma<u16>>(width, height, labels.to_vec())?, bits: 16, unlabeled })
+        Ok(LabelPng { bytes: encode_png::<Luma<u16>>(width, height, labels.to_vec())?, bits: 16 })
     }
+}
+
+/// What the legend's `label_map` field says about the label-map PNG.
+pub const LABEL_MAP_NOTE: &str = "0 = none of the entries, i = entries[i - 1]";
+
+/// The JSON legend of a label map painted for `task` ("semantic", "instance" or "referring"):
+///
+/// ```json
+/// {
+///   "task": "semantic",
+///   "width": 451,
+///   "height": 300,
+///   "label_map": "0 = none of the entries, i = entries[i - 1]",
+///   "entries": [
+///     {
+///       "label": 1,
+///       "name": "cat",
+///       "color": [
+///         255,
+///         165,
+///         0
+///       ],
+///       "pixels": 61234,
+///       "mask_file": "peel-semantic-mask-01-cat.png"
+///     }
+///   ]
+/// }
+/// ```
+///
+/// Entry `i` (1-based `label`) is `segments[i − 1]`; `mask_file` is the [`mask_download_name`] of
+/// its [`mask_png`]. The text is laid out as JavaScript's `JSON.stringify(legend, null, 2)` lays
+/// it out (two-space indent, no final newline), as the page wrote it before this function existed.
+pub fn legend_json(task: &str, width: u32, height: u32, segments: &[Segment]) -> Vec<u8> {
+    let mut out = String::from("{\n");
+    out.push_str(&format!("  \"task\": {},\n", json_string(task)));
+    out.push_str(&format!("  \"width\": {width},\n  \"height\": {height},\n"));
+    out.push_str(&format!("  \"label_map\": {},\n", json_string(LABEL_MAP_NOTE)));
+    if segments.is_empty() {
+        out.push_str("  \"entries\": []\n}");
+        return out.into_bytes();
+    }
+    out.push_str("  \"entries\": [\n");
+    for (i, s) in segments.iter().enumerate() {
+        let label = u16::try_from(i + 1).unwrap_or(u16::MAX);
+        let [r, g, b] = s.color;
+        out.push_str("    {\n");
+        out.push_str(&format!("      \"label\": {label},\n"));
+        out.push_str(&format!("      \"name\": {},\n", json_string(&s.name)));
+        out.push_str(&format!("      \"color\": [\n        {r},\n        {g},\n        {b}\n      ],\n"));
+        out.push_str(&format!("      \"pixels\": {},\n", s.pixels));
+        out.push_str(&format!("      \"mask_file\": {}\n", json_string(&mask_download_name(task, label, &s.name))));
+        out.push_str(if i + 1 == segments.len() { "    }\n" } else { "    },\n" });
+    }
+    out.push_str("  ]\n}");
+    out.into_bytes()
+}
+
+/// A JSON string literal, escaped as `JSON.stringify` escapes it: `"` and `\\`, the short forms
+/// `\b \f \n \r \t`, other control characters as `\u00xx`; everything else as is.
+fn json_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// One legend entry's mask as an 8-bit grey PNG: 255 where `labels == label`, 0 elsewhere.
@@ -159,6 +236,12 @@ pub fn mask_file_name(label: u16, name: &str) -> String {
     format!("mask-{label:02}-{}.png", slug(name))
 }
 
+/// The file name of legend entry `label`'s mask, as the page downloads it, the legend's
+/// `mask_file` names it and `peel decode --masks DIR` writes it: `peel-semantic-mask-01-the-cat.png`.
+pub fn mask_download_name(task: &str, label: u16, name: &str) -> String {
+    format!("peel-{task}-{}", mask_file_name(label, name))
+}
+
 /// An RGB image (tightly packed) as PNG: the photo effects' download.
 pub fn rgb_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, ProtocolError> {
     check_buffer(rgb.len(), width, height, 3)?;
@@ -177,6 +260,11 @@ pub fn cutout_png(rgb: &[u8], labels: &[u16], width: u32, height: u32, label: u1
 /// The name of legend entry `label`'s cut-out file: `cutout-01-the-cat.png`.
 pub fn cutout_file_name(label: u16, name: &str) -> String {
     format!("cutout-{label:02}-{}.png", slug(name))
+}
+
+/// The file name of legend entry `label`'s cut-out as the page downloads it: `peel-semantic-cutout-01-the-cat.png`.
+pub fn cutout_download_name(task: &str, label: u16, name: &str) -> String {
+    format!("peel-{task}-{}", cutout_file_name(label, name))
 }
 
 /// Pinhole intrinsics for a `width`×`height` image with horizontal field of view `fov_deg`.
@@ -198,7 +286,8 @@ impl Pinhole {
                 reason: "must be between 0 and 180 degrees",
             });
         }
-        let fx = width as f32 * 0.5 / (fov_deg.to_radians() * 0.5).tan();
+        // `libm::tanf`, not `f32::tan`: the same bits natively as in the page's wasm.
+        let fx = width as f32 * 0.5 / libm::tanf(fov_deg.to_radians() * 0.5);
         Ok(Self { fx, fy: fx, cx: width as f32 * 0.5, cy: height as f32 * 0.5 })
     }
 
@@ -301,16 +390,60 @@ mod tests {
 
     #[test]
     fn label_png_is_8_bit_when_it_fits_and_16_bit_otherwise() {
-        let labels = [0u16, 1, 2, u16::MAX];
-        let small = label_png(&labels, 2, 2, Some(u16::MAX)).unwrap();
-        assert_eq!((small.bits, small.unlabeled), (8, Some(255)));
+        let labels = [0u16, 1, 2, 255];
+        let small = label_png(&labels, 2, 2).unwrap();
+        assert_eq!(small.bits, 8);
         assert_eq!(decode_png(&small.bytes).to_luma8().into_raw(), vec![0, 1, 2, 255]);
 
         let big = [0u16, 300, 2, 7];
-        let wide = label_png(&big, 2, 2, None).unwrap();
-        assert_eq!((wide.bits, wide.unlabeled), (16, None));
+        let wide = label_png(&big, 2, 2).unwrap();
+        assert_eq!(wide.bits, 16);
         let image::DynamicImage::ImageLuma16(buf) = decode_png(&wide.bytes) else { panic!("expected 16-bit") };
         assert_eq!(buf.into_raw(), big.to_vec());
+    }
+
+    #[test]
+    fn legend_json_is_laid_out_as_json_stringify_with_two_spaces() {
+        let segments = [
+            Segment { name: "cat".into(), color: [255, 165, 0], pixels: 12 },
+            Segment { name: "exit \"sign\"\\\n\u{1}é".into(), color: [0, 0, 255], pixels: 0 },
+        ];
+        let text = String::from_utf8(legend_json("semantic", 4, 3, &segments)).unwrap();
+        let expected = r#"{
+  "task": "semantic",
+  "width": 4,
+  "height": 3,
+  "label_map": "0 = none of the entries, i = entries[i - 1]",
+  "entries": [
+    {
+      "label": 1,
+      "name": "cat",
+      "color": [
+        255,
+        165,
+        0
+      ],
+      "pixels": 12,
+      "mask_file": "peel-semantic-mask-01-cat.png"
+    },
+    {
+      "label": 2,
+      "name": "exit \"sign\"\\\n\u0001é",
+      "color": [
+        0,
+        0,
+        255
+      ],
+      "pixels": 0,
+      "mask_file": "peel-semantic-mask-02-exit-sign.png"
+    }
+  ]
+}"#;
+        assert_eq!(text, expected);
+        assert_eq!(
+            String::from_utf8(legend_json("instance", 1, 1, &[])).unwrap(),
+            "{\n  \"task\": \"instance\",\n  \"width\": 1,\n  \"height\": 1,\n  \"label_map\": \"0 = none of the entries, i = entries[i - 1]\",\n  \"entries\": []\n}"
+        );
     }
 
     #[test]
@@ -330,6 +463,7 @@ mod tests {
         assert_eq!(cut.into_raw(), vec![10, 20, 30, 255, 0, 0, 0, 0, 70, 80, 90, 255]);
         assert!(cutout_png(&rgb[..6], &labels, 3, 1, 1).is_err(), "a short photo buffer is refused");
         assert_eq!(cutout_file_name(2, "the dog"), "cutout-02-the-dog.png");
+        assert_eq!(cutout_download_name("referring", 2, "the dog"), "peel-referring-cutout-02-the-dog.png");
     }
 
     #[test]
@@ -338,6 +472,7 @@ mod tests {
         assert_eq!(slug("  ../../etc/passwd "), "etc-passwd");
         assert_eq!(slug("日本"), "entry");
         assert_eq!(mask_file_name(3, "person 2"), "mask-03-person-2.png");
+        assert_eq!(mask_download_name("instance", 3, "person 2"), "peel-instance-mask-03-person-2.png");
         assert!(slug(&"a".repeat(100)).len() <= 40);
     }
 

@@ -10,8 +10,10 @@
 //! - [`prompt`]: the prompt language, parsed into a typed [`prompt::Request`] and rendered back.
 //! - [`color`]: CSS colour names and the numeric colour notations prompts use.
 //! - [`metrics`]: the paper's evaluation metrics.
+//! - [`decode`]: the one decoder for every task ([`decode::decode_painting`]: a request and its
+//!   painting → values, segments and a summary), called by the page's worker and the `peel` CLI.
 //! - [`export`]: file bytes of decoded values (depth PNG/npy/PFM, normals npy, label and mask
-//!   PNGs, PLY point clouds), shared by the `peel` CLI and the page.
+//!   PNGs, the JSON legend, PLY point clouds), shared by the `peel` CLI and the page.
 //! - [`effects`]: photo effects from decoded values (portrait blur from depth, relighting from
 //!   normals).
 //!
@@ -20,6 +22,7 @@
 //! Bad input gives a typed error, never a panic.
 
 pub mod color;
+pub mod decode;
 pub mod depth;
 pub mod effects;
 mod error;

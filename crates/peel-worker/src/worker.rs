@@ -1,13 +1,13 @@
 //! The Web Worker: fetches and verifies the weights, picks the backend, paints and decodes.
 
-use peel_messages::{BackendRequest, Decoded, DepthSummary, FromWorker, NormalSummary, Segment, StageTimings, ToWorker, WordSuggestion};
+use peel_messages::{BackendRequest, Decoded, FromWorker, StageTimings, ToWorker, WordSuggestion};
 use burn::prelude::Device;
 use image::RgbImage;
 use peel_model::photo::{PhotoError, PhotoLimits};
 use peel_model::{ConditionError, Generator, Manifest, PaintError};
+use peel_protocol::decode::{DecodeOptions, Summary, Values, decode_painting};
 use peel_protocol::depth::DepthCodec;
 use peel_protocol::prompt::{self, Request};
-use peel_protocol::segmentation::{DEFAULT_TOLERANCE, UNLABELED, instance, referring, semantic};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -500,91 +500,20 @@ async fn paint(state: &Rc<RefCell<State>>, file: Option<&[u8]>, prompt_text: &st
     })
 }
 
-/// The painting back into values, with the protocol's decoders.
+/// The painting back into values: `peel_protocol::decode::decode_painting`, the decoder `peel
+/// decode` calls too, with the default options (as `peel decode` without decoder flags).
 fn decode(request: &Request, painting: &RgbImage) -> Result<Decoded, String> {
     let (width, height) = painting.dimensions();
-    let rgb = painting.as_raw();
-    let error = |e: peel_protocol::ProtocolError| e.to_string();
-    match request {
-        Request::Depth(codec) => {
-            let depth = codec.decode_image(rgb, width, height).map_err(error)?;
-            Ok(Decoded::Depth {
-                summary: summarise(&depth.meters, &depth.off_path),
-                depth_m_le: peel_messages::f32_to_le_bytes(&depth.meters),
-            })
-        }
-        Request::Normals => {
-            let map = peel_protocol::normals::decode_image(rgb, width, height).map_err(error)?;
-            let flat: Vec<f32> = map.normals.iter().flatten().copied().collect();
-            Ok(Decoded::Normals { summary: summarise_normals(&map.normals), normals_le: peel_messages::f32_to_le_bytes(&flat) })
-        }
-        Request::Semantic { classes } => {
-            let palette: Vec<_> = classes.iter().map(|c| c.color).collect();
-            let labels = semantic::decode(rgb, width, height, &palette, DEFAULT_TOLERANCE).map_err(error)?;
-            let counts = labels.counts(classes.len());
-            let segments = classes
-                .iter()
-                .zip(counts)
-                .map(|(c, n)| Segment { name: c.name.clone(), color: c.color, pixels: n as u32 })
-                .collect();
-            let ids: Vec<u16> = labels.labels.iter().map(|&l| if l == UNLABELED { 0 } else { l + 1 }).collect();
-            Ok(Decoded::Segments { labels_le: peel_messages::u16_to_le_bytes(&ids), segments })
-        }
-        Request::Instance { class, background } => {
-            let map = instance::decode(rgb, width, height, *background, &instance::InstanceParams::default())
-                .map_err(error)?;
-            let segments = map
-                .instances
-                .iter()
-                .enumerate()
-                .map(|(i, inst)| Segment { name: format!("{class} {}", i + 1), color: inst.color, pixels: inst.pixels as u32 })
-                .collect();
-            // Instance ids are 1-based positions in `instances`, so they already index `segments`.
-            Ok(Decoded::Segments { labels_le: peel_messages::u16_to_le_bytes(&map.ids), segments })
-        }
-        Request::Referring { targets, background } => {
-            let colours: Vec<_> = targets.iter().map(|t| t.color).collect();
-            let masks = referring::decode(rgb, width, height, &colours, *background, DEFAULT_TOLERANCE).map_err(error)?;
-            let segments = targets
-                .iter()
-                .zip(masks.counts())
-                .map(|(t, n)| Segment { name: t.name.clone(), color: t.color, pixels: n as u32 })
-                .collect();
-            Ok(Decoded::Segments { labels_le: peel_messages::u16_to_le_bytes(&masks.labels()), segments })
-        }
-    }
-}
-
-fn summarise_normals(normals: &[[f32; 3]]) -> NormalSummary {
-    let cos30 = 30f32.to_radians().cos();
-    let n = normals.len().max(1) as f32;
-    let facing_camera = normals.iter().filter(|v| v[2] >= cos30).count() as f32 / n;
-    let facing_up = normals.iter().filter(|v| v[1] >= cos30).count() as f32 / n;
-    let sum = normals.iter().fold([0f32; 3], |a, v| [a[0] + v[0], a[1] + v[1], a[2] + v[2]]);
-    let len = (sum[0] * sum[0] + sum[1] * sum[1] + sum[2] * sum[2]).sqrt().max(1e-12);
-    NormalSummary { facing_camera, facing_up, mean: sum.map(|c| c / len) }
+    let decoded = decode_painting(request, painting.as_raw(), width, height, &DecodeOptions::default()).map_err(|e| e.to_string())?;
+    Ok(match (decoded.values, decoded.summary) {
+        (Values::Depth(meters), Summary::Depth(summary)) => Decoded::Depth { depth_m_le: peel_messages::f32_to_le_bytes(&meters), summary },
+        (Values::Normals(xyz), Summary::Normals(summary)) => Decoded::Normals { normals_le: peel_messages::f32_to_le_bytes(&xyz), summary },
+        (Values::Labels(labels), _) => Decoded::Segments { labels_le: peel_messages::u16_to_le_bytes(&labels), segments: decoded.segments },
+        _ => return Err("the decoder returned a summary of another task".to_string()),
+    })
 }
 
 /// Stage timings go to the console, for profiling in the browser's devtools.
 fn log_stage(stage: &str, started: f64) {
     web_sys::console::log_1(&format!("peel worker: {stage} took {:.0} ms", now_ms() - started).into());
-}
-
-fn median(mut values: Vec<f32>) -> f32 {
-    if values.is_empty() {
-        return f32::NAN;
-    }
-    let middle = values.len() / 2;
-    *values.select_nth_unstable_by(middle, f32::total_cmp).1
-}
-
-fn summarise(meters: &[f32], off_path: &[f32]) -> DepthSummary {
-    let finite: Vec<f32> = meters.iter().copied().filter(|d| d.is_finite()).collect();
-    DepthSummary {
-        min_m: finite.iter().copied().fold(f32::INFINITY, f32::min),
-        max_m: finite.iter().copied().fold(f32::NEG_INFINITY, f32::max),
-        sky_fraction: 1.0 - finite.len() as f32 / meters.len().max(1) as f32,
-        median_m: median(finite),
-        median_off_path: median(off_path.to_vec()),
-    }
 }
