@@ -3,9 +3,9 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { spawnSync } from "node:child_process";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { inflateSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
@@ -913,6 +913,103 @@ test("Exports: depth PNG/npy/PLY, normals npy and masks download and hold the de
       assert.ok(opaque === 0 || coloured > 0.9 * opaque, `${cut.name}: the photo's colours inside the cut-out`);
     }
     assert.ok(semantic.values[0].pixels > 0, "the cat mask is not empty");
+    await assertClean(ctx);
+  } finally {
+    await browser.close();
+  }
+});
+
+// ---- One decode (issue 32): the page's downloads are the files `peel decode` writes. ----
+
+// The `peel` binary: scripts/test.sh builds it (`cargo test --workspace`) before the browser tests.
+const PEEL = process.env.PEEL_BIN ?? join(resolve(ROOT, process.env.CARGO_TARGET_DIR ?? "target"), "debug", "peel");
+
+/** Runs `peel decode ARGS...` and returns its JSON summary. */
+function peelDecode(args) {
+  const run = spawnSync(PEEL, ["decode", ...args], { encoding: "utf8" });
+  assert.equal(run.status, 0, `peel decode ${args.join(" ")} failed: ${run.stderr || run.error}`);
+  return JSON.parse(run.stdout);
+}
+
+/** The page's download and the CLI's file hold the same bytes. */
+function assertSameBytes(what, fromPage, fromCli) {
+  if (Buffer.compare(fromPage, fromCli) === 0) return;
+  let at = 0;
+  while (at < Math.min(fromPage.length, fromCli.length) && fromPage[at] === fromCli[at]) at++;
+  assert.fail(`${what}: the page's download (${fromPage.length} bytes) and peel decode's file (${fromCli.length} bytes) differ from byte ${at}`);
+}
+
+test("One decode: the page's downloads are byte for byte the files `peel decode` writes from the downloaded painting", { timeout: 4 * SLOW }, async () => {
+  assert.ok(existsSync(PEEL), `${PEEL} is missing: build it with \`cargo build -p peel-cli\` (scripts/test.sh does) or set PEEL_BIN`);
+  const dir = join(ARTIFACTS, "one-decode");
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  // coffee.png has no colour profile, so the page's canvas hands the point cloud the file's own
+  // colours, which `peel decode --photo` reads; it is 600×400, so the painting is at its size.
+  const photo = PHOTO;
+  const ctx = await openPage({ webgpu: false, query: "?backend=cpu" });
+  const { browser, page } = ctx;
+  // Saves the painting on screen as the page downloads it; returns its path for `peel decode`.
+  const savePainting = async (task) => {
+    const visualization = await download(page, "#export-visualization");
+    assert.equal(visualization.name, `peel-${task}-visualization.png`);
+    const path = join(dir, visualization.name);
+    await writeFile(path, visualization.bytes);
+    return path;
+  };
+  try {
+    await waitForState(page, ["ready"]);
+    const depth = await uploadAndRead(page, photo);
+    assertSensibleDepth(depth);
+    assert.deepEqual([depth.width, depth.height], [600, 400]);
+    let painting = await savePainting("depth");
+    await page.fill("#export-fov", "75");
+    for (const [selector, name, extra] of [
+      ["#export-depth-npy", "peel-depth.npy", []],
+      ["#export-depth-png", "peel-depth-mm.png", []],
+      ["#export-depth-ply", "peel-depth-fov75.ply", ["--fov", "75", "--photo", photo]],
+    ]) {
+      const fromPage = await download(page, selector);
+      assert.equal(fromPage.name, name);
+      const out = join(dir, `cli-${name}`);
+      const summary = peelDecode(["depth", painting, "--prompt", depth.prompt, "--out", out, ...extra]);
+      assertSameBytes(name, fromPage.bytes, await readFile(out));
+      // One summary: the CLI reports what the page shows (the same f32s; the CLI prints each as
+      // its shortest decimal, the page as the f64 it widens to, hence Math.fround).
+      for (const key of ["min_m", "median_m", "max_m", "sky_fraction", "median_off_path"]) {
+        assert.equal(Math.fround(summary[key]), Math.fround(depth.values[key]), `${key}: ${summary[key]} vs ${depth.values[key]}`);
+      }
+    }
+
+    const normals = await paintTask(page, "normals");
+    painting = await savePainting("normals");
+    const normalsFile = await download(page, "#export-normals-npy");
+    const normalsSummary = peelDecode(["normals", painting, "--prompt", normals.prompt, "--out", join(dir, "cli-peel-normals.npy")]);
+    assertSameBytes(normalsFile.name, normalsFile.bytes, await readFile(join(dir, "cli-peel-normals.npy")));
+    assert.deepEqual(normalsSummary.mean.map(Math.fround), normals.values.mean.map(Math.fround));
+
+    // Segmentation, with each task's example prompt: the label map, the legend and every mask.
+    for (const task of ["semantic", "instance", "referring"]) {
+      const result = await paintTask(page, task);
+      painting = await savePainting(task);
+      const labels = join(dir, `cli-peel-${task}-labels.png`);
+      const masks = join(dir, `cli-${task}-masks`);
+      const summary = peelDecode([task, painting, "--prompt", result.prompt, "--out", labels, "--masks", masks]);
+      const labelsFile = await download(page, "#export-labels-png");
+      assert.equal(labelsFile.name, `peel-${task}-labels.png`);
+      assertSameBytes(labelsFile.name, labelsFile.bytes, await readFile(labels));
+      const legendFile = await download(page, "#export-legend-json");
+      assert.equal(legendFile.name, `peel-${task}-legend.json`);
+      assertSameBytes(legendFile.name, legendFile.bytes, await readFile(join(dir, `cli-peel-${task}-labels.json`)));
+      const legend = JSON.parse(legendFile.bytes.toString("utf8"));
+      assert.deepEqual(legend.entries.map((e) => [e.label, e.name, e.pixels]), result.values.map((s, i) => [i + 1, s.name, s.pixels]));
+      assert.deepEqual(summary.entries, legend.entries, `${task}: peel decode's summary repeats the legend`);
+      for (const entry of legend.entries) {
+        const mask = await download(page, `#export-mask-list button[data-label="${entry.label}"]`);
+        assert.equal(mask.name, entry.mask_file);
+        assertSameBytes(mask.name, mask.bytes, await readFile(join(masks, entry.mask_file)));
+      }
+    }
     await assertClean(ctx);
   } finally {
     await browser.close();
