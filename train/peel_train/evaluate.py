@@ -268,7 +268,7 @@ def eval_coco_no_target(model, shared, out, ph, wd):
                                    "--out", str(out / f"nothing_{stem}_{k}_mask.png")], capture_output=True, text=True)
             if done.returncode != 0:
                 raise RuntimeError(done.stderr.strip())
-            shares.append(json.loads(done.stdout)["targets"][0]["pixels"] / (img.width * img.height))
+            shares.append(json.loads(done.stdout)["entries"][0]["pixels"] / (img.width * img.height))
             preds.append(p)
             gts.append(g)
     m = peel_metrics("referring", preds, gts, "--prompt", "The target is rendered in white.")
