@@ -3,6 +3,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+echo "==> The page's wasm must not depend on Burn, CubeCL or wgpu (only the worker's may)"
+page_deps=$(cargo tree -p peel-web --target wasm32-unknown-unknown -e normal --prefix none)
+worker_deps=$(cargo tree -p peel-worker --target wasm32-unknown-unknown -e normal --prefix none)
+# The worker does depend on Burn: if this grep ever finds nothing there, the check itself is broken.
+grep -qE '^burn ' <<<"$worker_deps" || { echo "cargo tree shows no burn under peel-worker: the check is broken" >&2; exit 1; }
+if grep -E '^(burn|cubecl|wgpu)' <<<"$page_deps"; then echo "the page's wasm (peel-web) depends on the crates above" >&2; exit 1; fi
 echo "==> Native tests (cargo test --workspace)"
 cargo test --workspace --quiet
 echo "==> Tests on the shared data beside the repository (a plain cargo test lists them as ignored)"
