@@ -73,6 +73,8 @@ def smoke(args, tmp):
         ours = np.floor(paint_depth(walk)[0].permute(1, 2, 0).numpy() * np.float32(255) + np.float32(0.5))
         diff = np.abs(ours.astype(int) - ref)
         worst, mismatched, total = max(worst, diff.max()), mismatched + (diff.max(-1) > 0).sum(), total + diff.shape[0] * diff.shape[1]
+    scenes = sum(1 for d in synth.iterdir() if (d / "meta.json").exists())
+    check(scenes == 4 and total > 0, f"peel synth wrote the 4 scenes asked for ({scenes}, {total} depth pixels)")
     check(worst <= 1 and mismatched <= total * 1e-3,
           f"depth painter matches `peel encode depth` ({mismatched} of {total} pixels differ, by at most {worst})")
 
@@ -175,6 +177,32 @@ def check_training(data, tmp, run_dir):
     (lv, pv), (lr, pr) = losses(out, batch), losses_per_example(out, batch)
     check(abs(float(lv) - float(lr)) < 1e-4 and pv.keys() == pr.keys(),
           f"batched loss {float(lv):.5f} equals the per-example loop's {float(lr):.5f}")
+
+    # The ablations' semantic prompts: "fixed" names the whole label set in its own order, every time; "absent"
+    # sometimes names more absent classes in a partial prompt than "mixed" ever does (2).
+    most_absent, fixed_prompts = {}, []
+    for prompts in ("fixed", "mixed", "absent"):
+        twin = Mixture(load_sources(data), prompts=prompts)
+        scene = twin.src["synth"][0]
+        named = [n for n in scene["classes"] if n not in ("none", "unlabeled")]
+        counts = np.bincount(scene["semantic"].ravel(), minlength=256)
+        most_absent[prompts] = 0
+        for seed in range(80):
+            twin.rng = random.Random(seed)
+            ex = twin.semantic(scene)
+            if ex is None:
+                continue
+            if prompts == "fixed":
+                fixed_prompts.append(ex["phrases"])
+            if set(ex["phrases"]) >= set(named):
+                continue  # the whole label set: not a partial prompt
+            absent = sum(1 for p in ex["phrases"] if p in scene["classes"] and counts[scene["classes"].index(p)] == 0)
+            most_absent[prompts] = max(most_absent[prompts], absent)
+    check(fixed_prompts and all(p == named for p in fixed_prompts),
+          f"fixed prompts name the whole label set in its order ({len(fixed_prompts)} prompts of {len(named)} classes)")
+    check(most_absent["mixed"] <= 2 < most_absent["absent"],
+          f"partial prompts name up to {most_absent['absent']} absent classes with --semantic-prompts absent, "
+          f"{most_absent['mixed']} with mixed")
 
     # No-target referring: the added phrase names a thing the scene does not show and paints nothing; the other
     # phrases keep their pixels.
