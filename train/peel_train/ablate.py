@@ -21,6 +21,7 @@ figures (painting, the app's guided upsample, `peel metrics`) differ from it by 
 import argparse
 import json
 import os
+import pickle
 import time
 from pathlib import Path
 
@@ -47,7 +48,6 @@ def load_checkpoint(path, data):
     model = PeelGenerator()
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
     with open(Path(data) / "phrases.pkl", "rb") as f:
-        import pickle
         phrases, words = lookups(pickle.load(f))
     return model.eval(), phrases, words
 
@@ -72,20 +72,17 @@ class Student:
         return F.interpolate(logits, size=(img.height, img.width), mode="bilinear", align_corners=False)[0]
 
 
-class Confusion:
-    """Rows: ground truth; columns: prediction, the last one "nothing" (the unnamed background). mIoU as
-    `peel metrics` computes it: over the classes with a union."""
+class Confusion(teachers.Confusion):
+    """The teachers' confusion matrix (rows: ground truth; last column: no answer), scored as `peel metrics`
+    scores: no answer counts as wrong, and mIoU averages the classes with a union."""
 
     def __init__(self, n):
-        self.n, self.m = n, np.zeros((n, n + 1), np.int64)
-
-    def add(self, gt, pred):
-        ok = gt != IGNORE
-        np.add.at(self.m, (gt[ok].astype(np.int64), pred[ok].astype(np.int64)), 1)
+        super().__init__(list(range(n)))
 
     def ious(self):
-        tp = np.diag(self.m[:, : self.n])
-        union = self.m.sum(1) + self.m[:, : self.n].sum(0) - tp
+        n = len(self.names)
+        tp = np.diag(self.m[:, :n])
+        union = self.m.sum(1) + self.m[:, :n].sum(0) - tp
         return np.where(union > 0, tp / np.maximum(union, 1), np.nan)
 
     def miou(self, classes=None):
@@ -95,15 +92,15 @@ class Confusion:
         return float(np.nanmean(iou)) if np.isfinite(iou).any() else float("nan")
 
 
+NOTHING = len(VOC_CLASSES)  # the confusion's last column (no answer), for the VOC set
+
+
 def predict(student, img, names, ids, long_side=256):
     """Arg-max label map in the set's ids; unnamed -> len(set) ("nothing")."""
     lg = student.logits(img, names, long_side)
     best = lg.argmax(0).numpy()
     lut = np.array([NOTHING] + list(ids))
     return lut[best]
-
-
-NOTHING = len(VOC_CLASSES)  # the confusion's last column, for the VOC set
 
 
 def voc_items(shared):
@@ -125,9 +122,9 @@ def voc(student, shared, long_side=256):
     pairs = {}
     for _, img, lab in voc_items(shared):
         pred = predict(student, img, VOC_CLASSES, range(21), long_side)
-        full.add(lab, pred)
+        full.add(pred, lab)
         here = sorted(int(c) for c in np.unique(lab) if c != IGNORE)
-        present.add(lab, predict(student, img, [VOC_CLASSES[c] for c in here], here, long_side))
+        present.add(predict(student, img, [VOC_CLASSES[c] for c in here], here, long_side), lab)
         obj = (lab != IGNORE) & (lab > 0)
         g, p = lab[obj].astype(int), pred[obj]
         split["own"] += int((p == g).sum())
@@ -165,10 +162,10 @@ def teacher_agreement(student, voc_teacher, files):
     for path in files:
         img = cover_crop(Image.open(path).convert("RGB"), Image.BILINEAR)
         lab = teachers.confident(teachers.infer(voc_teacher, "voc", img), "voc")
-        full.add(lab, predict(student, img, VOC_CLASSES, range(21)))
+        full.add(predict(student, img, VOC_CLASSES, range(21)), lab)
         here = sorted(int(c) for c in np.unique(lab) if c != IGNORE)
         if here:
-            present.add(lab, predict(student, img, [VOC_CLASSES[c] for c in here], here))
+            present.add(predict(student, img, [VOC_CLASSES[c] for c in here], here), lab)
     return {"all_named_miou": full.miou(), "all_named_objects_miou": full.miou(VOC_OBJECTS),
             "present_named_miou": present.miou(), "photos": len(files)}
 
@@ -190,7 +187,7 @@ def teachers_on_voc(shared):
                 net.run(x)
                 logits = net.dequantized_logits()
             t = torch.from_numpy(np.ascontiguousarray(logits, np.float32)).permute(2, 0, 1)[None]
-            conf.add(lab, F.interpolate(t, size=lab.shape, mode="bilinear", align_corners=False)[0].argmax(0).numpy())
+            conf.add(F.interpolate(t, size=lab.shape, mode="bilinear", align_corners=False)[0].argmax(0).numpy(), lab)
         out[f"teacher_{name}_voc14_miou"] = conf.miou()
     return out
 
@@ -207,7 +204,6 @@ def encoder_probe(encoders, shared, data, count=1500, hidden=(0, 256), epochs=8)
     """(a) What the encoder alone knows: a classifier over the 21 VOC classes (linear, or one hidden layer) on
     frozen stride-16/32 features of `count` training photos, against their VOC teacher labels (photos.pkl in
     `data`, confident pixels only, the most common label of each 16x16 cell); scored on VOC 14 as the student."""
-    import pickle
     with open(Path(data) / "photos.pkl", "rb") as f:
         samples = pickle.load(f)
     rng = np.random.default_rng(0)
@@ -245,7 +241,7 @@ def encoder_probe(encoders, shared, data, count=1500, hidden=(0, 256), epochs=8)
                 f = encoder_features(encoder, rgb)
                 logits = head((f - mean) / std).T.reshape(21, th // 16, tw // 16)
                 up = F.interpolate(logits[None], size=lab.shape, mode="bilinear", align_corners=False)[0]
-                conf.add(lab, up.argmax(0).numpy())
+                conf.add(up.argmax(0).numpy(), lab)
             kind = "linear" if h == 0 else f"mlp{h}"
             out[f"encoder_{enc_name}_{kind}_voc14_miou"] = conf.miou()
             out[f"encoder_{enc_name}_{kind}_voc14_objects_miou"] = conf.miou(VOC_OBJECTS)
@@ -261,7 +257,7 @@ def camvid(student, shared, long_side=256, every=4):
         lab = np.asarray(Image.open(root / "testannot" / f"{Path(name).stem}.png")).astype(np.uint8).copy()
         lab[lab >= 11] = IGNORE
         pred = predict(student, img, CAMVID_CLASSES, range(11), long_side)
-        conf.add(lab, np.where(pred == NOTHING, 11, pred))
+        conf.add(np.where(pred == NOTHING, 11, pred), lab)
     return {f"camvid_every4th_miou@{long_side}": conf.miou()}
 
 
