@@ -1,23 +1,30 @@
 //! The page: wires the DOM in `index.html` to the worker. No tensors here.
 
-use crate::{BackendRequest, Decoded, EXAMPLE_PROMPTS, FromWorker, Segment, StageTimings, ToWorker, WordSuggestion};
+use crate::{BackendRequest, Decoded, EXAMPLE_PROMPTS, FromWorker, Segment, ToWorker};
+use elements::Elements;
+use gloo_events::{EventListener, EventListenerOptions};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    CanvasRenderingContext2d, Document, DragEvent, Event, HtmlCanvasElement, HtmlElement, HtmlImageElement,
-    HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement, MessageEvent, Worker, WorkerOptions,
+    CanvasRenderingContext2d, Document, Event, HtmlCanvasElement, HtmlElement, HtmlImageElement, HtmlSelectElement,
+    HtmlTextAreaElement,
 };
+use worker_link::WorkerLink;
 
 mod camera;
 mod effects;
+mod elements;
 mod exports;
 mod inspect;
 mod legend;
 mod offline;
 mod paste;
+mod photo;
+mod suggestions;
+mod summary;
 mod view3d;
+mod worker_link;
 mod zoom;
 
 /// Widest the overlay canvas is drawn; larger photos are scaled down for display only.
@@ -49,10 +56,12 @@ struct Painting {
 
 struct Page {
     document: Document,
-    worker: Worker,
-    overlay: HtmlCanvasElement,
-    context: CanvasRenderingContext2d,
+    el: Elements,
+    /// The current worker; `None` once the page gave up restarting it.
+    link: Option<WorkerLink>,
     photo: Option<HtmlImageElement>,
+    /// The `load`/`error` listeners of the photo being opened; a new photo replaces them.
+    photo_listeners: Vec<EventListener>,
     painting: Option<Painting>,
     backend: BackendRequest,
     ready: bool,
@@ -67,8 +76,6 @@ struct Page {
     /// paint), which a repaint does not send again.
     sent_photo: Option<u32>,
     worker_photo: Option<u32>,
-    /// Which worker is current: events from a replaced one are ignored.
-    generation: u32,
     /// Workers replaced so far; after [`MAX_RESTARTS`] the page stops trying.
     restarts: u32,
     /// `?test_panic=1`: the next paint asks the worker to panic (once), for the recovery test.
@@ -106,15 +113,24 @@ fn element<T: JsCast>(document: &Document, id: &str) -> T {
         .unwrap_or_else(|_| panic!("#{id} has the wrong element type"))
 }
 
-fn listen<E>(target: &web_sys::EventTarget, kind: &str, handler: impl FnMut(E) + 'static)
-where
-    E: JsCast + wasm_bindgen::convert::FromWasmAbi + 'static,
-{
-    let closure = Closure::<dyn FnMut(E)>::new(handler);
-    target
-        .add_event_listener_with_callback(kind, closure.as_ref().unchecked_ref())
-        .expect("addEventListener");
-    closure.forget();
+thread_local! {
+    /// Listeners on the page's own elements, added once at start-up: they live as long as the page.
+    static PAGE_LISTENERS: RefCell<Vec<EventListener>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A listener that may call `preventDefault` (gloo's default is passive), as `addEventListener`'s.
+fn listener<E: JsCast>(target: &web_sys::EventTarget, kind: &'static str, mut handler: impl FnMut(E) + 'static) -> EventListener {
+    EventListener::new_with_options(target, kind, EventListenerOptions::enable_prevent_default(), move |event| {
+        if let Ok(event) = event.clone().dyn_into::<E>() {
+            handler(event);
+        }
+    })
+}
+
+/// Adds a listener that lasts as long as the page (for start-up wiring of the page's elements).
+fn listen<E: JsCast>(target: &web_sys::EventTarget, kind: &'static str, handler: impl FnMut(E) + 'static) {
+    let listener = listener(target, kind, handler);
+    PAGE_LISTENERS.with(|all| all.borrow_mut().push(listener));
 }
 
 impl Page {
@@ -123,29 +139,31 @@ impl Page {
     }
 
     fn set_status(&self, text: &str, is_error: bool) {
-        let status: HtmlElement = element(&self.document, "status");
-        status.set_text_content(Some(text));
-        status.set_class_name(if is_error { "status error" } else { "status" });
+        self.el.status.set_text_content(Some(text));
+        self.el.status.set_class_name(if is_error { "status error" } else { "status" });
     }
 
-    /// Terminates the worker and forgets what it was doing; its late events are ignored.
+    /// Drops the worker link (terminating the worker and removing its listeners, so none of its
+    /// late events arrive) and forgets what it was doing.
     fn stop_worker(&mut self) {
-        self.worker.terminate();
+        self.link = None;
         self.busy = false;
         self.ready = false;
         self.pending = None;
         self.worker_photo = None;
-        self.generation += 1;
     }
 
     fn set_state(&self, state: &str) {
         let _ = self.document.body().map(|b| b.set_attribute("data-state", state));
         // Cancel while a paint runs; try again after the model failed to load.
-        element::<HtmlElement>(&self.document, "cancel").set_hidden(state != "painting");
-        element::<HtmlElement>(&self.document, "retry").set_hidden(state != "load-failed");
+        self.el.cancel.set_hidden(state != "painting");
+        self.el.retry.set_hidden(state != "load-failed");
     }
 
     fn send(&self, message: &ToWorker) {
+        let Some(worker) = self.link.as_ref().map(WorkerLink::worker) else {
+            return self.set_status("No worker is running; reload the page.", true);
+        };
         match serde_wasm_bindgen::to_value(message) {
             Ok(value) => {
                 // A photo's bytes (already copied out of wasm memory into their own buffer) are
@@ -156,8 +174,8 @@ impl Page {
                     .ok()
                     .filter(|buffer| buffer.is_instance_of::<js_sys::ArrayBuffer>());
                 let sent = match file {
-                    Some(buffer) => self.worker.post_message_with_transfer(&value, &js_sys::Array::of1(&buffer)),
-                    None => self.worker.post_message(&value),
+                    Some(buffer) => worker.post_message_with_transfer(&value, &js_sys::Array::of1(&buffer)),
+                    None => worker.post_message(&value),
                 };
                 if let Err(e) = sent {
                     self.set_status(&format!("Could not reach the worker: {e:?}"), true);
@@ -179,7 +197,7 @@ impl Page {
             if std::mem::take(&mut self.test_panic) {
                 return self.send(&ToWorker::TestPanic);
             }
-            let prompt = element::<HtmlTextAreaElement>(&self.document, "prompt").value();
+            let prompt = self.el.prompt.value();
             let file = match next {
                 Pending::Photo { id, bytes } => {
                     self.sent_photo = Some(id);
@@ -205,34 +223,35 @@ impl Page {
     }
 
     fn opacity(&self) -> f64 {
-        element::<HtmlInputElement>(&self.document, "opacity").value_as_number() / 100.0
+        self.el.opacity.value_as_number() / 100.0
     }
 
     /// Photo, then the visualization on top at the slider's opacity.
     fn redraw(&self) {
         let Some(photo) = &self.photo else { return };
-        let (w, h) = (self.overlay.width() as f64, self.overlay.height() as f64);
-        self.context.set_global_alpha(1.0);
-        let _ = self.context.draw_image_with_html_image_element_and_dw_and_dh(photo, 0.0, 0.0, w, h);
+        let (w, h) = (self.el.overlay.width() as f64, self.el.overlay.height() as f64);
+        let context = &self.el.context;
+        context.set_global_alpha(1.0);
+        let _ = context.draw_image_with_html_image_element_and_dw_and_dh(photo, 0.0, 0.0, w, h);
         if let Some(painting) = &self.painting {
             let canvas = painting.isolated.as_ref().map_or(&painting.canvas, |(_, c)| c);
             // Before/after: the painting covers the picture left of the compare handle.
-            let split = (element::<HtmlInputElement>(&self.document, "compare").value_as_number() / 100.0).clamp(0.0, 1.0);
+            let split = (self.el.compare.value_as_number() / 100.0).clamp(0.0, 1.0);
             if split > 0.0 {
-                self.context.set_global_alpha(self.opacity());
+                context.set_global_alpha(self.opacity());
                 let (sw, sh) = (canvas.width() as f64 * split, canvas.height() as f64);
-                let _ = self.context.draw_image_with_html_canvas_element_and_sw_and_sh_and_dx_and_dy_and_dw_and_dh(
+                let _ = context.draw_image_with_html_canvas_element_and_sw_and_sh_and_dx_and_dy_and_dw_and_dh(
                     canvas, 0.0, 0.0, sw, sh, 0.0, 0.0, w * split, h,
                 );
-                self.context.set_global_alpha(1.0);
+                context.set_global_alpha(1.0);
             }
             if split < 1.0 {
-                self.context.set_stroke_style_str("#fff");
-                self.context.set_line_width(2.0);
-                self.context.begin_path();
-                self.context.move_to(w * split, 0.0);
-                self.context.line_to(w * split, h);
-                self.context.stroke();
+                context.set_stroke_style_str("#fff");
+                context.set_line_width(2.0);
+                context.begin_path();
+                context.move_to(w * split, 0.0);
+                context.line_to(w * split, h);
+                context.stroke();
             }
             self.draw_marks();
         }
@@ -241,8 +260,8 @@ impl Page {
     fn show_photo(&mut self, photo: HtmlImageElement) {
         let (w, h) = (photo.natural_width().max(1), photo.natural_height().max(1));
         let scale = (MAX_CANVAS_WIDTH as f64 / w as f64).min(1.0);
-        self.overlay.set_width(((w as f64 * scale).round() as u32).max(1));
-        self.overlay.set_height(((h as f64 * scale).round() as u32).max(1));
+        self.el.overlay.set_width(((w as f64 * scale).round() as u32).max(1));
+        self.el.overlay.set_height(((h as f64 * scale).round() as u32).max(1));
         self.photo = Some(photo);
         self.redraw();
     }
@@ -257,24 +276,17 @@ impl Page {
             }
             FromWorker::Progress { text, fraction } => {
                 self.set_status(&text, false);
-                let bar: web_sys::HtmlProgressElement = element(&self.document, "load-progress");
-                bar.set_hidden(fraction.is_none());
-                bar.set_value(f64::from(fraction.unwrap_or(0.0)));
+                self.el.load_progress.set_hidden(fraction.is_none());
+                self.el.load_progress.set_value(f64::from(fraction.unwrap_or(0.0)));
             }
             FromWorker::Ready { model_name, placeholder, backend, backend_reason } => {
-                let model_line: HtmlElement = element(&self.document, "model-line");
-                let badge = if placeholder {
-                    " <span class=\"placeholder-badge\">placeholder</span> these weights are a stand-in, not a trained model"
-                } else {
-                    ""
-                };
-                model_line.set_inner_html(&format!("Model: {}{badge}", html_escape(&model_name)));
+                summary::show_model(&self.document, &self.el.model_line, &model_name, placeholder);
                 // A replacement worker is asked for the CPU: say why, not "CPU requested".
                 let backend_reason = if self.restarts > 0 { "the worker was restarted after it stopped".into() } else { backend_reason };
-                self.set_text("backend-line", &format!("Running on {backend} ({backend_reason})"));
+                self.el.backend_line.set_text_content(Some(&format!("Running on {backend} ({backend_reason})")));
                 let _ = self.document.body().map(|b| b.set_attribute("data-backend", &backend));
                 self.ready = true;
-                element::<HtmlElement>(&self.document, "load-progress").set_hidden(true);
+                self.el.load_progress.set_hidden(true);
                 self.set_state("ready");
                 match self.notice.take() {
                     Some((notice, is_error)) => self.set_status(&notice, is_error),
@@ -287,7 +299,8 @@ impl Page {
                 self.worker_photo = self.sent_photo;
                 match self.visualization_canvas(width, height, &visualization) {
                     Ok(canvas) => {
-                        let summary = self.show_summary(&task, &prompt, &decoded, millis, &timings, width, height);
+                        let facts = summary::Facts { task: &task, prompt: &prompt, decoded: &decoded, millis, timings: &timings, width, height };
+                        let summary = summary::show(&self.document, &self.el.summary, &facts);
                         let values = match decoded {
                             Decoded::Depth { depth_m_le, .. } => Values::Depth(crate::f32_from_le_bytes(&depth_m_le)),
                             Decoded::Normals { normals_le, .. } => Values::Normals(crate::f32_from_le_bytes(&normals_le)),
@@ -299,11 +312,11 @@ impl Page {
                         let is_normals = matches!(values, Values::Normals(_));
                         self.painting = Some(Painting { task, width, height, values, canvas, rgb: visualization, isolated: None });
                         self.marks = inspect::Marks::default();
-                        element::<HtmlElement>(&self.document, "depth-scale").set_hidden(!is_depth);
+                        self.el.depth_scale.set_hidden(!is_depth);
                         if is_depth {
                             inspect::draw_depth_scale(&self.document, None);
                         }
-                        element::<HtmlElement>(&self.document, "normal-sphere").set_hidden(!is_normals);
+                        self.el.normal_sphere.set_hidden(!is_normals);
                         if is_normals {
                             inspect::draw_normal_sphere(&self.document, None);
                         }
@@ -312,7 +325,7 @@ impl Page {
                         exports::show(self);
                         effects::show(self);
                         view3d::show(self);
-                        self.set_text("result-json", &summary);
+                        self.el.result_json.set_text_content(Some(&summary));
                         self.set_status(&format!("Painted in {millis:.0} ms."), false);
                         self.set_state("painted");
                     }
@@ -329,10 +342,10 @@ impl Page {
                 self.worker_photo = None;
                 self.set_status(&message, true);
                 self.offer_words(&suggestions);
-                element::<HtmlElement>(&self.document, "load-progress").set_hidden(true);
+                self.el.load_progress.set_hidden(true);
                 self.set_state(if self.ready { "failed" } else { "load-failed" });
                 if !self.ready {
-                    self.set_text("model-line", "The model could not be loaded.");
+                    self.el.model_line.set_text_content(Some("The model could not be loaded."));
                 }
                 self.paint_next();
             }
@@ -340,101 +353,10 @@ impl Page {
         None
     }
 
-    /// Under a refused prompt: a button per known word near each unknown one; a click puts it
-    /// in the prompt in place of the unknown word and paints again. Empty hides the row.
-    fn offer_words(&self, suggestions: &[WordSuggestion]) {
-        let row: HtmlElement = element(&self.document, "suggestions");
-        row.set_inner_html("");
-        let mut offered = false;
-        for suggestion in suggestions {
-            let Ok(label) = self.document.create_element("span") else { continue };
-            label.set_text_content(Some(&match suggestion.nearest.is_empty() {
-                true => format!("No known word is close to “{}”: try another word.", suggestion.word),
-                false => format!("Instead of “{}”:", suggestion.word),
-            }));
-            let _ = row.append_child(&label);
-            for word in &suggestion.nearest {
-                let Ok(button) = self.document.create_element("button") else { continue };
-                let _ = button.set_attribute("type", "button");
-                let _ = button.set_attribute("data-unknown", &suggestion.word);
-                let _ = button.set_attribute("data-word", word);
-                button.set_text_content(Some(word));
-                let _ = row.append_child(&button);
-                offered = true;
-            }
-        }
-        row.set_hidden(suggestions.is_empty());
-        if offered {
-            let _ = row.set_attribute("aria-label", "Known words near the unknown ones: choose one to paint with it");
-        }
-    }
-
     fn visualization_canvas(&self, width: u32, height: u32, rgb: &[u8]) -> Result<HtmlCanvasElement, JsValue> {
         let canvas: HtmlCanvasElement = self.document.create_element("canvas")?.dyn_into()?;
         draw_rgb(&canvas, rgb, width, height)?;
         Ok(canvas)
-    }
-
-    /// Fills the summary table and returns the same facts as JSON (shown in `#result-json`).
-    #[allow(clippy::too_many_arguments)]
-    fn show_summary(&self, task: &str, prompt: &str, decoded: &Decoded, millis: f64, timings: &StageTimings, width: u32, height: u32) -> String {
-        let mut rows: Vec<(String, String)> = Vec::new();
-        // Segment rows come first; each is a button that shows its entry alone.
-        let mut legend_entries = 0;
-        let details = match decoded {
-            Decoded::Depth { summary: s, .. } => {
-                rows.push(("Nearest".into(), format!("{:.2} m", s.min_m)));
-                rows.push(("Median".into(), format!("{:.2} m", s.median_m)));
-                rows.push(("Farthest (not sky)".into(), format!("{:.2} m", s.max_m)));
-                rows.push(("Sky".into(), format!("{:.0} %", s.sky_fraction * 100.0)));
-                rows.push(("Colour fit (median off-path)".into(), format!("{:.3}", s.median_off_path)));
-                to_js(s)
-            }
-            Decoded::Normals { summary: s, .. } => {
-                rows.push(("Facing the camera".into(), format!("{:.0} %", s.facing_camera * 100.0)));
-                rows.push(("Facing up".into(), format!("{:.0} %", s.facing_up * 100.0)));
-                rows.push(("Mean normal".into(), format!("({:+.2}, {:+.2}, {:+.2})", s.mean[0], s.mean[1], s.mean[2])));
-                to_js(s)
-            }
-            Decoded::Segments { segments, .. } => {
-                let total = (width as f64 * height as f64).max(1.0);
-                if segments.is_empty() {
-                    rows.push(("Found".into(), "nothing".into()));
-                }
-                for seg in segments {
-                    let [r, g, b] = seg.color;
-                    // No inline style attribute (the Content-Security-Policy forbids them): the colour
-                    // is set through the CSSOM below.
-                    let swatch = format!("<span class=\"swatch\" data-rgb=\"rgb({r},{g},{b})\"></span>");
-                    rows.push((format!("{swatch}{}", html_escape(&seg.name)), format!("{:.1} %", seg.pixels as f64 / total * 100.0)));
-                }
-                legend_entries = segments.len();
-                to_js(segments)
-            }
-        };
-        rows.push(("Size".into(), format!("{width}×{height}")));
-        rows.push(("Inference".into(), format!("{millis:.0} ms")));
-        let html: String = rows
-            .iter()
-            .enumerate()
-            .map(|(i, (k, v))| match i < legend_entries {
-                true => format!(
-                    "<dt class=\"legend-entry\" data-entry=\"{}\" tabindex=\"0\" role=\"button\" aria-pressed=\"false\" title=\"Show this entry alone (again: all)\">{k}</dt><dd>{v}</dd>",
-                    i + 1
-                ),
-                false => format!("<dt>{k}</dt><dd>{v}</dd>"),
-            })
-            .collect();
-        let summary: HtmlElement = element(&self.document, "summary");
-        summary.set_inner_html(&html);
-        colour_swatches(&summary);
-        let value = details.unwrap_or(JsValue::NULL);
-        let result = js_sys::Object::new();
-        let timings = to_js(timings).unwrap_or(JsValue::NULL);
-        for (key, v) in [("task", JsValue::from(task)), ("prompt", prompt.into()), ("width", width.into()), ("height", height.into()), ("values", value), ("timings", timings)] {
-            let _ = js_sys::Reflect::set(&result, &key.into(), &v);
-        }
-        js_sys::JSON::stringify(&result).map(String::from).unwrap_or_default()
     }
 }
 
@@ -448,109 +370,19 @@ fn draw_rgb(canvas: &HtmlCanvasElement, rgb: &[u8], width: u32, height: u32) -> 
     context.put_image_data(&data, 0.0, 0.0)
 }
 
-/// Gives each `.swatch` its `data-rgb` colour via `element.style` (CSSOM changes are allowed by a
-/// `style-src 'self'` policy; `style="…"` attributes are not).
-fn colour_swatches(root: &HtmlElement) {
-    let Ok(swatches) = root.query_selector_all(".swatch") else { return };
-    for i in 0..swatches.length() {
-        let Some(swatch) = swatches.item(i).and_then(|n| n.dyn_into::<web_sys::Element>().ok()) else { continue };
-        let colour = swatch.get_attribute("data-rgb").unwrap_or_default();
-        if let Ok(style) = js_sys::Reflect::get(&swatch, &"style".into()) {
-            let _ = js_sys::Reflect::set(&style, &"backgroundColor".into(), &colour.into());
-        }
-    }
-}
-
-fn to_js<T: serde::Serialize>(value: &T) -> Option<JsValue> {
-    serde_wasm_bindgen::to_value(value).ok()
-}
-
-fn html_escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
-}
-
-/// Shows the photo from its file bytes, then queues it for the worker.
-fn open_photo(page: &Shared, bytes: Vec<u8>) {
-    let array = js_sys::Uint8Array::from(bytes.as_slice());
-    let parts = js_sys::Array::of1(&array);
-    let url = web_sys::Blob::new_with_u8_array_sequence(&parts).and_then(|blob| web_sys::Url::create_object_url_with_blob(&blob));
-    let (Ok(url), Ok(image)) = (url, HtmlImageElement::new()) else {
-        page.borrow().set_status("This browser cannot display the photo.", true);
-        return;
-    };
-    let loaded = image.clone();
-    let shown = page.clone();
-    let object_url = url.clone();
-    listen::<Event>(&image, "load", move |_| {
-        let _ = web_sys::Url::revoke_object_url(&object_url);
-        shown.borrow_mut().show_photo(loaded.clone())
-    });
-    let failed = page.clone();
-    let object_url = url.clone();
-    listen::<Event>(&image, "error", move |_| {
-        let _ = web_sys::Url::revoke_object_url(&object_url);
-        failed.borrow().set_status("The browser could not display this photo; Peel will still try to read it.", true)
-    });
-    image.set_src(&url);
-    let mut page = page.borrow_mut();
-    page.painting = None;
-    page.marks = inspect::Marks::default();
-    page.show_distance();
-    for legend in ["depth-scale", "normal-sphere"] {
-        let _ = page.document.get_element_by_id(legend).map(|e| e.set_attribute("hidden", ""));
-    }
-    exports::show(&page);
-    effects::show(&page);
-    view3d::show(&mut page);
-    page.photo_bytes = Some(bytes.clone());
-    page.photo_id += 1;
-    let id = page.photo_id;
-    page.pending = Some(Pending::Photo { id, bytes });
-    if !page.ready {
-        page.set_status("The photo will be painted once the model is loaded.", false);
-    }
-    page.paint_next();
-}
-
-async fn file_bytes(file: web_sys::File) -> Result<Vec<u8>, JsValue> {
-    let buffer = JsFuture::from(file.array_buffer()).await?;
-    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
-}
-
-async fn url_bytes(url: &str) -> Result<Vec<u8>, JsValue> {
-    let window = web_sys::window().ok_or("no window")?;
-    let response: web_sys::Response = JsFuture::from(window.fetch_with_str(url)).await?.dyn_into()?;
-    if !response.ok() {
-        return Err(format!("HTTP {}", response.status()).into());
-    }
-    let buffer = JsFuture::from(response.array_buffer()?).await?;
-    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
-}
-
-fn open_file(page: &Shared, file: web_sys::File) {
-    let page = page.clone();
-    wasm_bindgen_futures::spawn_local(async move {
-        match file_bytes(file).await {
-            Ok(bytes) => open_photo(&page, bytes),
-            Err(e) => page.borrow().set_status(&format!("Could not read the file: {e:?}"), true),
-        }
-    });
-}
-
 pub fn start() -> Result<(), JsValue> {
     console_error_panic_hook::set_once();
     let window = web_sys::window().ok_or("no window")?;
     let document = window.document().ok_or("no document")?;
-    let worker = new_worker()?;
-    let overlay: HtmlCanvasElement = element(&document, "overlay");
-    let context: CanvasRenderingContext2d = overlay.get_context("2d")?.ok_or("no 2d context")?.dyn_into()?;
+    let el = Elements::find(&document)?;
+    let overlay = el.overlay.clone();
     let query = web_sys::UrlSearchParams::new_with_str(&window.location().search()?)?;
     let page: Shared = Rc::new(RefCell::new(Page {
         document: document.clone(),
-        worker: worker.clone(),
-        overlay: overlay.clone(),
-        context,
+        el,
+        link: None,
         photo: None,
+        photo_listeners: Vec::new(),
         painting: None,
         backend: BackendRequest::from_query(query.get("backend").as_deref()),
         ready: false,
@@ -560,7 +392,6 @@ pub fn start() -> Result<(), JsValue> {
         photo_id: 0,
         sent_photo: None,
         worker_photo: None,
-        generation: 0,
         restarts: 0,
         test_panic: query.get("test_panic").as_deref() == Some("1"),
         test_gpu_failure: query.get("test_gpu_fail").as_deref() == Some("1"),
@@ -570,57 +401,10 @@ pub fn start() -> Result<(), JsValue> {
         zoom: zoom::Zoom::default(),
     }));
 
-    watch_worker(&page, &worker, 0);
+    let link = link_worker(&page)?;
+    page.borrow_mut().link = Some(link);
 
-    let input: HtmlInputElement = element(&document, "file-input");
-    let on_input = page.clone();
-    let input_clone = input.clone();
-    listen::<Event>(&input, "change", move |_| {
-        if let Some(file) = input_clone.files().and_then(|files| files.get(0)) {
-            open_file(&on_input, file);
-        }
-        // Forget the choice, so that choosing the same file again (after a failed paint or a
-        // worker restart) fires `change` again; browsers fire it only when the value changes.
-        input_clone.set_value("");
-    });
-
-    let drop_zone: HtmlElement = element(&document, "drop-zone");
-    let zone = drop_zone.clone();
-    listen::<DragEvent>(&drop_zone, "dragover", move |event| {
-        event.prevent_default();
-        let _ = zone.class_list().add_1("dragging");
-    });
-    let zone = drop_zone.clone();
-    listen::<DragEvent>(&drop_zone, "dragleave", move |_| {
-        let _ = zone.class_list().remove_1("dragging");
-    });
-    let on_drop = page.clone();
-    let zone = drop_zone.clone();
-    listen::<DragEvent>(&drop_zone, "drop", move |event| {
-        event.prevent_default();
-        let _ = zone.class_list().remove_1("dragging");
-        match event.data_transfer().and_then(|t| t.files()).and_then(|files| files.get(0)) {
-            Some(file) => open_file(&on_drop, file),
-            None => on_drop.borrow().set_status("Drop an image file.", true),
-        }
-    });
-
-    let buttons = document.query_selector_all("button[data-sample]")?;
-    for i in 0..buttons.length() {
-        let Some(button) = buttons.item(i).and_then(|n| n.dyn_into::<HtmlElement>().ok()) else { continue };
-        let url = button.get_attribute("data-sample").unwrap_or_default();
-        let on_sample = page.clone();
-        listen::<Event>(&button, "click", move |_| {
-            let page = on_sample.clone();
-            let url = url.clone();
-            wasm_bindgen_futures::spawn_local(async move {
-                match url_bytes(&url).await {
-                    Ok(bytes) => open_photo(&page, bytes),
-                    Err(e) => page.borrow().set_status(&format!("Could not load the sample {url}: {e:?}"), true),
-                }
-            });
-        });
-    }
+    photo::wire(&page, &document)?;
 
     let task: HtmlSelectElement = element(&document, "task");
     let prompt: HtmlTextAreaElement = element(&document, "prompt");
@@ -669,68 +453,32 @@ pub fn start() -> Result<(), JsValue> {
     effects::wire(&page);
     view3d::wire(&page);
     camera::wire(&page, &document);
-    wire_suggestions(&page, &prompt);
+    suggestions::wire(&page, &prompt);
     paste::wire(&page, &document);
     offline::register(&window, &document);
     Ok(())
 }
 
-/// A suggested word replaces the unknown one in the prompt (kept as this task's edit) and paints.
-fn wire_suggestions(page: &Shared, prompt: &HtmlTextAreaElement) {
-    let (on_pick, prompt) = (page.clone(), prompt.clone());
-    listen::<Event>(&element::<HtmlElement>(&page.borrow().document, "suggestions"), "click", move |event| {
-        let Some(button) = event.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return };
-        let (Some(unknown), Some(word)) = (button.get_attribute("data-unknown"), button.get_attribute("data-word")) else { return };
-        prompt.set_value(&peel_protocol::prompt::replace_word(&prompt.value(), &unknown, &word));
-        // As if typed: the task keeps this edit.
-        if let Ok(input) = Event::new("input") {
-            let _ = prompt.dispatch_event(&input);
-        }
-        on_pick.borrow_mut().repaint();
-    });
-}
-
-fn new_worker() -> Result<Worker, JsValue> {
-    // static/worker-loader.js: reports the download of the worker's wasm in bytes, then starts it.
-    // `?test_lose_device=1` is passed on: the loader then lets the recovery test destroy the GPU device.
-    let query = web_sys::UrlSearchParams::new_with_str(&web_sys::window().ok_or("no window")?.location().search()?)?;
-    let url = match query.get("test_lose_device").as_deref() {
-        Some("1") => "./worker-loader.js?test_lose_device=1",
-        _ => "./worker-loader.js",
-    };
-    Worker::new_with_options(url, &WorkerOptions::new())
-}
-
-/// Routes a worker's messages and errors to the page; `generation` tells a replaced worker's
-/// late events apart.
-fn watch_worker(page: &Shared, worker: &Worker, generation: u32) {
-    let from_worker = page.clone();
-    listen::<MessageEvent>(worker, "message", move |event| {
-        if from_worker.borrow().generation != generation {
-            return;
-        }
-        let crashed = match serde_wasm_bindgen::from_value(event.data()) {
-            Ok(message) => from_worker.borrow_mut().on_worker(message),
-            Err(e) => Some(format!("unreadable message from the worker: {e}")),
-        };
-        if let Some(why) = crashed {
-            restart_worker(&from_worker, &why);
-        }
-    });
-    for kind in ["error", "messageerror"] {
-        let on_error = page.clone();
-        listen::<Event>(worker, kind, move |event| {
-            if on_error.borrow().generation != generation {
-                return;
+/// Starts a worker whose messages and errors go to `page` (held weakly: the page owns the link).
+fn link_worker(page: &Shared) -> Result<WorkerLink, JsValue> {
+    let (on_message, on_error) = (Rc::downgrade(page), Rc::downgrade(page));
+    WorkerLink::start(
+        move |data| {
+            let Some(page) = on_message.upgrade() else { return };
+            let crashed = match serde_wasm_bindgen::from_value(data) {
+                Ok(message) => page.borrow_mut().on_worker(message),
+                Err(e) => Some(format!("unreadable message from the worker: {e}")),
+            };
+            if let Some(why) = crashed {
+                restart_worker(&page, &why);
             }
-            let why = event
-                .dyn_ref::<web_sys::ErrorEvent>()
-                .map(|e| e.message())
-                .filter(|m| !m.is_empty())
-                .unwrap_or_else(|| format!("{kind} event"));
-            restart_worker(&on_error, &why);
-        });
-    }
+        },
+        move |why| {
+            if let Some(page) = on_error.upgrade() {
+                restart_worker(&page, &why);
+            }
+        },
+    )
 }
 
 /// Replaces a worker that died (a panic, a lost GPU device, out of memory) with a fresh one on
@@ -759,13 +507,8 @@ fn replace_worker(page: &Shared, backend: BackendRequest, status: &str, notice: 
     p.notice = Some(notice);
     p.set_status(status, false);
     p.set_state("restarting");
-    match new_worker() {
-        Ok(worker) => {
-            let generation = p.generation;
-            p.worker = worker.clone();
-            drop(p);
-            watch_worker(page, &worker, generation);
-        }
+    match link_worker(page) {
+        Ok(link) => p.link = Some(link),
         Err(e) => {
             p.set_status(&format!("A new worker could not be started: {e:?}"), true);
             p.set_state("load-failed");

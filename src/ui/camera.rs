@@ -1,7 +1,8 @@
 //! The camera: a live preview (`getUserMedia`) and a shutter that paints the frame. The stream
 //! stays in the page and is stopped when the photo is taken or the preview closed.
 
-use super::{Shared, element, listen, open_photo};
+use super::photo::open_photo;
+use super::{Shared, element, listen};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;

@@ -32,16 +32,15 @@ pub(super) fn show(page: &Page) {
     }
     element::<HtmlElement>(document, "export-visualization").set_hidden(group.is_none());
     let list: HtmlElement = element(document, "export-mask-list");
-    list.set_inner_html("");
+    list.set_text_content(None);
     let Some(Painting { values: Values::Segments { segments, .. }, .. }) = &page.painting else { return };
     for (i, segment) in segments.iter().enumerate() {
         let Ok(button) = document.create_element("button") else { continue };
         let _ = button.set_attribute("type", "button");
         let _ = button.set_attribute("data-label", &(i + 1).to_string());
-        let [r, g, b] = segment.color;
-        // No `style="…"` attribute: the Content-Security-Policy (`style-src 'self'`) blocks them.
-        let swatch = format!("<span class=\"swatch\" data-rgb=\"rgb({r},{g},{b})\"></span>");
-        button.set_inner_html(&swatch);
+        if let Some(swatch) = super::summary::swatch(document, segment.color) {
+            let _ = button.append_child(&swatch);
+        }
         let _ = button.append_with_str_1(&format!("Mask: {} (PNG)", segment.name));
         let _ = list.append_child(&button);
         let Ok(cutout) = document.create_element("button") else { continue };
@@ -50,7 +49,6 @@ pub(super) fn show(page: &Page) {
         cutout.set_text_content(Some(&format!("Cut-out: {} (PNG, transparent elsewhere)", segment.name)));
         let _ = list.append_child(&cutout);
     }
-    super::colour_swatches(&list);
 }
 
 /// Wires the buttons; call once at start-up.

@@ -93,7 +93,7 @@ impl Page {
     /// The painting pixel under a pointer event, if it is over the picture.
     fn pixel_at(&self, event: &MouseEvent) -> Option<(u32, u32)> {
         let painting = self.painting.as_ref()?;
-        canvas_pixel(&self.overlay, event, painting.width, painting.height)
+        canvas_pixel(&self.el.overlay, event, painting.width, painting.height)
     }
 
     pub(super) fn readout(&self, (x, y): (u32, u32)) {
@@ -169,8 +169,8 @@ impl Page {
     /// The cross-hair and measuring points over the picture (after the painting is drawn).
     pub(super) fn draw_marks(&self) {
         let Some(painting) = &self.painting else { return };
-        let (sx, sy) = (self.overlay.width() as f64 / painting.width as f64, self.overlay.height() as f64 / painting.height as f64);
-        let ctx = &self.context;
+        let (sx, sy) = (self.el.overlay.width() as f64 / painting.width as f64, self.el.overlay.height() as f64 / painting.height as f64);
+        let ctx = &self.el.context;
         ctx.set_line_width(2.0);
         if let Some((x, y)) = self.marks.cursor {
             let (cx, cy) = ((x as f64 + 0.5) * sx, (y as f64 + 0.5) * sy);

@@ -27,14 +27,14 @@ pub(super) fn register(window: &Window, document: &Document) {
         }
     };
     let registered = Reflect::get(&container, &"register".into())
-        .and_then(|f| f.dyn_into::<Function>().map_err(JsValue::from))
+        .and_then(|f| f.dyn_into::<Function>())
         .and_then(|register| register.call1(&container, &"sw.js".into()))
-        .and_then(|p| p.dyn_into::<Promise>().map_err(JsValue::from));
+        .and_then(|p| p.dyn_into::<Promise>());
     wasm_bindgen_futures::spawn_local(async move {
         let ready = async {
             JsFuture::from(registered?).await?;
             // Resolves once the worker is active, that is after it has kept the app's files.
-            let ready = Reflect::get(&container, &"ready".into())?.dyn_into::<Promise>().map_err(JsValue::from)?;
+            let ready = Reflect::get(&container, &"ready".into())?.dyn_into::<Promise>()?;
             JsFuture::from(ready).await
         };
         match ready.await {

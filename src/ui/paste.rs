@@ -1,6 +1,7 @@
 //! Paste a photo from the clipboard (Ctrl/Cmd+V anywhere on the page).
 
-use super::{Shared, listen, open_file};
+use super::photo::open_file;
+use super::{Shared, listen};
 use wasm_bindgen::prelude::*;
 use web_sys::{DataTransfer, Event};
 

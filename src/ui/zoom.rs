@@ -28,7 +28,7 @@ impl Page {
         let frame: HtmlElement = element(&self.document, "overlay-frame");
         let level = level.min(LEVELS.len() - 1);
         if self.zoom.level == 0 {
-            self.zoom.fit_width = f64::from(self.overlay.client_width());
+            self.zoom.fit_width = f64::from(self.el.overlay.client_width());
         }
         let (old, new) = (LEVELS[self.zoom.level], LEVELS[level]);
         // The picture point under (fx, fy), in fit-size pixels.
@@ -37,7 +37,7 @@ impl Page {
             (f64::from(frame.scroll_top()) + fy * f64::from(frame.client_height())) / old,
         );
         self.zoom.level = level;
-        let style = self.overlay.style();
+        let style = self.el.overlay.style();
         if level == 0 {
             let _ = style.remove_property("width");
             let _ = frame.class_list().remove_1("zoomed");

@@ -1,0 +1,132 @@
+//! Opening a photo: the file input, a drop, a sample button (and, from their modules, a paste or
+//! the camera) all end in [`open_photo`], which shows it and queues it for the worker.
+
+use super::{Pending, Shared, effects, element, exports, inspect, listen, listener, view3d};
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Document, DragEvent, Event, HtmlElement, HtmlImageElement, HtmlInputElement};
+
+/// Wires the file input, the drop zone and the sample buttons; call once at start-up.
+pub(super) fn wire(page: &Shared, document: &Document) -> Result<(), JsValue> {
+    let input: HtmlInputElement = element(document, "file-input");
+    let on_input = page.clone();
+    let input_clone = input.clone();
+    listen::<Event>(&input, "change", move |_| {
+        if let Some(file) = input_clone.files().and_then(|files| files.get(0)) {
+            open_file(&on_input, file);
+        }
+        // Forget the choice, so that choosing the same file again (after a failed paint or a
+        // worker restart) fires `change` again; browsers fire it only when the value changes.
+        input_clone.set_value("");
+    });
+
+    let drop_zone: HtmlElement = element(document, "drop-zone");
+    let zone = drop_zone.clone();
+    listen::<DragEvent>(&drop_zone, "dragover", move |event| {
+        event.prevent_default();
+        let _ = zone.class_list().add_1("dragging");
+    });
+    let zone = drop_zone.clone();
+    listen::<DragEvent>(&drop_zone, "dragleave", move |_| {
+        let _ = zone.class_list().remove_1("dragging");
+    });
+    let on_drop = page.clone();
+    let zone = drop_zone.clone();
+    listen::<DragEvent>(&drop_zone, "drop", move |event| {
+        event.prevent_default();
+        let _ = zone.class_list().remove_1("dragging");
+        match event.data_transfer().and_then(|t| t.files()).and_then(|files| files.get(0)) {
+            Some(file) => open_file(&on_drop, file),
+            None => on_drop.borrow().set_status("Drop an image file.", true),
+        }
+    });
+
+    let buttons = document.query_selector_all("button[data-sample]")?;
+    for i in 0..buttons.length() {
+        let Some(button) = buttons.item(i).and_then(|n| n.dyn_into::<HtmlElement>().ok()) else { continue };
+        let url = button.get_attribute("data-sample").unwrap_or_default();
+        let on_sample = page.clone();
+        listen::<Event>(&button, "click", move |_| {
+            let page = on_sample.clone();
+            let url = url.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                match url_bytes(&url).await {
+                    Ok(bytes) => open_photo(&page, bytes),
+                    Err(e) => page.borrow().set_status(&format!("Could not load the sample {url}: {e:?}"), true),
+                }
+            });
+        });
+    }
+    Ok(())
+}
+
+/// Shows the photo from its file bytes, then queues it for the worker.
+pub(super) fn open_photo(page: &Shared, bytes: Vec<u8>) {
+    let array = js_sys::Uint8Array::from(bytes.as_slice());
+    let parts = js_sys::Array::of1(&array);
+    let url = web_sys::Blob::new_with_u8_array_sequence(&parts).and_then(|blob| web_sys::Url::create_object_url_with_blob(&blob));
+    let (Ok(url), Ok(image)) = (url, HtmlImageElement::new()) else {
+        page.borrow().set_status("This browser cannot display the photo.", true);
+        return;
+    };
+    // Owned by the page until the next photo replaces them (holding it weakly: no cycle).
+    let (loaded, shown, object_url) = (image.clone(), Rc::downgrade(page), url.clone());
+    let on_load = listener::<Event>(&image, "load", move |_| {
+        let _ = web_sys::Url::revoke_object_url(&object_url);
+        if let Some(page) = shown.upgrade() {
+            page.borrow_mut().show_photo(loaded.clone());
+        }
+    });
+    let (failed, object_url) = (Rc::downgrade(page), url.clone());
+    let on_error = listener::<Event>(&image, "error", move |_| {
+        let _ = web_sys::Url::revoke_object_url(&object_url);
+        if let Some(page) = failed.upgrade() {
+            page.borrow().set_status("The browser could not display this photo; Peel will still try to read it.", true);
+        }
+    });
+    image.set_src(&url);
+    let mut page = page.borrow_mut();
+    page.photo_listeners = vec![on_load, on_error];
+    page.painting = None;
+    page.marks = inspect::Marks::default();
+    page.show_distance();
+    page.el.depth_scale.set_hidden(true);
+    page.el.normal_sphere.set_hidden(true);
+    exports::show(&page);
+    effects::show(&page);
+    view3d::show(&mut page);
+    page.photo_bytes = Some(bytes.clone());
+    page.photo_id += 1;
+    let id = page.photo_id;
+    page.pending = Some(Pending::Photo { id, bytes });
+    if !page.ready {
+        page.set_status("The photo will be painted once the model is loaded.", false);
+    }
+    page.paint_next();
+}
+
+async fn file_bytes(file: web_sys::File) -> Result<Vec<u8>, JsValue> {
+    let buffer = JsFuture::from(file.array_buffer()).await?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+async fn url_bytes(url: &str) -> Result<Vec<u8>, JsValue> {
+    let window = web_sys::window().ok_or("no window")?;
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str(url)).await?.dyn_into()?;
+    if !response.ok() {
+        return Err(format!("HTTP {}", response.status()).into());
+    }
+    let buffer = JsFuture::from(response.array_buffer()?).await?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+pub(super) fn open_file(page: &Shared, file: web_sys::File) {
+    let page = page.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        match file_bytes(file).await {
+            Ok(bytes) => open_photo(&page, bytes),
+            Err(e) => page.borrow().set_status(&format!("Could not read the file: {e:?}"), true),
+        }
+    });
+}
