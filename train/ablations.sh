@@ -11,6 +11,9 @@
 #   labels513  today's recipe on labels re-made with the 513-px VOC teacher (target/peel-data-513)
 #   absent513  absent prompts on those labels
 #   imagenet   today's recipe with the encoder put back to ImageNet's EfficientNet-Lite0 and frozen whole
+#   voctrunk   (d) labels513 with the encoder replaced by the 513-px VOC teacher's MobileNetV2 trunk (voc_trunk.py), its
+#              stem and blocks 0-12 (to stride 16) frozen; the decoder keeps every tensor whose shape fits
+#   voctrunk-frozen  the same trunk frozen whole
 set -euo pipefail
 cd "$(dirname "$0")"
 steps=${STEPS:-1500}
@@ -30,6 +33,8 @@ for arm in "$@"; do
     labels513) data=../target/peel-data-513; flags=() ;;
     absent513) data=../target/peel-data-513; flags=(--semantic-prompts absent) ;;
     imagenet) flags=(--encoder-from-imagenet --freeze-blocks 16) ;;
+    voctrunk) data=../target/peel-data-513; flags=(--encoder mobilenetv2 --freeze-blocks 13) ;;
+    voctrunk-frozen) data=../target/peel-data-513; flags=(--encoder mobilenetv2 --freeze-blocks 17) ;;
     *) echo "unknown arm $arm" >&2; exit 2 ;;
   esac
   run=../target/ablate/run-$arm

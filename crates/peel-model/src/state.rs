@@ -18,14 +18,13 @@ use safetensors::{Dtype, SafeTensors};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::model::{GeneratorConfig, OUTPUT_STRIDE, PeelGenerator, SIZE_MULTIPLE, TASKS};
+use crate::model::{EncoderKind, GeneratorConfig, OUTPUT_STRIDE, PeelGenerator, SIZE_MULTIPLE, TASKS};
 
 /// The manifest format this build understands (3: the phrase table holds rows projected
 /// through `phrase_proj.weight`, and lists its own row names).
 pub const MANIFEST_FORMAT: u32 = 3;
 /// The architecture this build implements.
 pub const ARCHITECTURE_KIND: &str = "peel-generator";
-pub const ENCODER: &str = "efficientnet-lite0";
 
 /// Suffix of a quantized tensor's scale.
 const QSCALE: &str = ".qscale";
@@ -90,12 +89,15 @@ pub struct Architecture {
 }
 
 impl Architecture {
-    pub fn config(&self) -> GeneratorConfig {
-        GeneratorConfig {
+    /// The generator this architecture describes; `None` when the encoder is not one this build
+    /// implements (a validated manifest always has one).
+    pub fn config(&self) -> Option<GeneratorConfig> {
+        Some(GeneratorConfig {
+            encoder: EncoderKind::from_name(&self.encoder)?,
             width: self.width,
             fine_width: self.fine_width,
             max_instances: self.max_instances,
-        }
+        })
     }
 }
 
@@ -150,8 +152,9 @@ impl Manifest {
     fn validate(&self) -> Result<(), LoadError> {
         let bad = |m: String| Err(LoadError::Architecture(m));
         let a = &self.architecture;
-        if a.kind != ARCHITECTURE_KIND || a.encoder != ENCODER {
-            return bad(format!("architecture {:?} with encoder {:?} (expected {ARCHITECTURE_KIND:?}, {ENCODER:?})", a.kind, a.encoder));
+        if a.kind != ARCHITECTURE_KIND || EncoderKind::from_name(&a.encoder).is_none() {
+            let encoders = EncoderKind::ALL.map(EncoderKind::name);
+            return bad(format!("architecture {:?} with encoder {:?} (expected {ARCHITECTURE_KIND:?} with one of {encoders:?})", a.kind, a.encoder));
         }
         if a.width == 0 || a.fine_width == 0 || a.phrase_dim == 0 || a.max_instances == 0 || a.width > 4096 || a.fine_width > 4096 || a.phrase_dim > 65536 || a.max_instances > 1024 {
             return bad(format!("implausible sizes {a:?}"));
@@ -255,7 +258,9 @@ fn is_quantized(name: &str) -> bool {
 /// Builds the architecture the manifest names and fills it with `weights` (SHA-256 checked).
 pub fn load_model(manifest: &Manifest, weights: &[u8], device: &Device) -> Result<PeelGenerator, LoadError> {
     check_sha(&manifest.weights_file, weights, &manifest.sha256)?;
-    let mut model = PeelGenerator::new(&manifest.architecture.config(), device);
+    let a = &manifest.architecture;
+    let config = a.config().ok_or_else(|| LoadError::Architecture(format!("unknown encoder {:?}", a.encoder)))?;
+    let mut model = PeelGenerator::new(&config, device);
     let tensors = read_weights(weights, &tensor_shapes(&model))?
         .into_iter()
         .map(|(name, data)| bridge::from_data(data, name, None))
@@ -353,5 +358,16 @@ mod tests {
         assert_eq!(names["attend16.out.bias"], vec![64]);
         let params: usize = names.values().map(|s| s.iter().product::<usize>()).sum();
         assert!(params > 3_000_000 && params < 4_500_000, "{params} parameters");
+    }
+
+    #[test]
+    fn the_mobilenetv2_trunk_feeds_the_decoder_its_own_channels() {
+        let config = GeneratorConfig { encoder: EncoderKind::MobileNetV2, ..GeneratorConfig::default() };
+        let names = tensor_shapes(&PeelGenerator::new(&config, &Device::flex()));
+        assert_eq!(names["encoder.blocks.16.project.weight"], vec![320, 960, 1, 1]);
+        assert!(!names.contains_key("encoder.blocks.17.project.weight"));
+        assert_eq!(names["lateral16.weight"], vec![64, 96, 1, 1]);
+        assert_eq!(names["lateral8.weight"], vec![64, 32, 1, 1]);
+        assert_eq!(names["lateral4.weight"], vec![64, 24, 1, 1]);
     }
 }
