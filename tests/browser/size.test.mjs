@@ -15,6 +15,8 @@ test("a first visit downloads at most 10 MB, compressed", async () => {
   let total = 0;
   const lines = [];
   for (const [kind, files] of Object.entries(await firstVisitFiles(DIST))) {
+    // An empty group would add 0 bytes and pass: every kind must be there.
+    assert.ok(files.length > 0, `no ${kind} files in ${DIST}`);
     let bytes = 0;
     for (const f of files) {
       const path = join(DIST, f);
@@ -22,6 +24,7 @@ test("a first visit downloads at most 10 MB, compressed", async () => {
       const [raw, br] = await Promise.all([stat(path), stat(path + ".br").catch(() => null)]);
       bytes += br && br.mtimeMs >= raw.mtimeMs ? br.size : raw.size;
     }
+    assert.ok(bytes > 0, `the ${kind} files (${files.join(", ")}) are empty`);
     lines.push(`${kind}: ${(bytes / 1e6).toFixed(2)} MB`);
     total += bytes;
   }
