@@ -697,6 +697,8 @@ test("Before/after slider and legend: the painting covers only the left part, an
     const [w, h] = await page.evaluate(() => [document.getElementById("overlay").width, document.getElementById("overlay").height]);
     assert.deepEqual([w, h], [semantic.width, semantic.height], "drawn at the painting's own size");
     const pixels = semantic.values[0].pixels;
+    // An entry of 0 pixels would pass the range check below with nothing painted.
+    assert.ok(pixels > 0, `the legend entry ${semantic.values[0].name} covers no pixels`);
     assert.ok(painted <= pixels && painted >= 0.98 * pixels, `${painted} pixels painted for an entry of ${pixels}`);
     if (semantic.values.some((v, i) => i > 0 && v.pixels > 0)) assert.ok(painted < paintedAll, `${painted} pixels alone against ${paintedAll} for all entries`);
     // Enter on it again shows every entry.
