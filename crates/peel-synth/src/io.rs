@@ -1,7 +1,9 @@
 //! Reading and writing samples on disk.
 
-use std::io::Write;
 use std::path::Path;
+
+use ndarray::{ArrayView, Dimension, Ix2, Ix3};
+use ndarray_npy::{ViewNpyExt, WriteNpyExt};
 
 use crate::{Meta, Sample, SynthError};
 
@@ -9,52 +11,27 @@ fn io_err(path: &Path, e: std::io::Error) -> SynthError {
     SynthError::Io { path: path.to_path_buf(), source: e }
 }
 
-/// Writes a little-endian float32 `.npy` (format 1.0, C order).
-pub fn write_npy_f32(path: &Path, shape: &[usize], data: &[f32]) -> Result<(), SynthError> {
-    let shape_s = match shape.len() {
-        1 => format!("({},)", shape[0]),
-        _ => format!("({})", shape.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ")),
-    };
-    let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {shape_s}, }}");
-    let total = 10 + header.len() + 1;
-    header.push_str(&" ".repeat((64 - total % 64) % 64));
-    header.push('\n');
-    let mut buf = Vec::with_capacity(10 + header.len() + data.len() * 4);
-    buf.extend_from_slice(b"\x93NUMPY\x01\x00");
-    buf.extend_from_slice(&(header.len() as u16).to_le_bytes());
-    buf.extend_from_slice(header.as_bytes());
-    for v in data {
-        buf.extend_from_slice(&v.to_le_bytes());
-    }
-    let mut f = std::fs::File::create(path).map_err(|e| io_err(path, e))?;
-    f.write_all(&buf).map_err(|e| io_err(path, e))
+fn format_err(path: &Path, e: impl std::fmt::Display) -> SynthError {
+    SynthError::Format { path: path.to_path_buf(), msg: e.to_string() }
 }
 
-/// Reads a float32 little-endian `.npy`; returns (shape, data).
-pub fn read_npy_f32(path: &Path) -> Result<(Vec<usize>, Vec<f32>), SynthError> {
+/// Writes `data` (row-major, `shape`) as a float32 `.npy`, as `numpy.save` does.
+fn write_f32<D: Dimension>(path: &Path, shape: D, data: &[f32]) -> Result<(), SynthError> {
+    let array = ArrayView::from_shape(shape, data).map_err(|e| format_err(path, e))?;
+    let file = std::fs::File::create(path).map_err(|e| io_err(path, e))?;
+    array.write_npy(std::io::BufWriter::new(file)).map_err(|e| format_err(path, e))
+}
+
+/// Reads a float32 `.npy` that must have `shape`, as row-major values. The file is viewed in
+/// place, so a header that claims more data than the file holds allocates nothing.
+fn read_f32<D: Dimension>(path: &Path, shape: D) -> Result<Vec<f32>, SynthError> {
     let bytes = std::fs::read(path).map_err(|e| io_err(path, e))?;
-    let bad = |m: &str| SynthError::Format { path: path.to_path_buf(), msg: m.to_string() };
-    if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
-        return Err(bad("not an npy file"));
+    let array = ArrayView::<f32, D>::view_npy(&bytes).map_err(|e| format_err(path, e))?;
+    if array.raw_dim() != shape {
+        return Err(format_err(path, format!("shape {:?} differs from meta.json's {:?}", array.shape(), shape.slice())));
     }
-    let (hlen, start) = match bytes[6] {
-        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
-        2 | 3 if bytes.len() >= 12 => (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12),
-        _ => return Err(bad("unsupported npy version")),
-    };
-    let header = std::str::from_utf8(bytes.get(start..start + hlen).ok_or_else(|| bad("truncated header"))?).map_err(|_| bad("header not utf-8"))?;
-    if !header.contains("'<f4'") || header.contains("'fortran_order': True") {
-        return Err(bad("expected little-endian float32 in C order"));
-    }
-    let sh = header.split("'shape':").nth(1).and_then(|s| s.split(['(', ')']).nth(1)).ok_or_else(|| bad("no shape"))?;
-    let shape: Vec<usize> = sh.split(',').map(|s| s.trim()).filter(|s| !s.is_empty()).map(|s| s.parse().map_err(|_| bad("bad shape"))).collect::<Result<_, _>>()?;
-    let n: usize = shape.iter().product();
-    let body = &bytes[start + hlen..];
-    if body.len() != n * 4 {
-        return Err(bad("data length does not match shape"));
-    }
-    let data = body.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
-    Ok((shape, data))
+    // iter() walks in logical (C) order, also for a Fortran-order file.
+    Ok(array.iter().copied().collect())
 }
 
 pub(crate) fn write_sample(s: &Sample, dir: &Path) -> Result<(), SynthError> {
@@ -69,8 +46,8 @@ pub(crate) fn write_sample(s: &Sample, dir: &Path) -> Result<(), SynthError> {
     let p = dir.join("instance.png");
     let inst: image::ImageBuffer<image::Luma<u16>, Vec<u16>> = image::ImageBuffer::from_raw(w, h, s.instance.clone()).ok_or_else(|| SynthError::Invalid("instance buffer size".into()))?;
     inst.save(&p).map_err(|e| img_err(&p, e))?;
-    write_npy_f32(&dir.join("depth.npy"), &[hu, wu], &s.depth)?;
-    write_npy_f32(&dir.join("normal.npy"), &[hu, wu, 3], &s.normal)?;
+    write_f32(&dir.join("depth.npy"), Ix2(hu, wu), &s.depth)?;
+    write_f32(&dir.join("normal.npy"), Ix3(hu, wu, 3), &s.normal)?;
     let p = dir.join("meta.json");
     let json = serde_json::to_string_pretty(&s.meta).map_err(|e| SynthError::Format { path: p.clone(), msg: e.to_string() })?;
     std::fs::write(&p, json).map_err(|e| io_err(&p, e))
@@ -102,15 +79,8 @@ pub fn read_sample(dir: &Path) -> Result<Sample, SynthError> {
         image::DynamicImage::ImageLuma16(b) if b.width() == w && b.height() == h => b.into_raw(),
         _ => return Err(bad(&p, "expected 16-bit grey of the meta.json size")),
     };
-    let p = dir.join("depth.npy");
-    let (shape, depth) = read_npy_f32(&p)?;
-    if shape != [h as usize, w as usize] {
-        return Err(bad(&p, "shape differs from meta.json"));
-    }
-    let p = dir.join("normal.npy");
-    let (shape, normal) = read_npy_f32(&p)?;
-    if shape != [h as usize, w as usize, 3] {
-        return Err(bad(&p, "shape differs from meta.json"));
-    }
+    let (hu, wu) = (h as usize, w as usize);
+    let depth = read_f32(&dir.join("depth.npy"), Ix2(hu, wu))?;
+    let normal = read_f32(&dir.join("normal.npy"), Ix3(hu, wu, 3))?;
     Ok(Sample { width: w, height: h, rgb, depth, normal, semantic, instance, meta })
 }

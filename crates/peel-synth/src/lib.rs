@@ -59,7 +59,7 @@ use std::sync::mpsc;
 use std::time::Instant;
 
 pub use annotate::{Expression, InstanceInfo, Intrinsics, Meta};
-pub use io::{read_npy_f32, read_sample, write_npy_f32};
+pub use io::read_sample;
 pub use render::Quality;
 pub use scene::{CLASSES, SceneKind};
 pub use texture::PhotoSource;
@@ -148,9 +148,6 @@ impl Sample {
     }
     pub fn normal_array(&self) -> ndarray::Array3<f32> {
         ndarray::Array3::from_shape_vec((self.height as usize, self.width as usize, 3), self.normal.clone()).expect("shape")
-    }
-    pub fn rgb_array(&self) -> ndarray::Array3<u8> {
-        ndarray::Array3::from_shape_vec((self.height as usize, self.width as usize, 3), self.rgb.clone()).expect("shape")
     }
     /// Writes the six files into `dir` (created if needed).
     pub fn write(&self, dir: &Path) -> Result<(), SynthError> {

@@ -154,6 +154,18 @@ fn written_files_read_back_identically() {
     // A corrupted file is an error, not a panic.
     std::fs::write(dir.join("depth.npy"), b"garbage").unwrap();
     assert!(read_sample(&dir).is_err());
+    // So is an array of another shape than meta.json's.
+    ndarray_npy::write_npy(dir.join("depth.npy"), &ndarray::Array2::<f32>::zeros((48, 65))).unwrap();
+    let err = read_sample(&dir).expect_err("another shape").to_string();
+    assert!(err.contains("differs from meta.json"), "{err}");
+    // And a header that claims petabytes the file lacks: refused without allocating them.
+    let header = format!("{:<117}\n", "{'descr': '<f4', 'fortran_order': False, 'shape': (48000000, 64000000), }");
+    let mut lying = b"\x93NUMPY\x01\x00".to_vec();
+    lying.extend((header.len() as u16).to_le_bytes());
+    lying.extend(header.as_bytes());
+    lying.extend([0u8; 64]);
+    std::fs::write(dir.join("depth.npy"), lying).unwrap();
+    assert!(read_sample(&dir).is_err());
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
