@@ -36,6 +36,10 @@ pub fn output_size(width: u32, height: u32) -> (u32, u32) {
     (width / OUTPUT_STRIDE as u32, height / OUTPUT_STRIDE as u32)
 }
 
+/// The input normalisation [`prepare`] implements, as the manifest's `normalization` names it;
+/// a manifest naming another is refused (the trainer writes the field, so it is checked, not copied).
+pub const NORMALIZATION: &str = "rgb / 127.5 - 1";
+
 /// A photo resized and normalised for the network: planar CHW, f32 in `[-1, 1]`.
 pub struct ModelInput {
     pub width: u32,

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::model::{EncoderKind, GeneratorConfig, OUTPUT_STRIDE, PeelGenerator, SIZE_MULTIPLE, TASKS};
+use crate::preprocess::NORMALIZATION;
 
 /// The manifest format this build understands (3: the phrase table holds rows projected
 /// through `phrase_proj.weight`, and lists its own row names).
@@ -46,6 +47,8 @@ pub struct Manifest {
     pub size_multiple: u32,
     /// The painting's resolution is the input's divided by this (2 for this architecture).
     pub output_stride: u32,
+    /// The input normalisation the weights were trained with; must be [`NORMALIZATION`].
+    pub normalization: String,
     /// Tasks the weights were trained for, by name (see [`crate::model::TASKS`]).
     pub tasks: Vec<String>,
     /// File name of the safetensors weights, relative to the manifest.
@@ -167,6 +170,9 @@ impl Manifest {
         }
         if self.input_long_side < SIZE_MULTIPLE as u32 || self.input_long_side > 4096 {
             return bad(format!("input_long_side {}", self.input_long_side));
+        }
+        if self.normalization != NORMALIZATION {
+            return bad(format!("input normalization {:?} (this build implements {NORMALIZATION:?})", self.normalization));
         }
         if let Some(task) = self.tasks.iter().find(|t| !TASKS.contains(&t.as_str())) {
             return bad(format!("unknown task {task:?} (known: {TASKS:?})"));
@@ -326,6 +332,19 @@ pub fn read_weights(weights: &[u8], expected: &BTreeMap<String, Vec<usize>>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_manifest_with_another_input_normalization_is_refused() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../weights/manifest.json");
+        let text = std::fs::read_to_string(path).expect("weights/manifest.json");
+        assert_eq!(Manifest::from_json(&text).expect("the shipped manifest").normalization, NORMALIZATION);
+        let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        value["normalization"] = "rgb / 255".into();
+        let err = Manifest::from_json(&value.to_string()).expect_err("another normalization");
+        assert!(matches!(err, LoadError::Architecture(ref m) if m.contains("rgb / 255")), "{err}");
+        value.as_object_mut().unwrap().remove("normalization");
+        assert!(matches!(Manifest::from_json(&value.to_string()), Err(LoadError::Manifest(_))));
+    }
 
     #[test]
     fn dequantize_broadcasts_per_output_channel() {
