@@ -11,8 +11,9 @@
 #   labels513  today's recipe on labels re-made with the 513-px VOC teacher (target/peel-data-513)
 #   absent513  absent prompts on those labels
 #   imagenet   today's recipe with the encoder put back to ImageNet's EfficientNet-Lite0 and frozen whole
-#   voctrunk   (d) labels513 with the encoder replaced by the 513-px VOC teacher's MobileNetV2 trunk (voc_trunk.py), its
-#              stem and blocks 0-12 (to stride 16) frozen; the decoder keeps every tensor whose shape fits
+#   voctrunk   (d) labels513 with the encoder replaced by the 513-px VOC teacher's MobileNetV2 trunk
+#              (voc_trunk.py), its stem and blocks 0-12 (to stride 16) frozen; the decoder keeps every
+#              tensor whose shape fits
 #   voctrunk-frozen  the same trunk frozen whole
 set -euo pipefail
 cd "$(dirname "$0")"
