@@ -1,5 +1,8 @@
 //! The weights in `weights/` load into the architecture, reproduce PyTorch, and bad files are
 //! refused with clear errors instead of panics.
+//!
+//! `PEEL_WEIGHTS` and `PEEL_FIXTURES` point the same tests at a candidate's export (for example
+//! `export.py --weights target/cand/weights --fixtures target/cand/fixtures`) before it ships.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -15,11 +18,11 @@ use safetensors::tensor::TensorView;
 use serde_json::Value;
 
 fn weights_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../weights")
+    std::env::var_os("PEEL_WEIGHTS").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../weights"), PathBuf::from)
 }
 
 fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+    std::env::var_os("PEEL_FIXTURES").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"), PathBuf::from)
 }
 
 /// (manifest JSON, weights, phrases) as shipped.
