@@ -14,7 +14,8 @@ use peel_model::state::{Manifest, read_weights, tensor_shapes};
 
 static SHIPPED: LazyLock<(Manifest, BTreeMap<String, Vec<usize>>)> = LazyLock::new(|| {
     let manifest = Manifest::from_json(include_str!("../../weights/manifest.json")).expect("shipped manifest");
-    let model = PeelGenerator::new(&manifest.architecture.config(), &peel_model::Device::flex());
+    let config = manifest.architecture.config().expect("the shipped encoder is one this build implements");
+    let model = PeelGenerator::new(&config, &peel_model::Device::flex());
     let shapes = tensor_shapes(&model);
     (manifest, shapes)
 });
