@@ -28,7 +28,7 @@ from PIL import Image
 from safetensors.numpy import load_file
 
 from .conditioning import INSTANCE_PALETTE, paint
-from .generator import (MAX_INSTANCES, PHRASE_DIM, SIZE_MULTIPLE, TASK_DEPTH, TASK_INSTANCE,
+from .generator import (MAX_INSTANCES, NORMALIZATION, PHRASE_DIM, SIZE_MULTIPLE, TASK_DEPTH, TASK_INSTANCE,
                         TASK_NORMALS, TASK_REFERRING, TASK_SEMANTIC, TASKS, Linear, PeelGenerator)
 from .vocab import (STOPWORDS, lookups, minilm_embed_cached, normalize, open_vocabulary, project_table,
                     save_table)
@@ -252,7 +252,7 @@ def main():
                          "fine_width": 32, "phrase_dim": PHRASE_DIM, "max_instances": MAX_INSTANCES,
                          "parameters": params},
         "input_long_side": 256, "size_multiple": SIZE_MULTIPLE, "output_stride": 2,
-        "normalization": "rgb / 127.5 - 1",
+        "normalization": NORMALIZATION,
         "tasks": TASKS,
         "weights_file": "peel-gen.safetensors", "sha256": sha256(out / "peel-gen.safetensors"),
         "phrases_file": "phrases.safetensors", "phrases_sha256": sha256(out / "phrases.safetensors"),

@@ -15,6 +15,8 @@ from torch import nn
 import torch.nn.functional as F
 
 SIZE_MULTIPLE = 32
+# The model input: the manifest's `normalization`, which the app checks against its own.
+NORMALIZATION = "rgb / 127.5 - 1"
 PHRASE_DIM = 384  # all-MiniLM-L6-v2
 MAX_INSTANCES = 8
 TASKS = ["depth", "normals", "semantic", "instance", "referring"]

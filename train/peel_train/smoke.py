@@ -80,6 +80,7 @@ def smoke(args, tmp):
 
     check_street_depth()
     check_plural_lookup()
+    check_architecture_constants()
 
     _, _, shipped_words = load_shipped(args.weights)
     check(len(shipped_words) >= 20_000, f"the shipped phrase table loads ({len(shipped_words)} words)")
@@ -117,6 +118,31 @@ def check_plural_lookup():
              "series": "series", "s": None, "es": None, "kayaks": None, "cupz": None}
     got = {w: singular(w, words) for w in cases}
     check(got == cases, f"plurals take the known singular and nothing else: {got}")
+
+
+def check_architecture_constants():
+    """generator.py and crates/peel-model hold the same tasks, encoder blocks, feature taps and input
+    normalization, read from the Rust source so the two cannot drift apart."""
+    import re
+    from .generator import ENCODERS, NORMALIZATION, TASKS
+    model = (REPO / "crates/peel-model/src/model.rs").read_text()
+    preprocess = (REPO / "crates/peel-model/src/preprocess.rs").read_text()
+    tasks = re.search(r"pub const TASKS: \[&str; \d+\] = \[(.*?)\];", model)
+    tasks = re.findall(r'"(\w+)"', tasks.group(1)) if tasks else None
+    check(tasks == TASKS, f"generator.TASKS {TASKS} is the Rust list {tasks}")
+    norm = re.search(r'pub const NORMALIZATION: &str = "(.*?)";', preprocess)
+    check(norm is not None and norm.group(1) == NORMALIZATION,
+          f"generator.NORMALIZATION {NORMALIZATION!r} is preprocess.rs's {norm and norm.group(1)!r}")
+    for name, table, variant in (("efficientnet-lite0", "LITE0_BLOCKS", "EfficientNetLite0"),
+                                 ("mobilenetv2", "MOBILENETV2_BLOCKS", "MobileNetV2")):
+        body = re.search(rf"pub const {table}: \[BlockSpec; \d+\] = \[(.*?)\];", model, re.S)
+        rust = [tuple(map(int, t)) for t in re.findall(r"\((\d+), (\d+), (\d+), (\d+), (\d+)\)", body.group(1))] if body else None
+        taps = re.search(rf"EncoderKind::{variant} => \[([\d, ]+)\]", model)
+        taps = [int(i) for i in taps.group(1).split(",")] if taps else None
+        blocks, features = ENCODERS[name]
+        check(rust == [tuple(b) for b in blocks] and taps == features,
+              f"{name}: generator.py's {len(blocks)} blocks and taps {features} are Rust's "
+              f"{len(rust or [])} blocks and taps {taps}")
 
 
 def check_street_depth():
