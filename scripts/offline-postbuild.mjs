@@ -1,4 +1,4 @@
-// After `trunk build`: writes the build's file list into dist/sw.js (see static/sw.js), so that the
+// After scripts/assemble-page.mjs: writes the build's file list into dist/sw.js (see static/sw.js), so that the
 // service worker caches the whole app on its first visit and each build installs a new one.
 // `node scripts/offline-postbuild.mjs dist` (run by scripts/build-web.sh, after csp-postbuild).
 import { readdir, readFile, writeFile } from "node:fs/promises";

@@ -2,7 +2,10 @@
 # README's test command: every test, native and in the browser.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+# The trainer's packages install in the background (network and disk) while the compilers work.
+bash scripts/setup.sh python &
+python_setup=$!
+bash scripts/setup.sh tools
 echo "==> The page's wasm must not depend on Burn, CubeCL or wgpu (only the worker's may)"
 page_deps=$(cargo tree -p peel-web --target wasm32-unknown-unknown -e normal --prefix none)
 worker_deps=$(cargo tree -p peel-worker --target wasm32-unknown-unknown -e normal --prefix none)
@@ -14,6 +17,7 @@ cargo test --workspace --quiet
 echo "==> Tests on the shared data beside the repository (a plain cargo test lists them as ignored)"
 # --workspace, not -p: the same feature set as above, so nothing is rebuilt.
 cargo test --workspace --quiet --test real_outputs --test cli -- --ignored
+wait "$python_setup" || { echo "scripts/setup.sh python failed (above)" >&2; exit 1; }
 echo "==> Bad-input corpus: every file through peel run/decode/metrics (a result, or exit 2 with one line; <= 60 s, <= 2 GB each)"
 TARGET="${CARGO_TARGET_DIR:-target}"
 .venv/bin/python tests/corpus/make_corpus.py "$TARGET/bad-input"

@@ -19,11 +19,14 @@ mod exports;
 mod inspect;
 mod legend;
 mod offline;
+mod paint_clock;
 mod paste;
 mod photo;
+mod prompt_builder;
 mod suggestions;
 mod summary;
 mod view3d;
+mod views;
 mod worker_link;
 mod zoom;
 
@@ -90,6 +93,12 @@ struct Page {
     view3d: Option<view3d::View>,
     /// How far the picture is zoomed, and a pan in progress.
     zoom: zoom::Zoom,
+    /// The rows of words and colours that write the prompt text.
+    builder: Rc<prompt_builder::Builder>,
+    /// The paint in flight's stages so far.
+    clock: Option<paint_clock::PaintClock>,
+    /// The open view of the painting (tabs), and which are drawn.
+    views: views::Views,
 }
 
 /// A paint waiting for the worker.
@@ -190,6 +199,7 @@ impl Page {
             return;
         }
         if let Some(next) = self.pending.take() {
+            self.clock = Some(paint_clock::PaintClock::start());
             self.busy = true;
             self.set_state("painting");
             self.set_status("Painting…", false);
@@ -209,6 +219,9 @@ impl Page {
                 }
             };
             self.send(&ToWorker::Paint { file, prompt });
+            if let Some(clock) = &mut self.clock {
+                clock.posted();
+            }
         }
     }
 
@@ -297,10 +310,15 @@ impl Page {
             FromWorker::Painted { width, height, task, prompt, visualization, decoded, millis, timings } => {
                 self.busy = false;
                 self.worker_photo = self.sent_photo;
+                let mut clock = self.clock.take().unwrap_or_else(paint_clock::PaintClock::start);
+                clock.worker_replied(&timings);
+                clock.lap("read_reply_ms");
                 match self.visualization_canvas(width, height, &visualization) {
                     Ok(canvas) => {
+                        clock.lap("draw_painting_ms");
                         let facts = summary::Facts { task: &task, prompt: &prompt, decoded: &decoded, millis, timings: &timings, width, height };
                         let summary = summary::show(&self.document, &self.el.summary, &facts);
+                        clock.lap("summary_ms");
                         let values = match decoded {
                             Decoded::Depth { depth_m_le, .. } => Values::Depth(crate::f32_from_le_bytes(&depth_m_le)),
                             Decoded::Normals { normals_le, .. } => Values::Normals(crate::f32_from_le_bytes(&normals_le)),
@@ -311,6 +329,7 @@ impl Page {
                         let is_depth = matches!(values, Values::Depth(_));
                         let is_normals = matches!(values, Values::Normals(_));
                         self.painting = Some(Painting { task, width, height, values, canvas, rgb: visualization, isolated: None });
+                        clock.lap("unpack_values_ms");
                         self.marks = inspect::Marks::default();
                         self.el.depth_scale.set_hidden(!is_depth);
                         if is_depth {
@@ -322,9 +341,12 @@ impl Page {
                         }
                         self.show_distance();
                         self.redraw();
-                        exports::show(self);
-                        effects::show(self);
-                        view3d::show(self);
+                        clock.lap("overlay_ms");
+                        // Draws the open view (the others when opened).
+                        views::painted(self);
+                        clock.lap("views_ms");
+                        let _ = js_sys::Reflect::set(&summary, &"page_timings".into(), &clock.finish());
+                        let summary = js_sys::JSON::stringify(&summary).map(String::from).unwrap_or_default();
                         self.el.result_json.set_text_content(Some(&summary));
                         self.set_status(&format!("Painted in {millis:.0} ms."), false);
                         self.set_state("painted");
@@ -376,6 +398,7 @@ pub fn start() -> Result<(), JsValue> {
     let document = window.document().ok_or("no document")?;
     let el = Elements::find(&document)?;
     let overlay = el.overlay.clone();
+    let builder = prompt_builder::Builder::new(&document, &el);
     let query = web_sys::UrlSearchParams::new_with_str(&window.location().search()?)?;
     let page: Shared = Rc::new(RefCell::new(Page {
         document: document.clone(),
@@ -399,6 +422,9 @@ pub fn start() -> Result<(), JsValue> {
         marks: inspect::Marks::default(),
         view3d: None,
         zoom: zoom::Zoom::default(),
+        builder: builder.clone(),
+        clock: None,
+        views: views::Views::default(),
     }));
 
     let link = link_worker(&page)?;
@@ -417,11 +443,12 @@ pub fn start() -> Result<(), JsValue> {
         on_edit.borrow_mut().insert(edit_task.value(), edit_prompt.value());
     });
     let on_task = page.clone();
-    let (task_clone, prompt_clone) = (task.clone(), prompt.clone());
+    let (task_clone, prompt_clone, task_builder) = (task.clone(), prompt.clone(), builder.clone());
     listen::<Event>(&task, "change", move |_| {
         let chosen = task_clone.value();
         let edited = edits.borrow().get(&chosen).cloned();
         prompt_clone.set_value(&edited.unwrap_or_else(|| example(&chosen).to_string()));
+        task_builder.show_text();
         let mut page = on_task.borrow_mut();
         if page.photo_bytes.is_some() {
             page.repaint();
@@ -452,8 +479,11 @@ pub fn start() -> Result<(), JsValue> {
     exports::wire(&page);
     effects::wire(&page);
     view3d::wire(&page);
+    views::wire(&page);
     camera::wire(&page, &document);
-    suggestions::wire(&page, &prompt);
+    prompt_builder::wire(&builder);
+    let offers = [page.borrow().el.suggestions.clone(), page.borrow().el.builder_rows.clone()];
+    suggestions::wire(&page, &prompt, &offers);
     paste::wire(&page, &document);
     offline::register(&window, &document);
     Ok(())
@@ -465,6 +495,9 @@ fn link_worker(page: &Shared) -> Result<WorkerLink, JsValue> {
     WorkerLink::start(
         move |data| {
             let Some(page) = on_message.upgrade() else { return };
+            if let Some(clock) = page.borrow_mut().clock.as_mut() {
+                clock.arrived();
+            }
             let crashed = match serde_wasm_bindgen::from_value(data) {
                 Ok(message) => page.borrow_mut().on_worker(message),
                 Err(e) => Some(format!("unreadable message from the worker: {e}")),

@@ -1,7 +1,7 @@
 // Starts the model worker: loads wasm-bindgen's glue, then downloads the worker's wasm while
 // telling the page how many bytes have arrived (as the worker's own `Progress` messages, which the
-// page shows in its status line), then starts it. Replaces Trunk's one-line loader shim, which
-// gives no progress. Compressed responses do not say their decoded size, so then no percentage.
+// page shows in its status line), then starts it (a bare `wasm_bindgen(url)` would show no
+// progress). Compressed responses do not say their decoded size, so then no percentage.
 importScripts("./peel-worker.js");
 
 // A lost GPU device (a driver reset, the GPU process restarted, an external GPU unplugged) can

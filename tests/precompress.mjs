@@ -18,7 +18,7 @@ const MIN_SIZE = 1024;
 const brotli = promisify(brotliCompress);
 const gz = promisify(gzip);
 
-// Trunk rewrites dist/ on every build, so the worker wasm (33 MB, about 90 s of brotli) would be
+// scripts/build-web.sh rewrites dist/ on every build, so the worker wasm (33 MB, about 90 s of brotli) would be
 // compressed again after an edit to the page alone: keep the results by content hash.
 const CACHE = join(resolve(process.env.CARGO_TARGET_DIR ?? join(dirname(fileURLToPath(import.meta.url)), "..", "target")), "precompress-cache");
 const CACHE_FROM = 64 * 1024;

@@ -56,12 +56,12 @@ fn effect(page: &Page) -> Result<Option<(Vec<u8>, &'static str)>, String> {
     }
 }
 
-/// Shows the panel that applies to the new painting (none for segmentation) and draws it; the
-/// blur starts focused at the painting's median depth.
+/// Shows the controls of the effect that applies to the painting (blur for depth, relighting for
+/// normals) and draws it; the blur starts focused at the painting's median depth. The panel is
+/// the "Photo effect" view (`views`), offered only for depth and normals.
 pub(super) fn show(page: &Page) {
     let values = page.painting.as_ref().map(|p| &p.values);
     let (blur, relight) = (matches!(values, Some(Values::Depth(_))), matches!(values, Some(Values::Normals(_))));
-    element::<HtmlElement>(&page.document, "effects").set_hidden(!(blur || relight));
     element::<HtmlElement>(&page.document, "effect-blur").set_hidden(!blur);
     element::<HtmlElement>(&page.document, "effect-relight").set_hidden(!relight);
     if let Some(Values::Depth(meters)) = values {

@@ -3,7 +3,7 @@
 use wasm_bindgen::prelude::*;
 use web_sys::{
     CanvasRenderingContext2d, Document, HtmlCanvasElement, HtmlElement, HtmlInputElement,
-    HtmlProgressElement, HtmlTextAreaElement,
+    HtmlProgressElement, HtmlSelectElement, HtmlTextAreaElement,
 };
 
 pub(super) struct Elements {
@@ -23,6 +23,16 @@ pub(super) struct Elements {
     pub result_json: HtmlElement,
     pub depth_scale: HtmlElement,
     pub normal_sphere: HtmlElement,
+    pub task: HtmlSelectElement,
+    /// The prompt builder (`prompt_builder`): its fieldset, legend, rows, add button, the
+    /// background colour (with its label) and the note under it.
+    pub builder: HtmlElement,
+    pub builder_legend: HtmlElement,
+    pub builder_rows: HtmlElement,
+    pub builder_add: HtmlElement,
+    pub builder_background_line: HtmlElement,
+    pub builder_background: HtmlInputElement,
+    pub builder_note: HtmlElement,
 }
 
 impl Elements {
@@ -50,6 +60,14 @@ impl Elements {
             result_json: find(document, "result-json")?,
             depth_scale: find(document, "depth-scale")?,
             normal_sphere: find(document, "normal-sphere")?,
+            task: find(document, "task")?,
+            builder: find(document, "prompt-builder")?,
+            builder_legend: find(document, "builder-legend")?,
+            builder_rows: find(document, "builder-rows")?,
+            builder_add: find(document, "builder-add")?,
+            builder_background_line: find(document, "builder-background-line")?,
+            builder_background: find(document, "builder-background")?,
+            builder_note: find(document, "builder-note")?,
         })
     }
 }

@@ -1,20 +1,13 @@
-//! The segmentation legend (the summary's first rows): clicking an entry, or pressing Enter on it,
-//! shows that entry alone over the photo; again, all entries.
+//! The segmentation legend (the summary's first rows): clicking an entry (a button, so Enter and
+//! Space too) shows that entry alone over the photo; again, all entries.
 
 use super::{Page, Shared, Values, listen};
 use wasm_bindgen::prelude::*;
-use web_sys::{CanvasRenderingContext2d, Element, Event, HtmlCanvasElement, HtmlElement, KeyboardEvent};
+use web_sys::{CanvasRenderingContext2d, Element, Event, HtmlCanvasElement, HtmlElement};
 
 pub(super) fn wire(page: &Shared, summary: &HtmlElement) {
     let on_click = page.clone();
     listen::<Event>(summary, "click", move |event| toggle(&on_click, &event));
-    let on_key = page.clone();
-    listen::<KeyboardEvent>(summary, "keydown", move |event| {
-        if event.key() == "Enter" || event.key() == " " {
-            event.prevent_default();
-            toggle(&on_key, &event);
-        }
-    });
 }
 
 fn toggle(page: &Shared, event: &Event) {

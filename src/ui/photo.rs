@@ -1,7 +1,7 @@
 //! Opening a photo: the file input, a drop, a sample button (and, from their modules, a paste or
 //! the camera) all end in [`open_photo`], which shows it and queues it for the worker.
 
-use super::{Pending, Shared, effects, element, exports, inspect, listen, listener, view3d};
+use super::{Pending, Shared, element, inspect, listen, listener, views};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -93,9 +93,8 @@ pub(super) fn open_photo(page: &Shared, bytes: Vec<u8>) {
     page.show_distance();
     page.el.depth_scale.set_hidden(true);
     page.el.normal_sphere.set_hidden(true);
-    exports::show(&page);
-    effects::show(&page);
-    view3d::show(&mut page);
+    // Exports, effect and 3D view of the old painting are gone with it.
+    views::painted(&mut page);
     page.photo_bytes = Some(bytes.clone());
     page.photo_id += 1;
     let id = page.photo_id;

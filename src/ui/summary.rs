@@ -22,8 +22,8 @@ enum Term {
     Entry { colour: [u8; 3], name: String },
 }
 
-/// Fills `summary` (a `<dl>`) and returns the same facts as JSON (shown in `#result-json`).
-pub(super) fn show(document: &Document, summary: &HtmlElement, facts: &Facts) -> String {
+/// Fills `summary` (a `<dl>`) and returns the same facts as an object (shown as JSON in `#result-json`).
+pub(super) fn show(document: &Document, summary: &HtmlElement, facts: &Facts) -> js_sys::Object {
     let Facts {
         task,
         prompt,
@@ -99,20 +99,22 @@ pub(super) fn show(document: &Document, summary: &HtmlElement, facts: &Facts) ->
             Term::Text(text) => dt.set_text_content(Some(text)),
             Term::Entry { colour, name } => {
                 entry += 1;
+                // A real button inside the term (a `<dl>` may hold only terms and definitions).
+                let Ok(button) = document.create_element("button") else { continue };
                 for (attribute, value) in [
+                    ("type", "button"),
                     ("class", "legend-entry"),
                     ("data-entry", &entry.to_string()),
-                    ("tabindex", "0"),
-                    ("role", "button"),
                     ("aria-pressed", "false"),
                     ("title", "Show this entry alone (again: all)"),
                 ] {
-                    let _ = dt.set_attribute(attribute, value);
+                    let _ = button.set_attribute(attribute, value);
                 }
                 if let Some(swatch) = swatch(document, colour) {
-                    let _ = dt.append_child(&swatch);
+                    let _ = button.append_child(&swatch);
                 }
-                let _ = dt.append_with_str_1(&name);
+                let _ = button.append_with_str_1(&name);
+                let _ = dt.append_child(&button);
             }
         }
         dd.set_text_content(Some(&value));
@@ -132,9 +134,7 @@ pub(super) fn show(document: &Document, summary: &HtmlElement, facts: &Facts) ->
     ] {
         let _ = js_sys::Reflect::set(&result, &key.into(), &v);
     }
-    js_sys::JSON::stringify(&result)
-        .map(String::from)
-        .unwrap_or_default()
+    result
 }
 
 /// "Model: <name>", with a badge when the weights are a stand-in.

@@ -189,12 +189,11 @@ fn multiply(a: &[f32; 16], b: &[f32; 16]) -> [f32; 16] {
     out
 }
 
-/// Shows the 3D view for a depth painting (hidden otherwise) and loads its points.
+/// Loads a depth painting's points into the 3D view and draws it (the "3D" view in `views`,
+/// offered only for depth).
 pub(super) fn show(page: &mut Page) {
-    let panel: HtmlElement = element(&page.document, "view3d-panel");
-    let Some(painting) = page.painting.as_ref() else { return panel.set_hidden(true) };
-    let Values::Depth(meters) = &painting.values else { return panel.set_hidden(true) };
-    panel.set_hidden(false);
+    let Some(painting) = page.painting.as_ref() else { return };
+    let Values::Depth(meters) = &painting.values else { return };
     let (w, h) = (painting.width, painting.height);
     let canvas: HtmlCanvasElement = element(&page.document, "view3d");
     // The canvas keeps the painting's aspect ratio at up to 640 px wide.

@@ -1,117 +1,19 @@
 // End-to-end tests of the built page (dist/) in Debian's headless chromium.
 // Each test uploads a real photo and checks the decoded values, the overlay and the network.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { spawnSync } from "node:child_process";
 import { dirname, join, resolve } from "node:path";
 import { inflateSync } from "node:zlib";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
 import { serve, CSP, CSP_REPORT_PATH } from "../serve.mjs";
+import {
+  ROOT, DIST, ARTIFACTS, PHOTO, SLOW, serveDist, openPage, cspReports, assertClean, assertLocalOnly, state, waitForState,
+  uploadAndRead, paintTask, assertPaintingShown, canvasPixels, meanDifference, setSlider,
+} from "./page.mjs";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-// PEEL_DIST serves another build (used to check that the tests fail on deliberately broken copies).
-const DIST = process.env.PEEL_DIST ?? join(ROOT, "dist");
-const ARTIFACTS = join(ROOT, "target", "browser-tests");
-const CHROMIUM = process.env.PEEL_CHROMIUM ?? "/usr/bin/chromium";
-const PHOTO = join(ROOT, "static", "samples", "coffee.png");
-// SwiftShader is slow: loading, timing both backends and painting can take a minute or two.
-const SLOW = 240_000;
-
-let server;
-before(async () => {
-  await mkdir(ARTIFACTS, { recursive: true });
-  server = await serve(DIST, { cspReports: true });
-});
-after(() => server?.close());
-
-/** Opens the page served at `url` (by default the shared server; pass `reports` with another one's `cspReports`). */
-async function openPage({ webgpu, query = "", url = server.url, reports = server.cspReports, extraArgs = [] }) {
-  const args = ["--no-sandbox", "--headless=new", ...extraArgs];
-  if (webgpu) args.push("--enable-unsafe-webgpu", "--enable-features=Vulkan", "--use-webgpu-adapter=swiftshader");
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args });
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  const requests = [];
-  // Content-Security-Policy violations: the page's securitypolicyviolation events and console
-  // errors, and (in assertClean) the reports the server received, which include the worker's.
-  const violations = [];
-  const cspMessage = (where, m) => /Content Security Policy|Refused to/i.test(m.text()) && violations.push(`${where}: ${m.text()}`);
-  page.on("request", (request) => requests.push(request.url()));
-  page.on("worker", (worker) => worker.on("console", (m) => { console.log("[worker]", m.text()); cspMessage("worker", m); }));
-  page.on("console", (m) => { m.type() === "error" && console.log("[page]", m.text()); cspMessage("page", m); });
-  await page.exposeFunction("__peelViolation", (text) => violations.push(`event: ${text}`));
-  await page.addInitScript(() => {
-    document.addEventListener("securitypolicyviolation", (e) => window.__peelViolation(`${e.violatedDirective} blocked ${e.blockedURI}`));
-    // The photo bytes each paint request carries to the worker (0: none, the worker's photo again).
-    window.__peelPaints = [];
-    const post = Worker.prototype.postMessage;
-    Worker.prototype.postMessage = function (message, ...rest) {
-      if (message && message.Paint) window.__peelPaints.push(message.Paint.file ? message.Paint.file.byteLength : 0);
-      return post.call(this, message, ...rest);
-    };
-    // Every status line the page shows, in order (progress messages come and go quickly).
-    window.__peelStatuses = [];
-    document.addEventListener("DOMContentLoaded", () => {
-      const status = document.getElementById("status");
-      status && new MutationObserver(() => window.__peelStatuses.push(status.textContent)).observe(status, { childList: true, characterData: true, subtree: true });
-    });
-  });
-  const response = await page.goto(url + query);
-  return { browser, page, requests, violations, response, origin: new URL(url).origin, reports, reportsFrom: reports.length };
-}
-
-/** The CSP violation reports the server received since the page was opened (or `ctx.reportsFrom` was reset). */
-async function cspReports(ctx) {
-  await ctx.page.waitForTimeout(1000); // reports are sent asynchronously
-  return ctx.reports.slice(ctx.reportsFrom).map((r) =>
-    typeof r === "string" ? r : `report: ${r["effective-directive"]} blocked ${r["blocked-uri"]} in ${r["document-uri"]}`);
-}
-
-/** Every test ends with this: no CSP violation (page or worker) and no request off the origin, over the whole run. */
-async function assertClean(ctx) {
-  assert.deepEqual([...ctx.violations, ...(await cspReports(ctx))], [], "Content-Security-Policy violations");
-  assertLocalOnly(ctx.requests, ctx.origin);
-}
-
-const state = (page) => page.locator("body").getAttribute("data-state");
-
-async function waitForState(page, wanted, timeout = SLOW) {
-  await page.waitForFunction((w) => w.includes(document.body.dataset.state), wanted, { timeout, polling: 250 });
-  return state(page);
-}
-
-async function uploadAndRead(page, photo = PHOTO) {
-  // Clear a stale "failed"/"painted" so the wait below sees this upload's outcome.
-  await page.evaluate(() => { document.body.dataset.state = "uploading"; });
-  await page.setInputFiles("#file-input", photo);
-  const reached = await waitForState(page, ["painted", "failed"]);
-  assert.equal(reached, "painted", `painting failed: ${await page.locator("#status").textContent()}`);
-  return JSON.parse(await page.locator("#result-json").textContent());
-}
-
-// Picks a task (which repaints with its example prompt), then optionally paints `prompt`; returns the result.
-async function paintTask(page, task, prompt) {
-  const settle = async () => {
-    const reached = await waitForState(page, ["painted", "failed"]);
-    assert.equal(reached, "painted", `painting ${task} failed: ${await page.locator("#status").textContent()}`);
-  };
-  if ((await page.inputValue("#task")) !== task) {
-    await page.evaluate(() => { document.body.dataset.state = "uploading"; });
-    await page.selectOption("#task", task);
-    await settle();
-  }
-  if (prompt !== undefined) {
-    await page.evaluate(() => { document.body.dataset.state = "uploading"; });
-    await page.fill("#prompt", prompt);
-    await page.click("#paint");
-    await settle();
-  }
-  const result = JSON.parse(await page.locator("#result-json").textContent());
-  assert.equal(result.task, task);
-  return result;
-}
+serveDist();
 
 function assertSensibleDepth(result) {
   assert.equal(result.task, "depth");
@@ -121,33 +23,6 @@ function assertSensibleDepth(result) {
   }
   assert.ok(summary.max_m > summary.min_m * 1.2, `depth should vary across the image: ${JSON.stringify(summary)}`);
   assert.ok(summary.sky_fraction < 1, "not everything can be sky");
-}
-
-/** The overlay shows the painting, not only the photo under it: at opacity 0 the canvas is the
- * photo alone, and at full opacity it must differ from that and not be one flat colour. */
-async function assertPaintingShown(page) {
-  const opacity = await page.inputValue("#opacity");
-  await setSlider(page, "opacity", 0);
-  const photo = await canvasPixels(page, "overlay");
-  await setSlider(page, "opacity", 100);
-  const painted = await canvasPixels(page, "overlay");
-  await setSlider(page, "opacity", opacity);
-  const difference = meanDifference(photo.data, painted.data);
-  assert.ok(difference > 8, `at full opacity the overlay is still the photo (mean difference ${difference.toFixed(1)})`);
-  let sum = 0, sumSq = 0, n = 0;
-  for (let i = 0; i < painted.data.length; i += 4) {
-    const v = (painted.data[i] + painted.data[i + 1] + painted.data[i + 2]) / 3;
-    sum += v; sumSq += v * v; n++;
-  }
-  const std = Math.sqrt(sumSq / n - (sum / n) ** 2);
-  assert.ok(std > 5, `the painting is one flat colour (std ${std.toFixed(1)})`);
-}
-
-/** Every request went to `origin` (the server the page was opened from), or was blob:/data:. */
-function assertLocalOnly(requests, origin) {
-  const foreign = requests.filter((u) => !u.startsWith(origin + "/") && !u.startsWith("blob:") && !u.startsWith("data:"));
-  assert.ok(requests.length > 3, "the page should have made requests");
-  assert.deepEqual(foreign, [], "every request must stay on 127.0.0.1");
 }
 
 test("WebGPU: paints, decodes and overlays depth for a real photo", { timeout: 2 * SLOW }, async () => {
@@ -715,7 +590,17 @@ test("Before/after slider and legend: the painting covers only the left part, an
 // ---- Exports: every download is captured and read back against what the page decoded. ----
 
 // Clicks `selector`, waits for the download it starts and returns its name and bytes.
+/** Opens the view (tab) that holds `selector`, as a person would before using it; no-op if it is open. */
+async function openViewOf(page, selector) {
+  const tab = await page.evaluate((s) => {
+    const panel = document.querySelector(s)?.closest("[role=tabpanel]");
+    return panel?.hidden ? document.querySelector(`[role=tab][aria-controls="${panel.id}"]`)?.id : null;
+  }, selector);
+  if (tab) await page.click(`#${tab}`);
+}
+
 async function download(page, selector) {
+  await openViewOf(page, selector);
   const [dl] = await Promise.all([page.waitForEvent("download", { timeout: 30_000 }), page.click(selector)]);
   const name = dl.suggestedFilename();
   const path = join(ARTIFACTS, "downloads", name);
@@ -796,6 +681,8 @@ function readPly(bytes) {
 }
 
 const visibleGroups = async (page) => {
+  // The downloads are a view of the painting, offered once there is one.
+  if (await page.locator("#tab-downloads").isVisible()) await openViewOf(page, "#export-depth");
   const groups = {};
   for (const id of ["export-depth", "export-normals", "export-masks"]) groups[id] = await page.locator(`#${id}`).isVisible();
   return groups;
@@ -1057,37 +944,6 @@ test("Paste: an image pasted with Ctrl/Cmd+V is painted; each task keeps its own
 
 // ---- Camera, photo effects, the 3D view, word suggestions and download progress. ----
 
-/** RGBA pixels of a canvas (2D or WebGL with a preserved drawing buffer), drawn onto a 2D canvas. */
-async function canvasPixels(page, id) {
-  return page.evaluate((id) => {
-    const source = document.getElementById(id);
-    const copy = document.createElement("canvas");
-    copy.width = source.width;
-    copy.height = source.height;
-    const context = copy.getContext("2d");
-    context.drawImage(source, 0, 0);
-    return { width: copy.width, height: copy.height, data: Array.from(context.getImageData(0, 0, copy.width, copy.height).data) };
-  }, id);
-}
-
-/** Mean absolute difference per channel (RGB) of two equally sized RGBA pixel arrays. */
-function meanDifference(a, b) {
-  assert.equal(a.length, b.length, "same size");
-  let sum = 0, n = 0;
-  for (let i = 0; i < a.length; i += 4) for (let c = 0; c < 3; c++, n++) sum += Math.abs(a[i + c] - b[i + c]);
-  return sum / n;
-}
-
-/** Sets a range input's value as a user would (the `input` and `change` events). */
-async function setSlider(page, id, value) {
-  await page.evaluate(([id, value]) => {
-    const input = document.getElementById(id);
-    input.value = String(value);
-    input.dispatchEvent(new Event("input", { bubbles: true }));
-    input.dispatchEvent(new Event("change", { bubbles: true }));
-  }, [id, value]);
-}
-
 test("Camera: the fake camera's preview shows, the shutter paints its frame, and the camera stops", { timeout: 2 * SLOW }, async () => {
   const ctx = await openPage({ webgpu: false, query: "?backend=cpu", extraArgs: ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"] });
   const { browser, page } = ctx;
@@ -1126,6 +982,8 @@ test("Photo effects and the 3D view: blur focuses where clicked, relighting foll
     await waitForState(page, ["ready"]);
     const depth = await uploadAndRead(page);
     assertSensibleDepth(depth);
+    // The photo effect is a view of the painting: drawn when opened.
+    await openViewOf(page, "#effect-view");
     assert.ok(await page.locator("#effect-blur").isVisible() && await page.locator("#effect-relight").isHidden());
     // The photo alone, at the painting's size (coffee.png is under the overlay's 960-px cap).
     await setSlider(page, "opacity", 0);
@@ -1158,6 +1016,7 @@ test("Photo effects and the 3D view: blur focuses where clicked, relighting foll
     await page.locator("#effects").screenshot({ path: join(ARTIFACTS, "effects-blur.png") });
 
     // The 3D view: points drawn, an orbit changes the picture, reset brings it back exactly.
+    await openViewOf(page, "#view3d");
     assert.ok(await page.locator("#view3d-panel").isVisible());
     assert.match(await page.locator("#view3d-line").textContent(), /^\d+ points, horizontal field of view 60°/);
     const home = await canvasPixels(page, "view3d");
@@ -1182,6 +1041,7 @@ test("Photo effects and the 3D view: blur focuses where clicked, relighting foll
 
     // Zoom and pan: + on the picture doubles it (two steps: 1.5×, 2×), a drag pans without
     // measuring, 0 fits again.
+    await openViewOf(page, "#overlay");
     await page.locator("#overlay").scrollIntoViewIfNeeded();
     const fitWidth = (await page.locator("#overlay").boundingBox()).width;
     await page.focus("#overlay");
@@ -1210,8 +1070,7 @@ test("Photo effects and the 3D view: blur focuses where clicked, relighting foll
     const normals = await paintTask(page, "normals");
     const photoBytes = (await readFile(PHOTO)).length;
     assert.deepEqual(await page.evaluate(() => window.__peelPaints), [photoBytes, 0], "the photo is sent once; the repaint names no file");
-    assert.ok(await page.locator("#effect-relight").isVisible() && await page.locator("#effect-blur").isHidden());
-    assert.ok(await page.locator("#view3d-panel").isHidden(), "no 3D view without depth");
+    assert.ok(await page.locator("#tab-3d").isHidden() && await page.locator("#view3d-panel").isHidden(), "no 3D view without depth");
     // The sphere legend: its centre faces the camera, (128, 128, 255) in the protocol's colours.
     assert.ok(await page.locator("#normal-sphere").isVisible() && await page.locator("#depth-scale").isHidden());
     const sphere = await canvasPixels(page, "normal-sphere");
@@ -1223,6 +1082,8 @@ test("Photo effects and the 3D view: blur focuses where clicked, relighting foll
     await setSlider(page, "opacity", 70);
     await page.locator("#overlay").hover();
     await page.locator(".view").screenshot({ path: join(ARTIFACTS, "normals.png") });
+    await openViewOf(page, "#effect-view");
+    assert.ok(await page.locator("#effect-relight").isVisible() && await page.locator("#effect-blur").isHidden());
     await setSlider(page, "light-x", -100);
     const fromLeft = await canvasPixels(page, "effect-view");
     await setSlider(page, "light-x", 100);

@@ -2,26 +2,15 @@
 // one worker with its own three listeners, and the page still paints.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { serve } from "../serve.mjs";
+import { DIST, CHROMIUM, PHOTO, SLOW, waitForState } from "./page.mjs";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const DIST = process.env.PEEL_DIST ?? join(ROOT, "dist");
-const CHROMIUM = process.env.PEEL_CHROMIUM ?? "/usr/bin/chromium";
-const PHOTO = join(ROOT, "static", "samples", "coffee.png");
-const SLOW = 240_000;
 const REPLACEMENTS = 24;
 
 let server;
 before(async () => { server = await serve(DIST); });
 after(() => server?.close());
-
-async function waitForState(page, wanted, timeout = SLOW) {
-  await page.waitForFunction((w) => w.includes(document.body.dataset.state), wanted, { timeout, polling: 100 });
-  return page.locator("body").getAttribute("data-state");
-}
 
 async function paint(page, action) {
   await page.evaluate(() => { document.body.dataset.state = "uploading"; });

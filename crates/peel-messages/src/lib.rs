@@ -119,6 +119,12 @@ pub struct StageTimings {
     pub upsample_ms: f64,
     /// The painting decoded into values (depth, normals, masks).
     pub values_ms: f64,
+    /// When the worker received the request and when it answered, in milliseconds since the
+    /// epoch (`performance.timeOrigin + now`): the page times the messages' trips with them.
+    #[serde(default)]
+    pub received_at_ms: f64,
+    #[serde(default)]
+    pub sent_at_ms: f64,
 }
 
 /// A word of the prompt the model does not know, and the known words nearest to it.

@@ -31,9 +31,24 @@ fn scope() -> DedicatedWorkerGlobalScope {
 fn post(message: &FromWorker) {
     match serde_wasm_bindgen::to_value(message) {
         Ok(value) => {
-            let _ = scope().post_message(&value);
+            // The painting's and the values' bytes are already copied out of wasm memory into
+            // buffers of their own: hand them over rather than cloning them again.
+            let buffers = js_sys::Array::new();
+            collect_buffers(&value, &buffers, 4);
+            let _ = scope().post_message_with_transfer(&value, &buffers);
         }
         Err(e) => web_sys::console::error_1(&format!("cannot serialise a message: {e}").into()),
+    }
+}
+
+/// The buffers of the `Uint8Array`s in `value` (serde_bytes fields), `depth` levels down.
+fn collect_buffers(value: &JsValue, buffers: &js_sys::Array, depth: u32) {
+    if let Some(bytes) = value.dyn_ref::<js_sys::Uint8Array>() {
+        buffers.push(&bytes.buffer());
+    } else if depth > 0 && value.is_object() {
+        for field in js_sys::Object::values(value.unchecked_ref()) {
+            collect_buffers(&field, buffers, depth - 1);
+        }
     }
 }
 
@@ -43,6 +58,11 @@ fn progress(text: impl Into<String>) {
 
 fn now_ms() -> f64 {
     scope().performance().map(|p| p.now()).unwrap_or(0.0)
+}
+
+/// Milliseconds since the epoch, comparable with the page's clock (`performance.timeOrigin + now`).
+fn epoch_ms() -> f64 {
+    scope().performance().map(|p| p.time_origin() + p.now()).unwrap_or(0.0)
 }
 
 /// Worker state: the generator, once loaded.
@@ -64,7 +84,7 @@ pub fn start() {
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         let state = state.clone();
         wasm_bindgen_futures::spawn_local(async move {
-            let received = now_ms();
+            let (received, received_at) = (now_ms(), epoch_ms());
             let message: ToWorker = match serde_wasm_bindgen::from_value(event.data()) {
                 Ok(m) => m,
                 Err(e) => return post(&failed(format!("bad message to the worker: {e}"))),
@@ -75,7 +95,11 @@ pub fn start() {
                 ToWorker::Paint { file, prompt } => paint(&state, file.as_deref(), &prompt).await,
                 ToWorker::TestPanic => panic!("test panic requested with ?test_panic=1"),
             };
-            post(&reply.unwrap_or_else(failed));
+            let mut reply = reply.unwrap_or_else(failed);
+            if let FromWorker::Painted { timings, .. } = &mut reply {
+                (timings.received_at_ms, timings.sent_at_ms) = (received_at, epoch_ms());
+            }
+            post(&reply);
         });
     });
     scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -486,6 +510,7 @@ async fn paint(state: &Rc<RefCell<State>>, file: Option<&[u8]>, prompt_text: &st
         network_ms: stages.network_ms,
         upsample_ms: stages.upsample_ms,
         values_ms: now_ms() - values_started,
+        ..StageTimings::default()
     };
     web_sys::console::log_1(&format!("peel worker: {timings:?}").into());
     Ok(FromWorker::Painted {
