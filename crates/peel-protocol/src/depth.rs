@@ -184,8 +184,23 @@ impl DepthCodec {
         let pixels = check_buffer(rgb8.len(), width, height, 3)?;
         let mut meters = Vec::with_capacity(pixels);
         let mut off_path = Vec::with_capacity(pixels);
+        // A painting repeats its colours (flat regions, the upsampler's blends: tens of
+        // thousands of distinct colours in a megapixel), and decoding one costs a projection
+        // onto seven segments and a `pow`: remember recent colours in a direct-mapped table.
+        // A hit returns exactly what `decode_rgb8` returned for that colour.
+        const SLOTS_LOG2: u32 = 14;
+        let mut recent = vec![(u32::MAX, DepthSample { meters: 0.0, off_path: 0.0 }); 1 << SLOTS_LOG2];
         for px in rgb8.chunks_exact(3) {
-            let sample = self.decode_rgb8([px[0], px[1], px[2]]);
+            let key = u32::from(px[0]) << 16 | u32::from(px[1]) << 8 | u32::from(px[2]);
+            let slot = (key.wrapping_mul(0x9E37_79B1) >> (32 - SLOTS_LOG2)) as usize;
+            let sample = match recent[slot] {
+                (k, sample) if k == key => sample,
+                _ => {
+                    let sample = self.decode_rgb8([px[0], px[1], px[2]]);
+                    recent[slot] = (key, sample);
+                    sample
+                }
+            };
             meters.push(sample.meters);
             off_path.push(sample.off_path);
         }
@@ -368,6 +383,19 @@ mod tests {
     }
 
     proptest! {
+        /// The image decoder remembers colours it has seen: whatever the mix of repeated and
+        /// colliding colours (a palette of 1 to 40,000), every pixel is what `decode_rgb8` gives.
+        #[test]
+        fn images_decode_pixel_by_pixel(palette in proptest::collection::vec(any::<[u8; 3]>(), 1..40_000), picks in proptest::collection::vec(any::<u16>(), 1..4_000)) {
+            let rgb: Vec<u8> = picks.iter().chain(&picks).flat_map(|&i| palette[usize::from(i) % palette.len()]).collect();
+            let map = PAPER.decode_image(&rgb, (rgb.len() / 3) as u32, 1).unwrap();
+            for (i, px) in rgb.chunks_exact(3).enumerate() {
+                let sample = PAPER.decode_rgb8([px[0], px[1], px[2]]);
+                prop_assert_eq!(map.meters[i].to_bits(), sample.meters.to_bits());
+                prop_assert_eq!(map.off_path[i].to_bits(), sample.off_path.to_bits());
+            }
+        }
+
         #[test]
         fn float_round_trip_is_exact(meters in 0.0f32..5000.0) {
             let rgb = PAPER.encode(meters);
