@@ -38,7 +38,7 @@
 //! use peel_synth::{Synth, SynthConfig};
 //! let synth = Synth::new(SynthConfig { width: 256, height: 256, seed: 1, ..SynthConfig::default() });
 //! let sample = synth.render(0); // deterministic in (config, seed, index)
-//! let depth = sample.depth_array(); // ndarray H×W
+//! let depth = sample.depth_array().unwrap(); // ndarray H×W
 //! sample.write(std::path::Path::new("/tmp/out/000000")).unwrap();
 //! ```
 
@@ -143,11 +143,14 @@ pub struct Sample {
 }
 
 impl Sample {
-    pub fn depth_array(&self) -> ndarray::Array2<f32> {
-        ndarray::Array2::from_shape_vec((self.height as usize, self.width as usize), self.depth.clone()).expect("shape")
+    /// The depth as an H×W array; an error if `depth` does not hold `width × height` values
+    /// (the fields are public, so a caller may have changed one without the other).
+    pub fn depth_array(&self) -> Result<ndarray::Array2<f32>, ndarray::ShapeError> {
+        ndarray::Array2::from_shape_vec((self.height as usize, self.width as usize), self.depth.clone())
     }
-    pub fn normal_array(&self) -> ndarray::Array3<f32> {
-        ndarray::Array3::from_shape_vec((self.height as usize, self.width as usize, 3), self.normal.clone()).expect("shape")
+    /// The normals as an H×W×3 array; an error if `normal` does not hold `width × height × 3` values.
+    pub fn normal_array(&self) -> Result<ndarray::Array3<f32>, ndarray::ShapeError> {
+        ndarray::Array3::from_shape_vec((self.height as usize, self.width as usize, 3), self.normal.clone())
     }
     /// Writes the six files into `dir` (created if needed).
     pub fn write(&self, dir: &Path) -> Result<(), SynthError> {

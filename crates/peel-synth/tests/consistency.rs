@@ -149,8 +149,12 @@ fn written_files_read_back_identically() {
     assert_eq!(r.meta, s.meta);
     assert_eq!(r.depth.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), s.depth.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
     assert_eq!(r.normal, s.normal);
-    assert_eq!(s.depth_array().dim(), (48, 64));
-    assert_eq!(s.normal_array().dim(), (48, 64, 3));
+    assert_eq!(s.depth_array().unwrap().dim(), (48, 64));
+    assert_eq!(s.normal_array().unwrap().dim(), (48, 64, 3));
+    let mut short = s.clone();
+    short.depth.pop();
+    short.normal.pop();
+    assert!(short.depth_array().is_err() && short.normal_array().is_err(), "a buffer of the wrong length is an error, not a panic");
     // A corrupted file is an error, not a panic.
     std::fs::write(dir.join("depth.npy"), b"garbage").unwrap();
     assert!(read_sample(&dir).is_err());
