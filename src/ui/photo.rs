@@ -81,8 +81,12 @@ pub(super) fn open_photo(page: &Shared, bytes: Vec<u8>) {
     let (failed, object_url) = (Rc::downgrade(page), url.clone());
     let on_error = listener::<Event>(&image, "error", move |_| {
         let _ = web_sys::Url::revoke_object_url(&object_url);
-        if let Some(page) = failed.upgrade() {
-            page.borrow().set_status("The browser could not display this photo; Peel will still try to read it.", true);
+        let Some(page) = failed.upgrade() else { return };
+        let page = page.borrow();
+        // Said only while the worker still has the photo to read: once it has answered (the
+        // worker can be quicker than the browser's own decoder), its message stands.
+        if page.busy || page.pending.is_some() {
+            page.set_status("The browser could not display this photo; Peel will still try to read it.", true);
         }
     });
     image.set_src(&url);
