@@ -1,5 +1,6 @@
-// The studio's polish and its prompt builder (issue 34): an axe-core audit in light and dark,
-// the main flow with the keyboard alone (focus always visible), and the builder's round trip
+// The studio's polish and its prompt builder (issue 34): one screen at 1280x800 (the picture, the
+// controls and the views in view, no window scroll), an axe-core audit in light and dark, the main
+// flow with the keyboard alone (focus always visible), and the builder's round trip
 // rows -> text -> rows, with the nearest known words beside a refused word's row.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -9,6 +10,100 @@ import { join } from "node:path";
 import { ARTIFACTS, PHOTO, SLOW, serveDist, openPage, assertClean, waitForState, uploadAndRead, paintTask, assertPaintingShown } from "./page.mjs";
 
 serveDist();
+
+/** Where each of `selectors` is on screen, and whether the window scrolls: an element is in view
+ * when it has a size, lies inside the window and no scrolling ancestor (a column that scrolls on
+ * its own) clips any of it away. */
+async function layout(page, selectors) {
+  return page.evaluate((selectors) => {
+    const out = { scrollHeight: document.scrollingElement.scrollHeight, scrollWidth: document.scrollingElement.scrollWidth, innerHeight, innerWidth, boxes: {} };
+    for (const selector of selectors) {
+      const e = document.querySelector(selector);
+      if (!e) { out.boxes[selector] = { missing: true, inView: false }; continue; }
+      const r = e.getBoundingClientRect();
+      let inView = r.width > 0 && r.height > 0 && r.left >= -0.5 && r.top >= -0.5 && r.right <= innerWidth + 0.5 && r.bottom <= innerHeight + 0.5;
+      for (let a = e.parentElement; a && inView; a = a.parentElement) {
+        const s = getComputedStyle(a);
+        if (s.overflowX === "visible" && s.overflowY === "visible") continue;
+        const b = a.getBoundingClientRect();
+        inView = r.left >= b.left - 0.5 && r.top >= b.top - 0.5 && r.right <= b.right + 0.5 && r.bottom <= b.bottom + 0.5;
+      }
+      out.boxes[selector] = { top: Math.round(r.top), bottom: Math.round(r.bottom), left: Math.round(r.left), right: Math.round(r.right), inView };
+    }
+    return out;
+  }, selectors);
+}
+
+/** The window does not scroll and each of `selectors` is wholly in view; returns the layout. */
+async function assertOneScreen(page, when, selectors) {
+  const seen = await layout(page, selectors);
+  console.log(`[one screen, ${when}] window ${seen.innerWidth}x${seen.innerHeight}, document ${seen.scrollWidth}x${seen.scrollHeight}; ` +
+    Object.entries(seen.boxes).map(([s, b]) => `${s} ${b.top}..${b.bottom}${b.inView ? "" : " NOT IN VIEW"}`).join(", "));
+  assert.ok(seen.scrollHeight <= seen.innerHeight, `${when}: the window scrolls (${seen.scrollHeight} px of ${seen.innerHeight})`);
+  assert.ok(seen.scrollWidth <= seen.innerWidth, `${when}: the page is ${seen.scrollWidth} px wide in a ${seen.innerWidth}-px window`);
+  const out = Object.entries(seen.boxes).filter(([, b]) => !b.inView).map(([s]) => s);
+  assert.deepEqual(out, [], `${when}: not wholly in view`);
+  return seen;
+}
+
+// The main flow's controls, in view on every view of the painting.
+const CONTROLS = ["#drop-zone", 'button[data-sample="samples/chelsea.png"]', "#camera", "#task", "#prompt", "#paint", "[role=tablist]", "#tab-painting"];
+
+test("One screen at 1280x800: after painting, the picture with its readout and summary, the controls and the tabs are in view, on every tab, and the window never scrolls", { timeout: 2 * SLOW }, async () => {
+  const ctx = await openPage({ webgpu: false, query: "?backend=cpu" });
+  const { browser, page } = ctx;
+  try {
+    await page.setViewportSize({ width: 1280, height: 800 });
+    assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready", await page.locator("#status").textContent());
+    await assertOneScreen(page, "loaded", [...CONTROLS, "#overlay"]);
+    // Pick a sample: it paints depth.
+    await page.evaluate(() => { document.body.dataset.state = "uploading"; });
+    await page.click('button[data-sample="samples/coffee.png"]');
+    assert.equal(await waitForState(page, ["painted", "failed"]), "painted", await page.locator("#status").textContent());
+    await assertPaintingShown(page);
+    const painting = ["#overlay", "#depth-scale", "#readout", "#summary", "#tab-effect", "#tab-3d", "#tab-downloads"];
+    const depth = await assertOneScreen(page, "depth painted", [...CONTROLS, ...painting]);
+    // The picture is not shrunk to fit: the 600x400 sample is shown at its own size.
+    const picture = depth.boxes["#overlay"];
+    assert.ok(picture.right - picture.left >= 599 && picture.bottom - picture.top >= 399, `the picture is shown at ${picture.right - picture.left}x${picture.bottom - picture.top}`);
+    // The readout follows the pointer on the picture, in view.
+    await page.mouse.move((picture.left + picture.right) / 2, (picture.top + picture.bottom) / 2);
+    assert.match(await page.locator("#readout").textContent(), /^Depth here: [\d.]+ m/);
+
+    // The other views: the tabs, the controls and the view's own controls stay in view.
+    await page.click("#tab-effect");
+    await assertOneScreen(page, "photo effect", [...CONTROLS, "#tab-effect", "#effect-view", "#blur-focus", "#blur-strength", "#export-effect"]);
+    await page.click("#tab-3d");
+    await assertOneScreen(page, "3D", [...CONTROLS, "#tab-3d", "#view3d", "#view3d-reset"]);
+    await page.click("#tab-downloads");
+    await assertOneScreen(page, "downloads", [...CONTROLS, "#tab-downloads", "#export-visualization", "#export-depth-png", "#export-depth-npy", "#export-fov", "#export-depth-ply"]);
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click("#export-depth-png")]);
+    assert.equal(download.suggestedFilename(), "peel-depth-mm.png");
+    await page.click("#tab-painting");
+    await assertOneScreen(page, "back to the painting", [...CONTROLS, ...painting]);
+
+    // A segmentation: the prompt builder's rows and the prompt text join the controls, Paint
+    // stays in view below them, and the legend's entries below the picture.
+    await page.evaluate(() => { document.body.dataset.state = "uploading"; });
+    await page.selectOption("#task", "semantic");
+    assert.equal(await waitForState(page, ["painted", "failed"]), "painted", await page.locator("#status").textContent());
+    await assertOneScreen(page, "semantic painted", [...CONTROLS, "#prompt-builder", "#builder-add", "#overlay", "#readout", "#summary", '#summary [data-entry="6"]', "#tab-downloads"]);
+    // The readout names the segment under the pointer now, not the depth.
+    await page.mouse.move(picture.left + 100, picture.top + 300);
+    assert.doesNotMatch(await page.locator("#readout").textContent(), /^Depth here|^Point at/);
+    await page.screenshot({ path: join(ARTIFACTS, "one-screen.png") });
+
+    // A phone: the one-screen layout gives way to one column that the window scrolls, no wider than the screen.
+    await page.setViewportSize({ width: 375, height: 812 });
+    const phone = await layout(page, ["#overlay", "#paint"]);
+    assert.ok(phone.scrollWidth <= 375, `the page is ${phone.scrollWidth} px wide on a 375-px screen`);
+    assert.ok(phone.scrollHeight > phone.innerHeight, "on a phone the window scrolls, not the columns");
+    assert.ok(phone.boxes["#overlay"].right - phone.boxes["#overlay"].left <= 375);
+    await assertClean(ctx);
+  } finally {
+    await browser.close();
+  }
+});
 
 const AXE_SOURCE = readFile(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
