@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use web_sys::{
-    CanvasRenderingContext2d, Document, Event, HtmlCanvasElement, HtmlElement, HtmlImageElement, HtmlSelectElement,
+    CanvasRenderingContext2d, Document, Event, HtmlCanvasElement, HtmlElement, HtmlSelectElement, ImageBitmap,
     HtmlTextAreaElement,
 };
 use worker_link::WorkerLink;
@@ -62,9 +62,10 @@ struct Page {
     el: Elements,
     /// The current worker; `None` once the page gave up restarting it.
     link: Option<WorkerLink>,
-    photo: Option<HtmlImageElement>,
-    /// The `load`/`error` listeners of the photo being opened; a new photo replaces them.
-    photo_listeners: Vec<EventListener>,
+    /// The photo on screen, decoded by the browser. An ImageBitmap, closed when the next photo
+    /// replaces it: an `<img>` per photo keeps about 1 MB each in the renderer (Blink caches
+    /// every blob URL's image), which live painting from the camera turns into a leak.
+    photo: Option<ImageBitmap>,
     painting: Option<Painting>,
     backend: BackendRequest,
     ready: bool,
@@ -99,6 +100,8 @@ struct Page {
     clock: Option<paint_clock::PaintClock>,
     /// The open view of the painting (tabs), and which are drawn.
     views: views::Views,
+    /// Live painting from the camera, while it is on.
+    live: Option<camera::Live>,
 }
 
 /// A paint waiting for the worker.
@@ -245,7 +248,7 @@ impl Page {
         let (w, h) = (self.el.overlay.width() as f64, self.el.overlay.height() as f64);
         let context = &self.el.context;
         context.set_global_alpha(1.0);
-        let _ = context.draw_image_with_html_image_element_and_dw_and_dh(photo, 0.0, 0.0, w, h);
+        let _ = context.draw_image_with_image_bitmap_and_dw_and_dh(photo, 0.0, 0.0, w, h);
         if let Some(painting) = &self.painting {
             let canvas = painting.isolated.as_ref().map_or(&painting.canvas, |(_, c)| c);
             // Before/after: the painting covers the picture left of the compare handle.
@@ -270,12 +273,14 @@ impl Page {
         }
     }
 
-    fn show_photo(&mut self, photo: HtmlImageElement) {
-        let (w, h) = (photo.natural_width().max(1), photo.natural_height().max(1));
+    fn show_photo(&mut self, photo: ImageBitmap) {
+        let (w, h) = (photo.width().max(1), photo.height().max(1));
         let scale = (MAX_CANVAS_WIDTH as f64 / w as f64).min(1.0);
         self.el.overlay.set_width(((w as f64 * scale).round() as u32).max(1));
         self.el.overlay.set_height(((h as f64 * scale).round() as u32).max(1));
-        self.photo = Some(photo);
+        if let Some(old) = self.photo.replace(photo) {
+            old.close();
+        }
         self.redraw();
     }
 
@@ -405,7 +410,6 @@ pub fn start() -> Result<(), JsValue> {
         el,
         link: None,
         photo: None,
-        photo_listeners: Vec::new(),
         painting: None,
         backend: BackendRequest::from_query(query.get("backend").as_deref()),
         ready: false,
@@ -425,6 +429,7 @@ pub fn start() -> Result<(), JsValue> {
         builder: builder.clone(),
         clock: None,
         views: views::Views::default(),
+        live: None,
     }));
 
     let link = link_worker(&page)?;
@@ -498,12 +503,23 @@ fn link_worker(page: &Shared) -> Result<WorkerLink, JsValue> {
             if let Some(clock) = page.borrow_mut().clock.as_mut() {
                 clock.arrived();
             }
+            let mut answered = None;
             let crashed = match serde_wasm_bindgen::from_value(data) {
-                Ok(message) => page.borrow_mut().on_worker(message),
+                Ok(message) => {
+                    answered = match &message {
+                        FromWorker::Painted { .. } => Some(true),
+                        FromWorker::Failed { .. } => Some(false),
+                        _ => None,
+                    };
+                    page.borrow_mut().on_worker(message)
+                }
                 Err(e) => Some(format!("unreadable message from the worker: {e}")),
             };
             if let Some(why) = crashed {
+                camera::stop_live(&mut page.borrow_mut());
                 restart_worker(&page, &why);
+            } else if let Some(painted) = answered {
+                camera::after_paint(&page, painted);
             }
         },
         move |why| {

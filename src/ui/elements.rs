@@ -23,6 +23,7 @@ pub(super) struct Elements {
     pub result_json: HtmlElement,
     pub depth_scale: HtmlElement,
     pub normal_sphere: HtmlElement,
+    pub live_rate: HtmlElement,
     pub task: HtmlSelectElement,
     /// The prompt builder (`prompt_builder`): its fieldset, legend, rows, add button, the
     /// background colour (with its label) and the note under it.
@@ -60,6 +61,7 @@ impl Elements {
             result_json: find(document, "result-json")?,
             depth_scale: find(document, "depth-scale")?,
             normal_sphere: find(document, "normal-sphere")?,
+            live_rate: find(document, "live-rate")?,
             task: find(document, "task")?,
             builder: find(document, "prompt-builder")?,
             builder_legend: find(document, "builder-legend")?,

@@ -167,7 +167,7 @@ pub(super) fn photo_rgb(page: &Page, width: u32, height: u32) -> Result<Vec<u8>,
     canvas.set_width(width);
     canvas.set_height(height);
     let context: CanvasRenderingContext2d = canvas.get_context("2d")?.ok_or("no 2d context")?.dyn_into()?;
-    context.draw_image_with_html_image_element_and_dw_and_dh(photo, 0.0, 0.0, width as f64, height as f64)?;
+    context.draw_image_with_image_bitmap_and_dw_and_dh(photo, 0.0, 0.0, width as f64, height as f64)?;
     let rgba = context.get_image_data(0.0, 0.0, width as f64, height as f64)?.data();
     Ok(rgba.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect())
 }

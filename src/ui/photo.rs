@@ -1,11 +1,11 @@
 //! Opening a photo: the file input, a drop, a sample button (and, from their modules, a paste or
 //! the camera) all end in [`open_photo`], which shows it and queues it for the worker.
 
-use super::{Pending, Shared, element, inspect, listen, listener, views};
+use super::{Pending, Shared, element, inspect, listen, views};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Document, DragEvent, Event, HtmlElement, HtmlImageElement, HtmlInputElement};
+use web_sys::{Document, DragEvent, Event, HtmlElement, HtmlInputElement};
 
 /// Wires the file input, the drop zone and the sample buttons; call once at start-up.
 pub(super) fn wire(page: &Shared, document: &Document) -> Result<(), JsValue> {
@@ -61,44 +61,61 @@ pub(super) fn wire(page: &Shared, document: &Document) -> Result<(), JsValue> {
     Ok(())
 }
 
-/// Shows the photo from its file bytes, then queues it for the worker.
+/// Shows the photo from its file bytes, then queues it for the worker. A photo the person
+/// chose ends live painting (see `camera`).
 pub(super) fn open_photo(page: &Shared, bytes: Vec<u8>) {
+    super::camera::stop_live(&mut page.borrow_mut());
+    show_and_queue(page, bytes, false);
+}
+
+/// A live camera frame: like a photo, but the last painting stays over the picture until the
+/// frame's own arrives, so the overlay does not blink between frames.
+pub(super) fn open_frame(page: &Shared, bytes: Vec<u8>) {
+    show_and_queue(page, bytes, true);
+}
+
+fn show_and_queue(page: &Shared, bytes: Vec<u8>, keep_painting: bool) {
     let array = js_sys::Uint8Array::from(bytes.as_slice());
-    let parts = js_sys::Array::of1(&array);
-    let url = web_sys::Blob::new_with_u8_array_sequence(&parts).and_then(|blob| web_sys::Url::create_object_url_with_blob(&blob));
-    let (Ok(url), Ok(image)) = (url, HtmlImageElement::new()) else {
+    let blob = web_sys::Blob::new_with_u8_array_sequence(&js_sys::Array::of1(&array));
+    let options = web_sys::ImageBitmapOptions::new();
+    // As an <img> shows it: turned by its EXIF orientation.
+    options.set_image_orientation(web_sys::ImageOrientation::FromImage);
+    let decoding = web_sys::window()
+        .ok_or_else(|| JsValue::from("no window"))
+        .and_then(|window| window.create_image_bitmap_with_blob_and_image_bitmap_options(&blob?, &options));
+    let Ok(decoding) = decoding else {
         page.borrow().set_status("This browser cannot display the photo.", true);
         return;
     };
-    // Owned by the page until the next photo replaces them (holding it weakly: no cycle).
-    let (loaded, shown, object_url) = (image.clone(), Rc::downgrade(page), url.clone());
-    let on_load = listener::<Event>(&image, "load", move |_| {
-        let _ = web_sys::Url::revoke_object_url(&object_url);
-        if let Some(page) = shown.upgrade() {
-            page.borrow_mut().show_photo(loaded.clone());
+    // Shown once the browser has decoded it, unless another photo was opened meanwhile; held
+    // weakly, so a photo still decoding does not keep the page alive.
+    let shown = Rc::downgrade(page);
+    let id = page.borrow().photo_id + 1;
+    wasm_bindgen_futures::spawn_local(async move {
+        let decoded = JsFuture::from(decoding).await.and_then(|bitmap| bitmap.dyn_into::<web_sys::ImageBitmap>().map_err(JsValue::from));
+        let Some(page) = shown.upgrade() else { return };
+        let mut page = page.borrow_mut();
+        match decoded {
+            Ok(bitmap) if page.photo_id == id => page.show_photo(bitmap),
+            Ok(stale) => stale.close(),
+            // Said only while the worker still has the photo to read: once it has answered (the
+            // worker can be quicker than the browser's own decoder), its message stands.
+            Err(_) if page.photo_id == id && (page.busy || page.pending.is_some()) => {
+                page.set_status("The browser could not display this photo; Peel will still try to read it.", true);
+            }
+            Err(_) => {}
         }
     });
-    let (failed, object_url) = (Rc::downgrade(page), url.clone());
-    let on_error = listener::<Event>(&image, "error", move |_| {
-        let _ = web_sys::Url::revoke_object_url(&object_url);
-        let Some(page) = failed.upgrade() else { return };
-        let page = page.borrow();
-        // Said only while the worker still has the photo to read: once it has answered (the
-        // worker can be quicker than the browser's own decoder), its message stands.
-        if page.busy || page.pending.is_some() {
-            page.set_status("The browser could not display this photo; Peel will still try to read it.", true);
-        }
-    });
-    image.set_src(&url);
     let mut page = page.borrow_mut();
-    page.photo_listeners = vec![on_load, on_error];
-    page.painting = None;
-    page.marks = inspect::Marks::default();
-    page.show_distance();
-    page.el.depth_scale.set_hidden(true);
-    page.el.normal_sphere.set_hidden(true);
-    // Exports, effect and 3D view of the old painting are gone with it.
-    views::painted(&mut page);
+    if !keep_painting {
+        page.painting = None;
+        page.marks = inspect::Marks::default();
+        page.show_distance();
+        page.el.depth_scale.set_hidden(true);
+        page.el.normal_sphere.set_hidden(true);
+        // Exports, effect and 3D view of the old painting are gone with it.
+        views::painted(&mut page);
+    }
     page.photo_bytes = Some(bytes.clone());
     page.photo_id += 1;
     let id = page.photo_id;
