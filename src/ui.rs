@@ -102,6 +102,8 @@ struct Page {
     views: views::Views,
     /// Live painting from the camera, while it is on.
     live: Option<camera::Live>,
+    /// Where the pointer last was over the picture, as fractions of its width and height.
+    pointer: Option<(f64, f64)>,
 }
 
 /// A paint waiting for the worker.
@@ -345,6 +347,7 @@ impl Page {
                             inspect::draw_normal_sphere(&self.document, None);
                         }
                         self.show_distance();
+                        self.reread();
                         self.redraw();
                         clock.lap("overlay_ms");
                         // Draws the open view (the others when opened).
@@ -430,6 +433,7 @@ pub fn start() -> Result<(), JsValue> {
         clock: None,
         views: views::Views::default(),
         live: None,
+        pointer: None,
     }));
 
     let link = link_worker(&page)?;

@@ -35,8 +35,11 @@ pub(super) fn canvas_pixel(canvas: &HtmlCanvasElement, event: &MouseEvent, width
 pub(super) fn wire(page: &Shared, overlay: &HtmlCanvasElement) {
     let on_move = page.clone();
     listen::<MouseEvent>(overlay, "pointermove", move |event| {
-        let p = on_move.borrow();
+        let mut p = on_move.borrow_mut();
         if let Some(pixel) = p.pixel_at(&event) {
+            p.pointer = p.painting.as_ref().map(|painting| {
+                ((pixel.0 as f64 + 0.5) / painting.width as f64, (pixel.1 as f64 + 0.5) / painting.height as f64)
+            });
             p.readout(pixel);
         }
     });
@@ -94,6 +97,19 @@ impl Page {
     fn pixel_at(&self, event: &MouseEvent) -> Option<(u32, u32)> {
         let painting = self.painting.as_ref()?;
         canvas_pixel(&self.el.overlay, event, painting.width, painting.height)
+    }
+
+    /// A new painting is on screen: reads it where the pointer last was (live painting updates
+    /// the readout frame by frame), or asks for a point when it has not been over the picture.
+    pub(super) fn reread(&self) {
+        let Some(painting) = &self.painting else { return };
+        match self.pointer {
+            Some((u, v)) => {
+                let at = |f: f64, size: u32| ((f * size as f64) as u32).min(size.saturating_sub(1));
+                self.readout((at(u, painting.width), at(v, painting.height)));
+            }
+            None => self.set_text("readout", "Point at the picture (or focus it and use the arrow keys) to read the values."),
+        }
     }
 
     pub(super) fn readout(&self, (x, y): (u32, u32)) {

@@ -103,6 +103,16 @@ test(`Live camera: frame after frame with none queued, the rate shown, stop; ${S
     const stopped = await painted();
     await page.waitForTimeout(1500);
     assert.ok((await painted()) <= stopped + 1, "no frames are painted after stopping");
+
+    // The readout follows a new painting under a pointer that has not moved (as live painting
+    // repaints under it): another task on the same frame reads the new values there.
+    const box = await page.locator("#overlay").boundingBox();
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    assert.match(await page.locator("#readout").textContent(), /^Depth here: /);
+    await page.evaluate(() => { document.body.dataset.state = "uploading"; });
+    await page.selectOption("#task", "normals");
+    await waitForState(page, ["painted"]);
+    assert.match(await page.locator("#readout").textContent(), /^Surface normal here: /);
     await assertClean(ctx);
   } finally {
     await browser.close();
