@@ -56,7 +56,7 @@ pub(super) fn after_paint(page: &Shared, painted: bool) {
             stop_live(&mut p);
             return;
         }
-        let now = web_sys::window().and_then(|w| w.performance()).map_or(0.0, |t| t.now());
+        let now = super::paint_clock::now();
         let rate = p.live.as_mut().map(|live| {
             live.frames += 1;
             live.painted_at.push_back(now);

@@ -5,8 +5,8 @@
 
 use crate::StageTimings;
 
-/// Milliseconds on this context's clock.
-fn now() -> f64 {
+/// Milliseconds on the page's clock (`performance.now`).
+pub(super) fn now() -> f64 {
     web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now())
 }
 
