@@ -9,3 +9,6 @@ pub use peel_messages::*;
 
 #[cfg(target_arch = "wasm32")]
 pub mod ui;
+
+/// The studio's pure logic: paint everything, folders, the history (issue 34).
+pub mod studio;

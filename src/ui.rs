@@ -15,7 +15,10 @@ use worker_link::WorkerLink;
 mod camera;
 mod effects;
 mod elements;
+mod everything;
 mod exports;
+mod folder;
+mod history;
 mod inspect;
 mod legend;
 mod offline;
@@ -104,6 +107,50 @@ struct Page {
     live: Option<camera::Live>,
     /// Where the pointer last was over the picture, as fractions of its width and height.
     pointer: Option<(f64, f64)>,
+    /// What the pending paint is for, and what the paint in flight is for.
+    purpose: Purpose,
+    in_flight: Purpose,
+    /// The worker's last message as it came (a JS object), kept by "Paint everything" to open
+    /// a painting of its grid again without keeping its arrays in wasm memory.
+    reply: Option<JsValue>,
+    /// Which photo (`photo_id`) `photo` shows, once the browser has decoded it.
+    shown_photo: u32,
+    /// "Paint everything" for the photo on screen, while its grid is current.
+    everything: Option<everything::Run>,
+    /// A folder of photos being painted, or painted (its zip ready).
+    folder: Option<folder::Run>,
+    /// The paintings kept on this device (IndexedDB).
+    history: history::History,
+}
+
+/// Whom a paint is for: the picture on screen, a cell of "Paint everything", or a folder's photo.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Purpose {
+    Screen,
+    Everything(usize),
+    Folder(usize),
+}
+
+/// A painting as the worker sent it (`FromWorker::Painted`), or as the history rebuilt it.
+struct Reply {
+    width: u32,
+    height: u32,
+    task: String,
+    prompt: String,
+    visualization: Vec<u8>,
+    decoded: Decoded,
+    millis: f64,
+    timings: crate::StageTimings,
+}
+
+impl Values {
+    fn from_decoded(decoded: &Decoded) -> Self {
+        match decoded {
+            Decoded::Depth { depth_m_le, .. } => Values::Depth(crate::f32_from_le_bytes(depth_m_le)),
+            Decoded::Normals { normals_le, .. } => Values::Normals(crate::f32_from_le_bytes(normals_le)),
+            Decoded::Segments { labels_le, segments } => Values::Segments { labels: crate::u16_from_le_bytes(labels_le), segments: segments.clone() },
+        }
+    }
 }
 
 /// A paint waiting for the worker.
@@ -112,6 +159,8 @@ enum Pending {
     Photo { id: u32, bytes: Vec<u8> },
     /// The photo of the worker's last paint, again (it keeps it decoded).
     Again,
+    /// A photo that is not on screen (a folder's): the worker keeps it, but no repaint reuses it.
+    Elsewhere { bytes: Vec<u8> },
 }
 
 /// A worker that keeps dying is not replaced forever.
@@ -165,6 +214,20 @@ impl Page {
         self.ready = false;
         self.pending = None;
         self.worker_photo = None;
+        // A stopped worker ends a run of paintings: what it was painting is lost.
+        everything::stop(self, "cancelled");
+        folder::stop(self, "Cancelled");
+    }
+
+    /// Queues a paint of the photo on screen, as `purpose` asks; call [`Page::paint_next`] after.
+    fn queue(&mut self, pending: Pending, purpose: Purpose) {
+        if purpose == Purpose::Screen {
+            // The person asked for another painting: a run of them stops here.
+            everything::stop(self, "stopped");
+            folder::stop(self, "Stopped");
+        }
+        self.pending = Some(pending);
+        self.purpose = purpose;
     }
 
     fn set_state(&self, state: &str) {
@@ -212,7 +275,12 @@ impl Page {
             if std::mem::take(&mut self.test_panic) {
                 return self.send(&ToWorker::TestPanic);
             }
-            let prompt = self.el.prompt.value();
+            self.in_flight = self.purpose;
+            let prompt = match self.purpose {
+                Purpose::Screen => self.el.prompt.value(),
+                Purpose::Everything(i) => everything::prompt(self, i),
+                Purpose::Folder(_) => folder::prompt(self),
+            };
             let file = match next {
                 Pending::Photo { id, bytes } => {
                     self.sent_photo = Some(id);
@@ -221,6 +289,10 @@ impl Page {
                 Pending::Again => {
                     self.sent_photo = self.worker_photo;
                     None
+                }
+                Pending::Elsewhere { bytes } => {
+                    self.sent_photo = None;
+                    Some(bytes)
                 }
             };
             self.send(&ToWorker::Paint { file, prompt });
@@ -232,12 +304,23 @@ impl Page {
 
     /// Paints the photo on screen again, with the prompt as it is now.
     fn repaint(&mut self) {
-        match &self.photo_bytes {
-            _ if self.worker_photo == Some(self.photo_id) => self.pending = Some(Pending::Again),
-            Some(bytes) => self.pending = Some(Pending::Photo { id: self.photo_id, bytes: bytes.clone() }),
-            None => return self.set_status("Choose a photo first.", true),
-        }
+        self.repaint_for(Purpose::Screen);
+    }
+
+    /// Paints the photo on screen again for `purpose`, sending its bytes only if the worker does
+    /// not hold it decoded; false when there is no photo.
+    fn repaint_for(&mut self, purpose: Purpose) -> bool {
+        let pending = match &self.photo_bytes {
+            _ if self.worker_photo == Some(self.photo_id) => Pending::Again,
+            Some(bytes) => Pending::Photo { id: self.photo_id, bytes: bytes.clone() },
+            None => {
+                self.set_status("Choose a photo first.", true);
+                return false;
+            }
+        };
+        self.queue(pending, purpose);
         self.paint_next();
+        true
     }
 
     fn opacity(&self) -> f64 {
@@ -317,51 +400,25 @@ impl Page {
             FromWorker::Painted { width, height, task, prompt, visualization, decoded, millis, timings } => {
                 self.busy = false;
                 self.worker_photo = self.sent_photo;
-                let mut clock = self.clock.take().unwrap_or_else(paint_clock::PaintClock::start);
-                clock.worker_replied(&timings);
-                clock.lap("read_reply_ms");
-                match self.visualization_canvas(width, height, &visualization) {
-                    Ok(canvas) => {
-                        clock.lap("draw_painting_ms");
-                        let facts = summary::Facts { task: &task, prompt: &prompt, decoded: &decoded, millis, timings: &timings, width, height };
-                        let summary = summary::show(&self.document, &self.el.summary, &facts);
-                        clock.lap("summary_ms");
-                        let values = match decoded {
-                            Decoded::Depth { depth_m_le, .. } => Values::Depth(crate::f32_from_le_bytes(&depth_m_le)),
-                            Decoded::Normals { normals_le, .. } => Values::Normals(crate::f32_from_le_bytes(&normals_le)),
-                            Decoded::Segments { labels_le, segments } => {
-                                Values::Segments { labels: crate::u16_from_le_bytes(&labels_le), segments }
-                            }
-                        };
-                        let is_depth = matches!(values, Values::Depth(_));
-                        let is_normals = matches!(values, Values::Normals(_));
-                        self.painting = Some(Painting { task, width, height, values, canvas, rgb: visualization, isolated: None });
-                        clock.lap("unpack_values_ms");
-                        self.marks = inspect::Marks::default();
-                        self.el.depth_scale.set_hidden(!is_depth);
-                        if is_depth {
-                            inspect::draw_depth_scale(&self.document, None);
+                let reply = Reply { width, height, task, prompt, visualization, decoded, millis, timings };
+                let raw = self.reply.take();
+                match std::mem::replace(&mut self.in_flight, Purpose::Screen) {
+                    Purpose::Screen => {
+                        let clock = self.clock.take();
+                        if self.show_painted(&reply, clock) && self.live.is_none() {
+                            history::keep(self, &reply);
                         }
-                        self.el.normal_sphere.set_hidden(!is_normals);
-                        if is_normals {
-                            inspect::draw_normal_sphere(&self.document, None);
-                        }
-                        self.show_distance();
-                        self.reread();
-                        self.redraw();
-                        clock.lap("overlay_ms");
-                        // Draws the open view (the others when opened).
-                        views::painted(self);
-                        clock.lap("views_ms");
-                        let _ = js_sys::Reflect::set(&summary, &"page_timings".into(), &clock.finish());
-                        let summary = js_sys::JSON::stringify(&summary).map(String::from).unwrap_or_default();
-                        self.el.result_json.set_text_content(Some(&summary));
-                        self.set_status(&format!("Painted in {millis:.0} ms."), false);
-                        self.set_state("painted");
                     }
-                    Err(e) => {
-                        self.set_status(&format!("Could not draw the result: {e:?}"), true);
-                        self.set_state("failed");
+                    Purpose::Everything(i) => {
+                        let clock = self.clock.take();
+                        if self.show_painted(&reply, clock) {
+                            history::keep(self, &reply);
+                        }
+                        everything::painted(self, i, &reply, raw);
+                    }
+                    Purpose::Folder(i) => {
+                        self.clock = None;
+                        folder::painted(self, i, &reply);
                     }
                 }
                 self.paint_next();
@@ -370,6 +427,18 @@ impl Page {
                 self.busy = false;
                 // Whether the worker kept the photo depends on what failed: send it next time.
                 self.worker_photo = None;
+                match std::mem::replace(&mut self.in_flight, Purpose::Screen) {
+                    Purpose::Everything(i) if self.ready => everything::failed(self, i, &message),
+                    Purpose::Folder(i) if self.ready => {
+                        // One photo of a folder that cannot be painted is said in the folder's
+                        // list; the page's own painting and state stay as they were.
+                        self.clock = None;
+                        folder::failed(self, i, &message);
+                        self.paint_next();
+                        return None;
+                    }
+                    _ => {}
+                }
                 self.set_status(&message, true);
                 self.offer_words(&suggestions);
                 self.el.load_progress.set_hidden(true);
@@ -381,6 +450,55 @@ impl Page {
             }
         }
         None
+    }
+
+    /// Shows `reply` as the painting on screen (overlay, summary, readout, the open view);
+    /// false if it could not be drawn.
+    fn show_painted(&mut self, reply: &Reply, clock: Option<paint_clock::PaintClock>) -> bool {
+        let Reply { width, height, ref task, ref prompt, ref visualization, ref decoded, millis, ref timings } = *reply;
+        let mut clock = clock.unwrap_or_else(paint_clock::PaintClock::start);
+        clock.worker_replied(timings);
+        clock.lap("read_reply_ms");
+        match self.visualization_canvas(width, height, visualization) {
+            Ok(canvas) => {
+                clock.lap("draw_painting_ms");
+                let facts = summary::Facts { task, prompt, decoded, millis, timings, width, height };
+                let summary = summary::show(&self.document, &self.el.summary, &facts);
+                clock.lap("summary_ms");
+                let values = Values::from_decoded(decoded);
+                let is_depth = matches!(values, Values::Depth(_));
+                let is_normals = matches!(values, Values::Normals(_));
+                self.painting = Some(Painting { task: task.clone(), width, height, values, canvas, rgb: visualization.clone(), isolated: None });
+                clock.lap("unpack_values_ms");
+                self.marks = inspect::Marks::default();
+                self.el.depth_scale.set_hidden(!is_depth);
+                if is_depth {
+                    inspect::draw_depth_scale(&self.document, None);
+                }
+                self.el.normal_sphere.set_hidden(!is_normals);
+                if is_normals {
+                    inspect::draw_normal_sphere(&self.document, None);
+                }
+                self.show_distance();
+                self.reread();
+                self.redraw();
+                clock.lap("overlay_ms");
+                // Draws the open view (the others when opened).
+                views::painted(self);
+                clock.lap("views_ms");
+                let _ = js_sys::Reflect::set(&summary, &"page_timings".into(), &clock.finish());
+                let summary = js_sys::JSON::stringify(&summary).map(String::from).unwrap_or_default();
+                self.el.result_json.set_text_content(Some(&summary));
+                self.set_status(&format!("Painted in {millis:.0} ms."), false);
+                self.set_state("painted");
+                true
+            }
+            Err(e) => {
+                self.set_status(&format!("Could not draw the result: {e:?}"), true);
+                self.set_state("failed");
+                false
+            }
+        }
     }
 
     fn visualization_canvas(&self, width: u32, height: u32, rgb: &[u8]) -> Result<HtmlCanvasElement, JsValue> {
@@ -434,6 +552,13 @@ pub fn start() -> Result<(), JsValue> {
         views: views::Views::default(),
         live: None,
         pointer: None,
+        purpose: Purpose::Screen,
+        in_flight: Purpose::Screen,
+        reply: None,
+        shown_photo: 0,
+        everything: None,
+        folder: None,
+        history: history::History::default(),
     }));
 
     let link = link_worker(&page)?;
@@ -486,6 +611,9 @@ pub fn start() -> Result<(), JsValue> {
         replace_worker(&on_retry, backend, "Loading the model again…", ("Ready. Drop a photo.".to_string(), false));
     });
     exports::wire(&page);
+    everything::wire(&page);
+    folder::wire(&page);
+    history::wire(&page);
     effects::wire(&page);
     view3d::wire(&page);
     views::wire(&page);
@@ -508,6 +636,7 @@ fn link_worker(page: &Shared) -> Result<WorkerLink, JsValue> {
                 clock.arrived();
             }
             let mut answered = None;
+            page.borrow_mut().reply = Some(data.clone());
             let crashed = match serde_wasm_bindgen::from_value(data) {
                 Ok(message) => {
                     answered = match &message {

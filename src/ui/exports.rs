@@ -82,7 +82,7 @@ pub(super) fn wire(page: &Shared) {
 }
 
 #[derive(Debug, Clone, Copy)]
-enum Kind {
+pub(super) enum Kind {
     /// The painting itself, at the photo's size (encoded on demand, not after every paint).
     Visualization,
     DepthPng,
@@ -110,16 +110,57 @@ fn save(page: &Page, kind: Kind) {
     }
 }
 
-type File = (Vec<u8>, String, &'static str, String);
+pub(super) type File = (Vec<u8>, String, &'static str, String);
 
 fn file(page: &Page, painting: &Painting, kind: Kind) -> Result<File, String> {
     let (w, h) = (painting.width, painting.height);
-    let task = painting.task.as_str();
+    let source = Source { task: &painting.task, width: w, height: h, values: &painting.values, rgb: &painting.rgb, fov: fov(page) };
+    build(&source, kind, || photo_rgb(page, w, h))
+}
+
+/// The field of view the point cloud is built with (the Downloads tab's input).
+pub(super) fn fov(page: &Page) -> f32 {
+    element::<HtmlInputElement>(&page.document, "export-fov").value_as_number() as f32
+}
+
+/// What the exports of one painting are built from: the painting on screen's, or a folder's.
+pub(super) struct Source<'a> {
+    pub task: &'a str,
+    pub width: u32,
+    pub height: u32,
+    pub values: &'a Values,
+    /// The visualization, RGB.
+    pub rgb: &'a [u8],
+    /// The point cloud's horizontal field of view, in degrees.
+    pub fov: f32,
+}
+
+/// Every export the Downloads tab offers for `values`, in its order.
+pub(super) fn kinds(values: &Values) -> Vec<Kind> {
+    match values {
+        Values::Depth(_) => vec![Kind::Visualization, Kind::DepthPng, Kind::DepthNpy, Kind::DepthPly],
+        Values::Normals(_) => vec![Kind::Visualization, Kind::NormalsNpy],
+        Values::Segments { segments, .. } => {
+            let mut kinds = vec![Kind::Visualization, Kind::LabelsPng, Kind::LegendJson];
+            for label in (1..=segments.len()).filter_map(|l| u16::try_from(l).ok()) {
+                kinds.extend([Kind::Mask(label), Kind::Cutout(label)]);
+            }
+            kinds
+        }
+    }
+}
+
+/// One export's bytes, download name, MIME type and a note for the status line; `photo` gives
+/// the photo's colours at the painting's size, for the exports that need them.
+pub(super) fn build(source: &Source, kind: Kind, photo: impl Fn() -> Result<Vec<u8>, JsValue>) -> Result<File, String> {
+    let (w, h) = (source.width, source.height);
+    let task = source.task;
+    let painting = source;
     let error = |e: peel_protocol::ProtocolError| e.to_string();
     let none = String::new();
-    match (kind, &painting.values) {
+    match (kind, painting.values) {
         (Kind::Visualization, _) => {
-            Ok((export::rgb_png(&painting.rgb, w, h).map_err(error)?, format!("peel-{task}-visualization.png"), "image/png", none))
+            Ok((export::rgb_png(painting.rgb, w, h).map_err(error)?, format!("peel-{task}-visualization.png"), "image/png", none))
         }
         (Kind::DepthPng, Values::Depth(m)) => {
             Ok((export::depth_png_mm(m, w, h).map_err(error)?, "peel-depth-mm.png".into(), "image/png", none))
@@ -128,8 +169,8 @@ fn file(page: &Page, painting: &Painting, kind: Kind) -> Result<File, String> {
             Ok((export::depth_npy(m, w, h).map_err(error)?, "peel-depth.npy".into(), "application/octet-stream", none))
         }
         (Kind::DepthPly, Values::Depth(m)) => {
-            let fov = element::<HtmlInputElement>(&page.document, "export-fov").value_as_number() as f32;
-            let rgb = photo_rgb(page, w, h).map_err(|e| format!("Could not read the photo's colours: {e:?}"))?;
+            let fov = source.fov;
+            let rgb = photo().map_err(|e| format!("Could not read the photo's colours: {e:?}"))?;
             let (bytes, points) = export::depth_ply(m, &rgb, w, h, fov).map_err(error)?;
             let note = format!(" ({points} points, {fov}° field of view)");
             Ok((bytes, format!("peel-depth-fov{fov}.ply"), "application/octet-stream", note))
@@ -152,7 +193,7 @@ fn file(page: &Page, painting: &Painting, kind: Kind) -> Result<File, String> {
         }
         (Kind::Cutout(label), Values::Segments { labels, segments }) => {
             let segment = segments.get(usize::from(label).wrapping_sub(1)).ok_or("no such legend entry")?;
-            let rgb = photo_rgb(page, w, h).map_err(|e| format!("Could not read the photo's colours: {e:?}"))?;
+            let rgb = photo().map_err(|e| format!("Could not read the photo's colours: {e:?}"))?;
             let name = export::cutout_download_name(task, label, &segment.name);
             Ok((export::cutout_png(&rgb, labels, w, h, label).map_err(error)?, name, "image/png", none))
         }
@@ -163,7 +204,12 @@ fn file(page: &Page, painting: &Painting, kind: Kind) -> Result<File, String> {
 /// The photo's colours at the painting's size, tightly packed RGB.
 pub(super) fn photo_rgb(page: &Page, width: u32, height: u32) -> Result<Vec<u8>, JsValue> {
     let photo = page.photo.as_ref().ok_or("no photo on screen")?;
-    let canvas: HtmlCanvasElement = page.document.create_element("canvas")?.dyn_into()?;
+    bitmap_rgb(&page.document, photo, width, height)
+}
+
+/// A decoded photo's colours drawn at `width`×`height`, tightly packed RGB.
+pub(super) fn bitmap_rgb(document: &Document, photo: &web_sys::ImageBitmap, width: u32, height: u32) -> Result<Vec<u8>, JsValue> {
+    let canvas: HtmlCanvasElement = document.create_element("canvas")?.dyn_into()?;
     canvas.set_width(width);
     canvas.set_height(height);
     let context: CanvasRenderingContext2d = canvas.get_context("2d")?.ok_or("no 2d context")?.dyn_into()?;

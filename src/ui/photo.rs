@@ -1,7 +1,7 @@
 //! Opening a photo: the file input, a drop, a sample button (and, from their modules, a paste or
 //! the camera) all end in [`open_photo`], which shows it and queues it for the worker.
 
-use super::{Pending, Shared, element, inspect, listen, views};
+use super::{Pending, Purpose, Shared, element, inspect, listen, views};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -92,11 +92,14 @@ fn show_and_queue(page: &Shared, bytes: Vec<u8>, keep_painting: bool) {
     let shown = Rc::downgrade(page);
     let id = page.borrow().photo_id + 1;
     wasm_bindgen_futures::spawn_local(async move {
-        let decoded = JsFuture::from(decoding).await.and_then(|bitmap| bitmap.dyn_into::<web_sys::ImageBitmap>().map_err(JsValue::from));
+        let decoded = JsFuture::from(decoding).await.and_then(|bitmap| bitmap.dyn_into::<web_sys::ImageBitmap>());
         let Some(page) = shown.upgrade() else { return };
         let mut page = page.borrow_mut();
         match decoded {
-            Ok(bitmap) if page.photo_id == id => page.show_photo(bitmap),
+            Ok(bitmap) if page.photo_id == id => {
+                page.show_photo(bitmap);
+                page.shown_photo = id;
+            }
             Ok(stale) => stale.close(),
             // Said only while the worker still has the photo to read: once it has answered (the
             // worker can be quicker than the browser's own decoder), its message stands.
@@ -119,7 +122,7 @@ fn show_and_queue(page: &Shared, bytes: Vec<u8>, keep_painting: bool) {
     page.photo_bytes = Some(bytes.clone());
     page.photo_id += 1;
     let id = page.photo_id;
-    page.pending = Some(Pending::Photo { id, bytes });
+    page.queue(Pending::Photo { id, bytes }, Purpose::Screen);
     if !page.ready {
         page.set_status("The photo will be painted once the model is loaded.", false);
     }

@@ -1,9 +1,11 @@
 //! The views of a painting, as tabs beside the controls: the painting over the photo (with its
 //! readout and summary), the photo effect, the 3D view and the downloads. A view is drawn when it
-//! is opened, not on every paint, so a paint pays only for what is on screen. The tabs follow
+//! is opened, not on every paint, so a paint pays only for what is on screen. Beside them, the
+//! studio's views of more than one painting: "Paint everything"'s grid, a folder's run and the
+//! history kept on this device. The tabs follow
 //! the WAI-ARIA tabs pattern: one tab in the Tab order, arrow keys, Home and End move between them.
 
-use super::{Page, Shared, Values, effects, element, exports, listen, view3d};
+use super::{Page, Shared, Values, effects, element, exports, history, listen, view3d};
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlElement, KeyboardEvent, MouseEvent};
 
@@ -13,10 +15,13 @@ pub(super) enum View {
     Effect,
     ThreeD,
     Downloads,
+    Everything,
+    Folder,
+    History,
 }
 
 impl View {
-    const ALL: [View; 4] = [View::Painting, View::Effect, View::ThreeD, View::Downloads];
+    const ALL: [View; 7] = [View::Painting, View::Effect, View::ThreeD, View::Downloads, View::Everything, View::Folder, View::History];
 
     fn tab(self) -> &'static str {
         match self {
@@ -24,6 +29,9 @@ impl View {
             View::Effect => "tab-effect",
             View::ThreeD => "tab-3d",
             View::Downloads => "tab-downloads",
+            View::Everything => "tab-everything",
+            View::Folder => "tab-folder",
+            View::History => "tab-history",
         }
     }
 
@@ -33,16 +41,22 @@ impl View {
             View::Effect => "effects",
             View::ThreeD => "view3d-panel",
             View::Downloads => "panel-downloads",
+            View::Everything => "panel-everything",
+            View::Folder => "panel-folder",
+            View::History => "panel-history",
         }
     }
 
-    /// Whether the view has anything to show for `values` (the painting on screen, if any).
-    fn applies(self, values: Option<&Values>) -> bool {
+    /// Whether the view has anything to show on `page` (for most, the painting on screen).
+    fn applies(self, page: &Page) -> bool {
+        let values = page.painting.as_ref().map(|p| &p.values);
         match self {
             View::Painting => true,
             View::Effect => matches!(values, Some(Values::Depth(_) | Values::Normals(_))),
             View::ThreeD => matches!(values, Some(Values::Depth(_))),
             View::Downloads => values.is_some(),
+            View::Everything => page.everything.is_some(),
+            View::Folder | View::History => true,
         }
     }
 }
@@ -64,12 +78,21 @@ impl Views {
 /// goes back to the painting if the open view no longer applies).
 pub(super) fn painted(page: &mut Page) {
     page.views.drawn.clear();
-    let values = page.painting.as_ref().map(|p| &p.values);
     for view in View::ALL {
-        element::<HtmlElement>(&page.document, view.tab()).set_hidden(!view.applies(values));
+        element::<HtmlElement>(&page.document, view.tab()).set_hidden(!view.applies(page));
     }
     let open = page.views.open();
-    open_view(page, if open.applies(values) { open } else { View::Painting });
+    open_view(page, if open.applies(page) { open } else { View::Painting });
+}
+
+/// Shows or hides each tab as its view applies now (a run of paintings began or ended).
+pub(super) fn refresh_tabs(page: &mut Page) {
+    for view in View::ALL {
+        element::<HtmlElement>(&page.document, view.tab()).set_hidden(!view.applies(page));
+    }
+    if !page.views.open().applies(page) {
+        open_view(page, View::Painting);
+    }
 }
 
 /// Shows `view`'s panel (drawing it first if it is not drawn for this painting) and hides the others.
@@ -80,8 +103,13 @@ pub(super) fn open_view(page: &mut Page, view: View) {
             View::Effect => effects::show(page),
             View::ThreeD => view3d::show(page),
             View::Downloads => exports::show(page),
+            View::Everything | View::Folder => {}
+            // Read again each time it is opened: another tab of the page may have added to it.
+            View::History => history::show(page),
         }
-        page.views.drawn.push(view);
+        if view != View::History {
+            page.views.drawn.push(view);
+        }
     }
     page.views.open = Some(view);
     for other in View::ALL {
@@ -106,8 +134,7 @@ pub(super) fn wire(page: &Shared) {
     let Some(list) = document.query_selector("[role=tablist]").ok().flatten() else { return };
     listen::<KeyboardEvent>(&list, "keydown", move |event| {
         let mut page = on_key.borrow_mut();
-        let values = page.painting.as_ref().map(|p| &p.values);
-        let offered: Vec<View> = View::ALL.into_iter().filter(|v| v.applies(values)).collect();
+        let offered: Vec<View> = View::ALL.into_iter().filter(|v| v.applies(&page)).collect();
         let Some(at) = offered.iter().position(|v| *v == page.views.open()) else { return };
         let next = match event.key().as_str() {
             "ArrowRight" => offered[(at + 1) % offered.len()],
