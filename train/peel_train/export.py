@@ -30,7 +30,7 @@ from safetensors.numpy import load_file
 from .conditioning import INSTANCE_PALETTE, paint
 from .generator import (MAX_INSTANCES, NORMALIZATION, PHRASE_DIM, SIZE_MULTIPLE, TASK_DEPTH, TASK_INSTANCE,
                         TASK_NORMALS, TASK_REFERRING, TASK_SEMANTIC, TASKS, Linear, PeelGenerator)
-from .vocab import (STOPWORDS, lookups, minilm_embed_cached, normalize, open_vocabulary, project_table,
+from .vocab import (STOPWORDS, lookups, write_core, minilm_embed_cached, normalize, open_vocabulary, project_table,
                     save_table)
 
 REPO = Path(__file__).resolve().parents[2]
@@ -271,6 +271,8 @@ def main():
         "training": training,
         "evaluation": old.get("evaluation", {}),
     }
+    # What a first visit paints with while the whole table downloads (vocab.core_table).
+    manifest["core_phrases"] = write_core(out, manifest, lookups(table)[1])
     manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
 
     # Parity fixtures. dequant: the int8 weights and the shipped (projected, int8) table, as Burn

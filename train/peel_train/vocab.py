@@ -223,6 +223,50 @@ def save_table(table, path):
               metadata={PHRASES_KEY: "\n".join(table["phrase_list"]), WORDS_KEY: "\n".join(table["word_list"])})
 
 
+def core_table(table, training_words=()):
+    """The core of a shipped table (what a first visit paints with while the rest downloads):
+    every phrase row, and the rows of the words those phrases are made of plus `training_words`
+    (the training table's words: those of the referring expressions), unchanged. Rust's
+    `PhraseTable::from_core_bytes` refuses a core that lacks a word of one of its phrases."""
+    index = {w: i for i, w in enumerate(table["word_list"])}
+    phrase_words = {w for p in table["phrase_list"] for w in p.split() if w not in STOPWORDS}
+    missing = phrase_words - index.keys()
+    if missing:
+        raise ValueError(f"the table lacks words of its own phrases: {sorted(missing)[:5]}")
+    words = sorted(phrase_words | ({normalize(w) for w in training_words} & index.keys()) - set(STOPWORDS))
+    rows = [index[w] for w in words]
+    return {"phrase_list": list(table["phrase_list"]), "word_list": words,
+            "phrases": table["phrases"], "phrases.qscale": table["phrases.qscale"],
+            "words": table["words"][rows], "words.qscale": table["words.qscale"][rows]}
+
+
+CORE_FILE = "phrases-core.safetensors"
+
+
+def write_core(weights_dir, manifest, training_words):
+    """Writes weights_dir/CORE_FILE from the shipped table; returns the manifest's `core_phrases` entry."""
+    import hashlib
+
+    weights_dir = Path(weights_dir)
+    core = core_table(load_table(weights_dir / manifest["phrases_file"]), training_words)
+    save_table(core, weights_dir / CORE_FILE)
+    data = (weights_dir / CORE_FILE).read_bytes()
+    return {"file": CORE_FILE, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
+            "word_count": len(core["word_list"])}
+
+
+def expression_words(synth_dirs):
+    """The words of the synthetic scenes' referring expressions (what training adds to the table's
+    words: train.Mixture.all_phrases)."""
+    import json
+
+    words = set()
+    for meta in sorted(p for d in synth_dirs for p in Path(d).glob("*/meta.json")):
+        for e in json.loads(meta.read_text()).get("expressions", []):
+            words.update(normalize(e["text"]).split())
+    return words
+
+
 def load_table(path):
     from safetensors import safe_open
     from safetensors.numpy import load_file
@@ -239,8 +283,17 @@ def load_table(path):
 
 if __name__ == "__main__":
     # python -m peel_train.vocab /usr/share/dict/american-english > peel_train/dictionary-words.txt
+    # python -m peel_train.vocab core ../weights ../target/synth-train ../target/synth-train-2   (adds the core table)
+    import json
     import sys
 
+    if sys.argv[1] == "core":  # core WEIGHTS_DIR SYNTH_DIR...: the training table's words from the scenes
+        manifest_path = Path(sys.argv[2]) / "manifest.json"
+        manifest = json.loads(manifest_path.read_text())
+        manifest["core_phrases"] = write_core(sys.argv[2], manifest, expression_words(sys.argv[3:]))
+        manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
+        print(f"{manifest['core_phrases']}")
+        sys.exit(0)
     scowl = Path(sys.argv[1])
     print(f"# English words for the phrase table beyond all-MiniLM-L6-v2's own whole-word tokens.\n"
           f"# Made by `python -m peel_train.vocab {scowl}` (peel_train.vocab.dictionary_base_words):\n"

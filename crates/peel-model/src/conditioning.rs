@@ -16,7 +16,7 @@ use peel_protocol::depth::DepthCodec;
 use peel_protocol::prompt::Request;
 
 use crate::model::{TASK_DEPTH, TASK_INSTANCE, TASK_NORMALS, TASK_REFERRING, TASK_SEMANTIC};
-use crate::phrases::{PhraseTable, UnknownPhrase};
+use crate::phrases::{EmbedError, PhraseTable, UnknownPhrase};
 
 /// A semantic background colour within this distance (8-bit RGB units, Euclidean, inclusive)
 /// of a class colour is replaced.
@@ -61,6 +61,9 @@ impl Conditioning {
 pub enum ConditionError {
     #[error(transparent)]
     UnknownPhrase(#[from] UnknownPhrase),
+    /// The generator holds the core phrase table and this phrase needs the whole one.
+    #[error("the phrase {phrase:?} needs the whole phrase table, which is not loaded yet")]
+    NeedsWholeTable { phrase: String },
     #[error(
         "the generator paints depth with the paper's codec only (lambda = {}, c = {}); this prompt asks for lambda = {lambda}, c = {c}. Remove the lambda/c clause and re-encode the decoded depth if another range is needed",
         DepthCodec::PAPER.lambda,
@@ -73,6 +76,15 @@ pub enum ConditionError {
     NoFreeBackground,
     #[error("the model's instance palette has only {found} colours far enough from the background {background:?}; {needed} are needed")]
     InstancePalette { background: Rgb8, found: usize, needed: usize },
+}
+
+impl From<EmbedError> for ConditionError {
+    fn from(e: EmbedError) -> Self {
+        match e {
+            EmbedError::Unknown(unknown) => Self::UnknownPhrase(unknown),
+            EmbedError::NotInCore { phrase } => Self::NeedsWholeTable { phrase },
+        }
+    }
 }
 
 fn distance2(a: Rgb8, b: Rgb8) -> u32 {

@@ -19,9 +19,9 @@ use upsample::Combine;
 pub use burn::prelude::Device;
 pub use conditioning::{ConditionError, Conditioning, Painter};
 pub use model::{GeneratorConfig, Heads, PeelGenerator, Tokens};
-pub use phrases::{PhraseTable, UnknownPhrase};
+pub use phrases::{EmbedError, PhraseTable, UnknownPhrase};
 pub use preprocess::Upsampling;
-pub use state::{LoadError, Manifest, load_model};
+pub use state::{CorePhrases, LoadError, Manifest, load_model};
 
 /// Why a photo could not be painted.
 #[derive(Debug, thiserror::Error)]
@@ -59,16 +59,48 @@ pub struct Generator {
 
 impl Generator {
     /// Parses the manifest, checks both files' SHA-256, and loads the weights (dequantized) and
-    /// the phrase table.
+    /// the whole phrase table.
     pub fn from_bytes(manifest_json: &[u8], weights: &[u8], phrases: &[u8], device: &Device) -> Result<Self, LoadError> {
+        Self::load(manifest_json, weights, device, |manifest| {
+            state::check_sha(&manifest.phrases_file, phrases, &manifest.phrases_sha256)?;
+            PhraseTable::from_bytes(phrases, &manifest.vocabulary, manifest.architecture.width).map_err(LoadError::Phrases)
+        })
+    }
+
+    /// [`Self::from_bytes`] with the core phrase table (`Manifest::core_phrases`) instead of the
+    /// whole one, until [`Self::complete_phrases`].
+    pub fn from_core_bytes(manifest_json: &[u8], weights: &[u8], core: &[u8], device: &Device) -> Result<Self, LoadError> {
+        Self::load(manifest_json, weights, device, |manifest| {
+            let Some(spec) = &manifest.core_phrases else {
+                return Err(LoadError::Phrases("the manifest names no core phrase table".to_string()));
+            };
+            state::check_sha(&spec.file, core, &spec.sha256)?;
+            PhraseTable::from_core_bytes(core, &manifest.vocabulary, spec.word_count, manifest.architecture.width)
+                .map_err(LoadError::Phrases)
+        })
+    }
+
+    fn load(
+        manifest_json: &[u8],
+        weights: &[u8],
+        device: &Device,
+        table: impl FnOnce(&Manifest) -> Result<PhraseTable, LoadError>,
+    ) -> Result<Self, LoadError> {
         let text = std::str::from_utf8(manifest_json)
             .map_err(|_| LoadError::Architecture("the model manifest is not UTF-8 text".to_string()))?;
         let manifest = Manifest::from_json(text)?;
-        state::check_sha(&manifest.phrases_file, phrases, &manifest.phrases_sha256)?;
         let model = load_model(&manifest, weights, device)?;
-        let table = PhraseTable::from_bytes(phrases, &manifest.vocabulary, manifest.architecture.width)
+        let phrases = table(&manifest)?;
+        Ok(Self { manifest, model, phrases, device: device.clone() })
+    }
+
+    /// Replaces the core phrase table with the whole one (`Manifest::phrases_file`), checked
+    /// against the manifest's hash.
+    pub fn complete_phrases(&mut self, phrases: &[u8]) -> Result<(), LoadError> {
+        state::check_sha(&self.manifest.phrases_file, phrases, &self.manifest.phrases_sha256)?;
+        self.phrases = PhraseTable::from_bytes(phrases, &self.manifest.vocabulary, self.manifest.architecture.width)
             .map_err(LoadError::Phrases)?;
-        Ok(Self { manifest, model, phrases: table, device: device.clone() })
+        Ok(())
     }
 
     /// Reads `manifest.json` and the files it names from `dir`.

@@ -19,6 +19,13 @@
 //! The file holds `phrases` and `words` (`I8`, `[rows, d]`) with `phrases.qscale` and
 //! `words.qscale` (`F32`, `[rows, 1]`, value = q × scale), and the row names, newline-joined, in
 //! its metadata under `phrases` and `words`. The manifest gives the row counts and stopwords.
+//!
+//! A first visit may load the **core** table instead (`Manifest::core_phrases`): every phrase row
+//! and the rows of the words those phrases are made of, byte for byte the whole table's. It
+//! answers a phrase only when the whole table would give the same row: a listed phrase, or a
+//! phrase all of whose words it lists by name (since every phrase's words are listed, such a phrase
+//! cannot be one of the whole table's phrases). Anything else is [`EmbedError::NotInCore`]: the
+//! caller waits for the whole table, which also owns the refusals and the nearest-word search.
 
 use std::collections::HashMap;
 
@@ -47,6 +54,16 @@ fn suggestion_text(suggestions: &[(String, Vec<String>)]) -> String {
         .map(|(word, words)| format!("instead of {word:?}, try {}", words.join(", ")))
         .collect();
     if near.is_empty() { " (try a more common word)".to_string() } else { format!("; {}", near.join("; ")) }
+}
+
+/// Why a phrase has no embedding from this table.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EmbedError {
+    #[error(transparent)]
+    Unknown(#[from] UnknownPhrase),
+    /// The table is the core one and the phrase has a word it does not list: the whole table decides.
+    #[error("the phrase {phrase:?} has words outside the core vocabulary; the whole phrase table decides")]
+    NotInCore { phrase: String },
 }
 
 /// How many nearest words are offered per unknown word.
@@ -192,6 +209,8 @@ pub struct PhraseTable {
     words: Table,
     stopwords: Vec<String>,
     spelling: SpellingIndex,
+    /// False for the core table (see the module docs).
+    complete: bool,
 }
 
 impl PhraseTable {
@@ -199,6 +218,23 @@ impl PhraseTable {
     /// size (the network's width). The caller checks the file's SHA-256; this checks names,
     /// counts, duplicates, dtypes, shapes and finite scales.
     pub fn from_bytes(bytes: &[u8], vocabulary: &Vocabulary, dim: usize) -> Result<Self, String> {
+        Self::read(bytes, vocabulary, vocabulary.word_count, dim, true)
+    }
+
+    /// Parses the core table (`Manifest::core_phrases`): every phrase, `word_count` words, and
+    /// every word of every phrase among them (else the table could answer a phrase differently
+    /// from the whole one).
+    pub fn from_core_bytes(bytes: &[u8], vocabulary: &Vocabulary, word_count: usize, dim: usize) -> Result<Self, String> {
+        let table = Self::read(bytes, vocabulary, word_count, dim, false)?;
+        for phrase in table.phrases.index.keys() {
+            if let Some(word) = phrase.split(' ').find(|w| !table.is_stopword(w) && !table.words.index.contains_key(*w)) {
+                return Err(format!("the core table lists the phrase {phrase:?} but not its word {word:?}"));
+            }
+        }
+        Ok(table)
+    }
+
+    fn read(bytes: &[u8], vocabulary: &Vocabulary, word_count: usize, dim: usize, complete: bool) -> Result<Self, String> {
         let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| format!("not a safetensors file: {e}"))?;
         let file = SafeTensors::deserialize(bytes).map_err(|e| format!("not a safetensors file: {e}"))?;
         let expected = [PHRASES, "phrases.qscale", WORDS, "words.qscale"];
@@ -210,10 +246,23 @@ impl PhraseTable {
         let empty = HashMap::new();
         let metadata = header.metadata().as_ref().unwrap_or(&empty);
         let phrases = Table::read(&file, metadata, PHRASES, vocabulary.phrase_count, dim)?;
-        let words = Table::read(&file, metadata, WORDS, vocabulary.word_count, dim)?;
+        let words = Table::read(&file, metadata, WORDS, word_count, dim)?;
         let stopwords = vocabulary.stopwords.clone();
-        let spelling = SpellingIndex::new(words.index.keys().map(String::as_str).filter(|w| !stopwords.iter().any(|s| s == w)));
-        Ok(Self { phrases, words, stopwords, spelling })
+        // Only the whole table refuses words, so only it needs the search.
+        let spelling = match complete {
+            true => SpellingIndex::new(words.index.keys().map(String::as_str).filter(|w| !stopwords.iter().any(|s| s == w))),
+            false => SpellingIndex::default(),
+        };
+        Ok(Self { phrases, words, stopwords, spelling, complete })
+    }
+
+    /// False for the core table.
+    pub fn is_complete(&self) -> bool {
+        self.complete
+    }
+
+    fn is_stopword(&self, word: &str) -> bool {
+        self.stopwords.iter().any(|s| s == word)
     }
 
     /// Row size: the network's width.
@@ -239,7 +288,7 @@ impl PhraseTable {
 
     /// The words of a normalized phrase that are neither stopwords nor known (themselves or as a singular).
     fn unknown_words<'a>(&self, phrase: &'a str) -> impl Iterator<Item = &'a str> {
-        phrase.split(' ').filter(|w| !w.is_empty() && !self.stopwords.iter().any(|s| s == w) && self.word_row(w).is_none())
+        phrase.split(' ').filter(|w| !w.is_empty() && !self.is_stopword(w) && self.word_row(w).is_none())
     }
 
     /// Known words within a few edits of `word` (restricted Damerau-Levenshtein: a typo, a plural, a
@@ -252,20 +301,22 @@ impl PhraseTable {
     }
 
     /// The projected embedding of `text` (see the module docs for the rule).
-    pub fn embed(&self, text: &str) -> Result<Vec<f32>, UnknownPhrase> {
+    /// The core table answers only what the whole table would answer the same way.
+    pub fn embed(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
         let phrase = normalize(text);
         if let Some(&i) = self.phrases.index.get(&phrase) {
             return Ok(self.phrases.row(i).collect());
         }
-        let known: Vec<usize> = phrase
-            .split(' ')
-            .filter(|w| !self.stopwords.iter().any(|s| s == w))
-            .filter_map(|w| self.word_row(w))
-            .collect();
+        let mut words = phrase.split(' ').filter(|w| !w.is_empty() && !self.is_stopword(w));
+        // Only an exact entry is the same row in both tables (a plural may be a word of its own there).
+        if !self.complete && words.any(|w| !self.words.index.contains_key(w)) {
+            return Err(EmbedError::NotInCore { phrase: text.to_string() });
+        }
+        let known: Vec<usize> = phrase.split(' ').filter(|w| !self.is_stopword(w)).filter_map(|w| self.word_row(w)).collect();
         if known.is_empty() {
             let suggestions =
                 self.unknown_words(&phrase).take(SUGGESTED_WORDS).map(|w| (w.to_string(), self.nearest_words(w))).collect();
-            return Err(UnknownPhrase { phrase: text.to_string(), suggestions });
+            return Err(UnknownPhrase { phrase: text.to_string(), suggestions }.into());
         }
         let mut v = vec![0.0f32; self.dim()];
         for &i in &known {
@@ -361,12 +412,46 @@ pub(crate) mod tests {
 
     #[test]
     fn unknown_phrases_name_themselves() {
-        let err = tiny_table().embed("The Zebra of a").unwrap_err();
+        let EmbedError::Unknown(err) = tiny_table().embed("The Zebra of a").unwrap_err() else { panic!("refused as not in the core") };
         assert_eq!(err.phrase, "The Zebra of a");
         assert!(err.to_string().contains("\"The Zebra of a\""), "{err}");
         assert_eq!(err.suggestions, vec![("zebra".to_string(), vec![])]);
         assert!(err.to_string().ends_with("(try a more common word)"), "{err}");
         assert!(tiny_table().embed("").is_err());
+    }
+
+    /// The core of [`tiny_table`]: both phrases, and of the words only theirs ("left" and
+    /// "background" wait for the whole table).
+    fn tiny_core() -> PhraseTable {
+        let names = ["red", "car", "sky"];
+        let bytes = table_bytes((&PHRASE_NAMES, &PHRASE_ROWS, &[0.1, 0.01]), (&names, &WORD_ROWS[..3], &WORD_SCALES[..3]));
+        PhraseTable::from_core_bytes(&bytes, &vocabulary(2, 5), 3, 4).unwrap()
+    }
+
+    #[test]
+    fn the_core_table_answers_as_the_whole_one_or_defers() {
+        let (whole, core) = (tiny_table(), tiny_core());
+        assert!(whole.is_complete() && !core.is_complete());
+        for text in ["Red-Car", "sky", "red sky", "the red car of a", "sky sky red", "the", ""] {
+            assert_eq!(core.embed(text), whole.embed(text), "{text:?}");
+        }
+        // A word it does not list, even one whose singular it lists: the whole table may hold
+        // that word as a row of its own, or a near word to suggest.
+        for text in ["the left", "red car left", "cars", "zebra", "the rde carz", "red car on"] {
+            assert_eq!(core.embed(text), Err(EmbedError::NotInCore { phrase: text.to_string() }), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn a_core_table_missing_a_word_of_its_phrases_is_refused() {
+        // "red car" listed, "car" not: the core would average where the whole table takes the phrase row.
+        let names = ["red", "sky"];
+        let rows = [WORD_ROWS[0], WORD_ROWS[2]];
+        let bytes = table_bytes((&PHRASE_NAMES, &PHRASE_ROWS, &[0.1, 0.01]), (&names, &rows, &[0.5, 1.0]));
+        let err = PhraseTable::from_core_bytes(&bytes, &vocabulary(2, 5), 2, 4).unwrap_err();
+        assert_eq!(err, "the core table lists the phrase \"red car\" but not its word \"car\"");
+        // The counts are the core's: the manifest's whole word count is refused.
+        assert!(PhraseTable::from_core_bytes(&bytes, &vocabulary(2, 5), 5, 4).is_err());
     }
 
     #[test]
@@ -386,7 +471,7 @@ pub(crate) mod tests {
     fn unknown_words_get_the_nearest_known_words() {
         let table = tiny_table();
         // A swap and a typo; each unknown word gets its own list, stopwords none.
-        let err = table.embed("the rde carz").unwrap_err();
+        let EmbedError::Unknown(err) = table.embed("the rde carz").unwrap_err() else { panic!("refused as not in the core") };
         assert_eq!(err.suggestions, vec![("rde".to_string(), vec!["red".to_string()]), ("carz".to_string(), vec!["car".to_string()])]);
         let text = err.to_string();
         assert!(text.contains("instead of \"rde\", try red; instead of \"carz\", try car"), "{text}");

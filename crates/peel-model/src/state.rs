@@ -65,6 +65,10 @@ pub struct Manifest {
     pub weights_bytes: Option<u64>,
     #[serde(default)]
     pub phrases_bytes: Option<u64>,
+    /// The core phrase table a first visit paints with while the whole one downloads (absent in
+    /// older manifests: those load the whole table first).
+    #[serde(default)]
+    pub core_phrases: Option<CorePhrases>,
     /// Human-readable description of the weights' quantization.
     #[serde(default)]
     pub quantization: String,
@@ -115,6 +119,23 @@ pub struct Vocabulary {
     /// Words ignored when composing a phrase from words.
     #[serde(default)]
     pub stopwords: Vec<String>,
+}
+
+/// The core phrase table: every phrase row of the whole table and the rows of the words those
+/// phrases are made of (the rows training saw), byte for byte. It answers a prompt exactly as the
+/// whole table does or not at all (see [`crate::phrases`]), so a page can paint with it while
+/// the other words, which training never saw, download.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CorePhrases {
+    /// File name, relative to the manifest.
+    pub file: String,
+    /// Lower-case hex SHA-256 of the file.
+    pub sha256: String,
+    /// Size in bytes, for the page's download progress.
+    #[serde(default)]
+    pub bytes: Option<u64>,
+    /// Rows of tensor `words` (the phrases are all there: [`Vocabulary::phrase_count`]).
+    pub word_count: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -173,6 +194,9 @@ impl Manifest {
         }
         if self.normalization != NORMALIZATION {
             return bad(format!("input normalization {:?} (this build implements {NORMALIZATION:?})", self.normalization));
+        }
+        if let Some(core) = self.core_phrases.as_ref().filter(|c| c.word_count > self.vocabulary.word_count) {
+            return bad(format!("a core phrase table of {} words, more than the whole table's {}", core.word_count, self.vocabulary.word_count));
         }
         if let Some(task) = self.tasks.iter().find(|t| !TASKS.contains(&t.as_str())) {
             return bad(format!("unknown task {task:?} (known: {TASKS:?})"));

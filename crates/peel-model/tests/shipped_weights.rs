@@ -305,3 +305,58 @@ fn the_open_vocabulary_embeds_phrases_the_first_table_did_not_know() {
     let err = table.embed("a glorpwhistle").unwrap_err();
     assert!(err.to_string().contains("\"a glorpwhistle\""), "{err}");
 }
+
+/// The row names listed in a phrase file's metadata under `key`.
+fn listed(table: &[u8], key: &str) -> Vec<String> {
+    let (_, header) = SafeTensors::read_metadata(table).unwrap();
+    header.metadata().as_ref().unwrap()[key].split('\n').map(str::to_string).collect()
+}
+
+#[test]
+fn the_core_table_paints_every_phrase_it_takes_as_the_whole_table_does() {
+    let (manifest, weights, whole) = shipped();
+    let core_spec = &manifest["core_phrases"];
+    let core = std::fs::read(weights_dir().join(core_spec["file"].as_str().expect("the manifest names a core table"))).unwrap();
+    let json = manifest.to_string();
+    let first_visit = Generator::from_core_bytes(json.as_bytes(), &weights, &core, &Device::flex()).unwrap();
+    let (core_table, whole_table) = (first_visit.phrase_table(), generator().phrase_table());
+    assert!(!core_table.is_complete() && whole_table.is_complete());
+    // Every phrase, and the words they are made of: the rows training saw.
+    let (phrases, words) = (listed(&core, "phrases"), listed(&core, "words"));
+    assert_eq!(phrases, listed(&whole, "phrases"));
+    assert_eq!(words.len() as u64, core_spec["word_count"].as_u64().unwrap());
+    for text in phrases.iter().chain(&words) {
+        assert_eq!(core_table.embed(text), whole_table.embed(text), "{text:?}");
+    }
+    // Any prompt made of its words it answers, as the whole table does.
+    for (i, word) in words.iter().enumerate().step_by(5) {
+        let composed = format!("the {word} on the left of the {}", words[i * 7 % words.len()]);
+        assert_eq!(core_table.embed(&composed), whole_table.embed(&composed), "{composed:?}");
+    }
+    // Any other: the same answer or "not in the core", never another row or refusal.
+    let whole_words = listed(&whole, "words");
+    let mut deferred = 0;
+    for (i, text) in whole_words.iter().step_by(97).enumerate() {
+        let composed = format!("the {} on the left of the {}", words[i * 7 % words.len()], text);
+        for text in [text.as_str(), composed.as_str(), "the cups", "a glorpwhistle"] {
+            match core_table.embed(text) {
+                Err(peel_model::EmbedError::NotInCore { .. }) => deferred += 1,
+                same => assert_eq!(same, whole_table.embed(text), "{text:?}"),
+            }
+        }
+    }
+    assert!(deferred > 0, "no prompt needed the whole table: the sample checks nothing");
+    // The core table's hash is checked, and it paints the README's cat.
+    let err = Generator::from_core_bytes(json.as_bytes(), &weights, &core[..core.len() - 1], &Device::flex()).err();
+    assert!(matches!(err, Some(LoadError::Checksum { .. })), "{err:?}");
+    let cat = parse("A segmentation map image. The cat is rendered in red.").unwrap();
+    let photo = image::RgbImage::from_fn(96, 64, |x, y| image::Rgb([(x * 2) as u8, (y * 3) as u8, 120]));
+    assert_eq!(first_visit.paint(&photo, &cat).unwrap(), generator().paint(&photo, &cat).unwrap());
+    // Once the whole table arrives, the generator takes any word.
+    let mut first_visit = first_visit;
+    let pond = parse("A segmentation map image. The pond is rendered in blue.").unwrap();
+    assert!(matches!(first_visit.condition(&pond), Err(PaintError::Condition(peel_model::ConditionError::NeedsWholeTable { .. }))));
+    first_visit.complete_phrases(&whole).unwrap();
+    assert!(first_visit.phrase_table().is_complete());
+    assert_eq!(first_visit.paint(&photo, &pond).unwrap(), generator().paint(&photo, &pond).unwrap());
+}
