@@ -36,9 +36,15 @@ pub(super) fn wire(page: &Shared, document: &Document) -> Result<(), JsValue> {
     listen::<DragEvent>(&drop_zone, "drop", move |event| {
         event.prevent_default();
         let _ = zone.class_list().remove_1("dragging");
-        match event.data_transfer().and_then(|t| t.files()).and_then(|files| files.get(0)) {
-            Some(file) => open_file(&on_drop, file),
-            None => on_drop.borrow().set_status("Drop an image file.", true),
+        match event.data_transfer().and_then(|t| t.files()) {
+            // Several photos are a folder to paint (`folder` takes them).
+            Some(files) if files.length() > 1 => {}
+            Some(files) if files.length() == 1 => {
+                if let Some(file) = files.get(0) {
+                    open_file(&on_drop, file);
+                }
+            }
+            _ => on_drop.borrow().set_status("Drop an image file.", true),
         }
     });
 
@@ -129,7 +135,7 @@ fn show_and_queue(page: &Shared, bytes: Vec<u8>, keep_painting: bool) {
     page.paint_next();
 }
 
-async fn file_bytes(file: web_sys::File) -> Result<Vec<u8>, JsValue> {
+pub(super) async fn file_bytes(file: web_sys::File) -> Result<Vec<u8>, JsValue> {
     let buffer = JsFuture::from(file.array_buffer()).await?;
     Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }

@@ -3,8 +3,11 @@
 // zip whose files are the single-photo exports, byte for byte) and the history kept on the device.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ARTIFACTS, SLOW, serveDist, openPage, assertClean, waitForState, uploadAndRead, assertPaintingShown } from "./page.mjs";
+import { ARTIFACTS, ROOT, SLOW, serveDist, openPage, assertClean, waitForState, uploadAndRead, assertPaintingShown } from "./page.mjs";
+
+const SAMPLES = join(ROOT, "static", "samples");
 
 serveDist();
 
@@ -82,6 +85,205 @@ test("Paint everything: depth, normals, semantic and the main class's instances 
     // A new photo drops the grid of the old one.
     await uploadAndRead(page, join(import.meta.dirname, "..", "..", "static", "samples", "chelsea.png"));
     assert.equal(await page.locator("#tab-everything").isHidden(), true, "the old photo's grid is gone");
+    await assertClean(ctx);
+  } finally {
+    await browser.close();
+  }
+});
+
+/** Opens the tab whose panel holds `selector`, if that panel is hidden. */
+async function openViewOf(page, selector) {
+  const tab = await page.evaluate((s) => {
+    const panel = document.querySelector(s)?.closest("[role=tabpanel]");
+    return panel?.hidden ? document.querySelector(`[role=tab][aria-controls="${panel.id}"]`)?.id : null;
+  }, selector);
+  if (tab) await page.click(`#${tab}`);
+}
+
+/** Clicks `selector` and returns the file it saves: its name and bytes, read from the very blob
+ * the page hands the browser. (Read in the page: Chromium's download manager stops reporting
+ * downloads after some dozens from one page, and this test saves over fifty.) */
+async function download(page, selector) {
+  await openViewOf(page, selector);
+  await page.evaluate(() => {
+    window.__peelSaved = null;
+    if (window.__peelSaveHooked) return;
+    window.__peelSaveHooked = true;
+    // The page's CSP (connect-src 'self') forbids fetching a blob: URL; keep each URL's blob.
+    const blobs = new Map();
+    const createObjectURL = URL.createObjectURL;
+    URL.createObjectURL = (blob) => { const url = createObjectURL(blob); blobs.set(url, blob); return url; };
+    const click = HTMLAnchorElement.prototype.click;
+    HTMLAnchorElement.prototype.click = function () {
+      if (!this.download || !blobs.has(this.href)) return click.call(this);
+      const name = this.download;
+      blobs.get(this.href).arrayBuffer().then((buffer) => {
+        let binary = "";
+        const bytes = new Uint8Array(buffer);
+        for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+        window.__peelSaved = { name, base64: btoa(binary) };
+      });
+    };
+  });
+  await page.click(selector);
+  const saved = await (await page.waitForFunction(() => window.__peelSaved, null, { timeout: 30_000, polling: 50 })).jsonValue();
+  return { name: saved.name, bytes: Buffer.from(saved.base64, "base64") };
+}
+
+/** The files of a zip (stored or not), by name: read from its central directory, as unzip does. */
+function readZip(zip) {
+  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  assert.ok(end >= 0, "no end of central directory");
+  const count = zip.readUInt16LE(end + 10);
+  let at = zip.readUInt32LE(end + 16);
+  const files = new Map();
+  for (let n = 0; n < count; n++) {
+    assert.equal(zip.readUInt32LE(at), 0x02014b50, "central directory entry");
+    const method = zip.readUInt16LE(at + 10), size = zip.readUInt32LE(at + 20), stored = zip.readUInt32LE(at + 24);
+    const nameLength = zip.readUInt16LE(at + 28), extra = zip.readUInt16LE(at + 30), comment = zip.readUInt16LE(at + 32);
+    const local = zip.readUInt32LE(at + 42);
+    const name = zip.subarray(at + 46, at + 46 + nameLength).toString("utf8");
+    assert.equal(method, 0, `${name} is stored`);
+    assert.equal(size, stored);
+    assert.equal(zip.readUInt32LE(local), 0x04034b50, "local header");
+    const data = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
+    files.set(name, zip.subarray(data, data + size));
+    at += 46 + nameLength + extra + comment;
+  }
+  return files;
+}
+
+/** Five photos: the three samples, and two JPEGs the browser makes from them (one in a subfolder,
+ * named as a sample, so the zip must keep both apart). */
+async function fivePhotos(page, dir) {
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(join(dir, "more"), { recursive: true });
+  const jpeg = (sample, flip) => page.evaluate(async ([sample, flip]) => {
+    const bitmap = await createImageBitmap(await (await fetch(`samples/${sample}.png`)).blob());
+    const canvas = document.createElement("canvas");
+    [canvas.width, canvas.height] = [Math.round(bitmap.width * 0.8), Math.round(bitmap.height * 0.8)];
+    const context = canvas.getContext("2d");
+    if (flip) { context.translate(canvas.width, 0); context.scale(-1, 1); }
+    context.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+    return canvas.toDataURL("image/jpeg", 0.9).split(",")[1];
+  }, [sample, flip]);
+  await writeFile(join(dir, "coffee-flipped.jpg"), Buffer.from(await jpeg("coffee", true), "base64"));
+  await writeFile(join(dir, "more", "chelsea.jpg"), Buffer.from(await jpeg("chelsea", false), "base64"));
+  return [join(SAMPLES, "astronaut.png"), join(SAMPLES, "coffee.png"), join(SAMPLES, "chelsea.png"), join(dir, "coffee-flipped.jpg"), join(dir, "more", "chelsea.jpg")];
+}
+
+// The folders each photo's files go in, and the Downloads tab's buttons of each task.
+const FOLDERS = ["astronaut", "coffee", "chelsea", "coffee-flipped", "chelsea-2"];
+const BUTTONS = {
+  depth: ["#export-visualization", "#export-depth-png", "#export-depth-npy", "#export-depth-ply"],
+  semantic: ["#export-visualization", "#export-labels-png", "#export-legend-json", "#export-mask-list button"],
+};
+
+/** Paints `photos` as a folder with the task chosen now; returns the zip's files. */
+async function paintFolder(page, photos) {
+  await page.click("#tab-folder");
+  await page.setInputFiles("#folder-files", photos);
+  await page.waitForFunction(() => document.body.dataset.folder === "chosen", null, { timeout: 10_000 });
+  assert.match(await page.locator("#folder-line").textContent(), new RegExp(`^${photos.length} photos chosen`));
+  // Progress: the bar's value after each photo.
+  await page.evaluate(() => {
+    window.__folderProgress = [];
+    const bar = document.getElementById("folder-progress");
+    new MutationObserver(() => window.__folderProgress.push(bar.value)).observe(bar, { attributes: true, attributeFilter: ["value"] });
+  });
+  const started = Date.now();
+  await page.click("#folder-start");
+  await page.waitForFunction(() => ["done", "cancelled"].includes(document.body.dataset.folder), null, { timeout: SLOW, polling: 250 });
+  console.log(`folder of ${photos.length}: ${Date.now() - started} ms; ${await page.locator("#folder-line").textContent()}`);
+  assert.equal(await page.locator("body").getAttribute("data-folder"), "done");
+  const rows = await page.$$eval("#folder-list li", (items) => items.map((li) => `${li.dataset.state}: ${li.textContent}`));
+  console.log(rows.join("\n"));
+  assert.ok(rows.every((r) => r.startsWith("done")), rows.join("; "));
+  const zip = await download(page, "#folder-download");
+  console.log(`${zip.name}: ${zip.bytes.length} bytes`);
+  return { zip, files: readZip(zip.bytes), progress: await page.evaluate(() => window.__folderProgress) };
+}
+
+/** Opens `photo` alone, paints `task`, and downloads every file of the Downloads tab. */
+async function singleExports(page, photo, task) {
+  await uploadAndRead(page, photo);
+  if ((await page.inputValue("#task")) !== task) throw new Error(`the task is ${await page.inputValue("#task")}`);
+  const files = [];
+  for (const selector of BUTTONS[task]) {
+    await openViewOf(page, "#export-visualization");
+    const count = await page.locator(selector).count();
+    for (let i = 0; i < count; i++) {
+      const button = selector.endsWith("button") ? `${selector}:nth-child(${i + 1})` : selector;
+      files.push(await download(page, button));
+    }
+  }
+  return files;
+}
+
+test("Folders: 5 photos painted one at a time into one zip whose files are byte for byte the single-photo exports; cancel keeps what was painted", { timeout: 4 * SLOW }, async () => {
+  const ctx = await openPage({ webgpu: false, query: "?backend=cpu" });
+  const { browser, page } = ctx;
+  try {
+    assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready", await page.locator("#status").textContent());
+    const photos = await fivePhotos(page, join(ARTIFACTS, "folder-photos"));
+    // Every paint request of the run carries its photo (the page never paints one from memory).
+    const sentBefore = await page.evaluate(() => window.__peelPaints.length);
+    const { files, progress } = await paintFolder(page, photos);
+    const sent = await page.evaluate((from) => window.__peelPaints.slice(from), sentBefore);
+    assert.equal(sent.length, 5);
+    assert.ok(sent.every((bytes) => bytes > 1000), `paint requests: ${sent}`);
+    assert.deepEqual(progress, [0, 1, 2, 3, 4, 5], "the progress bar at the start and after each photo");
+    await page.screenshot({ path: join(ARTIFACTS, "folder.png"), clip: { x: 370, y: 40, width: 900, height: 330 } });
+    // The same photos, one at a time, through the Downloads tab: the very same bytes.
+    const names = [...files.keys()].sort();
+    const expected = [];
+    for (const [i, photo] of photos.entries()) {
+      for (const file of await singleExports(page, photo, "depth")) {
+        const path = `${FOLDERS[i]}/${file.name}`;
+        expected.push(path);
+        assert.ok(files.has(path), `the zip lacks ${path} (it holds ${names.join(", ")})`);
+        assert.ok(Buffer.compare(files.get(path), file.bytes) === 0, `${path} differs from the single-photo download`);
+      }
+    }
+    assert.deepEqual(names, expected.sort(), "the zip holds exactly the single-photo exports");
+    console.log(`zip: ${names.length} files equal to the single-photo downloads (${names.slice(0, 4).join(", ")}, …)`);
+
+    // Semantic segmentation on two of them: label maps, legends, masks and cut-outs.
+    await page.evaluate(() => { document.body.dataset.state = "choosing"; });
+    await page.selectOption("#task", "semantic");
+    await waitForState(page, ["painted", "failed"]);
+    const semantic = await paintFolder(page, photos.slice(1, 3));
+    let compared = 0;
+    for (const [i, photo] of photos.slice(1, 3).entries()) {
+      for (const file of await singleExports(page, photo, "semantic")) {
+        const path = `${FOLDERS[i + 1]}/${file.name}`;
+        assert.ok(semantic.files.has(path), `the semantic zip lacks ${path}`);
+        assert.ok(Buffer.compare(semantic.files.get(path), file.bytes) === 0, `${path} differs`);
+        compared++;
+      }
+    }
+    assert.equal(compared, semantic.files.size, "the semantic zip holds exactly the single-photo exports");
+    console.log(`semantic zip: ${compared} files equal to the single-photo downloads`);
+
+    // Cancel: after the first photo is painted, the run stops and the zip holds that one.
+    await page.selectOption("#task", "depth");
+    await waitForState(page, ["painted", "failed"]);
+    await page.click("#tab-folder");
+    await page.setInputFiles("#folder-files", photos);
+    await page.waitForFunction(() => document.body.dataset.folder === "chosen");
+    await page.click("#folder-start");
+    await page.waitForFunction(() => document.querySelector('#folder-list [data-photo="0"]')?.dataset.state === "done", null, { timeout: SLOW, polling: 50 });
+    await page.click("#folder-cancel");
+    await page.waitForFunction(() => document.body.dataset.folder === "cancelled", null, { timeout: 30_000 });
+    const line = await page.locator("#folder-line").textContent();
+    console.log(`cancelled: ${line}`);
+    const painted = Number(/after (\d) of 5/.exec(line)?.[1]);
+    assert.ok(painted >= 1 && painted < 5, line);
+    const partial = readZip((await download(page, "#folder-download")).bytes);
+    assert.deepEqual([...new Set([...partial.keys()].map((k) => k.split("/")[0]))], FOLDERS.slice(0, painted));
+    // The page paints again after the cancel (a cancel during a paint replaces the worker).
+    assert.equal(await waitForState(page, ["ready", "painted"]), await page.locator("body").getAttribute("data-state"));
+    await uploadAndRead(page, photos[1]);
     await assertClean(ctx);
   } finally {
     await browser.close();
