@@ -76,11 +76,9 @@ pub fn looks_like_photo(name: &str, mime: &str) -> bool {
 /// How many paintings the history keeps on the device; the oldest go first.
 pub const HISTORY_LIMIT: usize = 20;
 
-/// The record keys to delete so that `keys` (oldest first) plus one new record stay within
-/// `limit`.
+/// The record keys to delete so that `keys` (oldest first) keep only the newest `limit`.
 pub fn history_overflow(keys: &[f64], limit: usize) -> &[f64] {
-    let keep = limit.saturating_sub(1);
-    &keys[..keys.len().saturating_sub(keep)]
+    &keys[..keys.len().saturating_sub(limit)]
 }
 
 /// A painting decoded again from its visualization, as the worker decodes it
@@ -147,8 +145,8 @@ mod tests {
     #[test]
     fn history_keeps_the_newest() {
         let keys = [1.0, 2.0, 3.0, 4.0];
-        assert_eq!(history_overflow(&keys, 3), [1.0, 2.0]);
-        assert_eq!(history_overflow(&keys, 5), [] as [f64; 0]);
+        assert_eq!(history_overflow(&keys, 2), [1.0, 2.0]);
+        assert_eq!(history_overflow(&keys, 4), [] as [f64; 0]);
         assert_eq!(history_overflow(&[], 20), [] as [f64; 0]);
     }
 

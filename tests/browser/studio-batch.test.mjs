@@ -5,7 +5,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ARTIFACTS, ROOT, SLOW, serveDist, openPage, assertClean, waitForState, uploadAndRead, assertPaintingShown } from "./page.mjs";
+import { ARTIFACTS, DIST, ROOT, SLOW, serveDist, openPage, assertClean, waitForState, uploadAndRead, paintTask, assertPaintingShown } from "./page.mjs";
+import { serve } from "../serve.mjs";
 
 const SAMPLES = join(ROOT, "static", "samples");
 
@@ -287,5 +288,94 @@ test("Folders: 5 photos painted one at a time into one zip whose files are byte 
     await assertClean(ctx);
   } finally {
     await browser.close();
+  }
+});
+
+/** What a painting's result says, without its timings. */
+const facts = (result) => ({ task: result.task, prompt: result.prompt, width: result.width, height: result.height, values: result.values });
+
+/** The History tab's entries once it lists `count`: task line, prompt and whether the photo shows. */
+async function historyEntries(page, count) {
+  await openViewOf(page, "#history-list");
+  await page.waitForFunction((n) => document.body.dataset.history === String(n) && document.querySelectorAll("#history-list li").length === n, count, { timeout: 30_000, polling: 100 });
+  await page.waitForFunction(() => [...document.querySelectorAll("#history-list img")].every((i) => i.complete && i.naturalWidth > 0), null, { timeout: 10_000 });
+  return page.$$eval("#history-list li", (items) => items.map((li) => ({ id: li.dataset.id, heading: li.querySelector("p").textContent, prompt: li.querySelector(".history-prompt").textContent, photo: li.querySelector(".history-photo")?.naturalWidth ?? 0, painting: li.querySelector(".history-painting")?.naturalWidth ?? 0 })));
+}
+
+/** Opens the entry at `index` of the list and returns the painting's result once shown. */
+async function openEntry(page, index) {
+  await page.evaluate(() => { document.body.dataset.state = "opening"; });
+  await page.click(`#history-list li:nth-child(${index + 1}) button[data-action="open"]`);
+  assert.equal(await waitForState(page, ["painted", "failed"], 30_000), "painted", await page.locator("#status").textContent());
+  assert.match(await page.locator("#status").textContent(), /from the history/);
+  return JSON.parse(await page.locator("#result-json").textContent());
+}
+
+test("History: paintings kept in IndexedDB survive a reload and open again (values decoded again, equal to the painted ones), also offline; one or all can be cleared", { timeout: 3 * SLOW }, async () => {
+  const sent = [];
+  const counting = await serve(DIST, { onSent: (e) => sent.push(e) });
+  const ctx = await openPage({ webgpu: false, query: "?backend=cpu", url: counting.url });
+  const { browser, page } = ctx;
+  try {
+    assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready", await page.locator("#status").textContent());
+    await page.waitForFunction(() => document.body.dataset.offline && navigator.serviceWorker.controller, null, { timeout: 60_000 });
+    assert.deepEqual(await historyEntries(page, 0), []);
+    // Two paintings: depth of coffee, then semantic of the same photo.
+    const kept = async (before) => page.waitForFunction((b) => (document.body.dataset.historyKept ?? "") !== b, before, { timeout: 30_000 }).then(() => page.locator("body").getAttribute("data-history-kept"));
+    let mark = "";
+    const depth = await uploadAndRead(page);
+    mark = await kept(mark);
+    const semantic = await paintTask(page, "semantic");
+    await kept(mark);
+    let entries = await historyEntries(page, 2);
+    console.log("history:", entries.map((e) => `${e.heading} (photo ${e.photo} px wide)`).join("; "));
+    assert.match(entries[0].heading, /^semantic, /);
+    assert.match(entries[1].heading, /^depth, /);
+    assert.ok(entries.every((e) => e.photo > 100 && e.painting > 100), "each entry shows its photo and painting");
+
+    // A reload keeps them; opening one shows it with the very values painted.
+    await page.reload();
+    assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready");
+    entries = await historyEntries(page, 2);
+    const reopened = await openEntry(page, 1);
+    assert.deepEqual(facts(reopened), facts(depth), "the depth painting opened from the history");
+    assert.equal(await page.inputValue("#task"), "depth");
+    await assertPaintingShown(page);
+    const box = await page.locator("#overlay").boundingBox();
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    assert.match(await page.locator("#readout").textContent(), /^Depth here: [\d.]+ m/);
+
+    // Offline for real (the server gone, the network off): the history still opens, and Paint
+    // paints the kept copy of the photo, which is kept in turn.
+    await counting.close();
+    await page.context().setOffline(true);
+    sent.length = 0;
+    await page.reload();
+    assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready", await page.locator("#status").textContent());
+    entries = await historyEntries(page, 2);
+    const offline = await openEntry(page, 0);
+    assert.deepEqual(facts(offline), facts(semantic), "the semantic painting opened offline");
+    assert.equal(await page.inputValue("#task"), "semantic");
+    await page.evaluate(() => { document.body.dataset.state = "choosing"; });
+    mark = await page.locator("body").getAttribute("data-history-kept");
+    await page.click("#paint");
+    assert.equal(await waitForState(page, ["painted", "failed"]), "painted", await page.locator("#status").textContent());
+    await kept(mark ?? "");
+    entries = await historyEntries(page, 3);
+    await page.screenshot({ path: join(ARTIFACTS, "history.png"), clip: { x: 370, y: 40, width: 900, height: 330 } });
+    // Clear one, then all; a reload agrees.
+    await page.click(`#history-list li:nth-child(2) button[data-action="remove"]`);
+    const left = await historyEntries(page, 2);
+    assert.deepEqual(left.map((e) => e.id), [entries[0].id, entries[2].id], "the removed entry is gone, the others stay");
+    await page.click("#history-clear");
+    await historyEntries(page, 0);
+    await page.reload();
+    assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready");
+    await historyEntries(page, 0);
+    assert.deepEqual(sent, [], "nothing reached the server");
+    await assertClean(ctx);
+  } finally {
+    await browser.close();
+    await counting.close();
   }
 });
