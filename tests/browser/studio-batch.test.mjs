@@ -4,11 +4,29 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { ARTIFACTS, DIST, ROOT, SLOW, serveDist, openPage, assertClean, waitForState, uploadAndRead, paintTask, assertPaintingShown } from "./page.mjs";
 import { serve } from "../serve.mjs";
 
 const SAMPLES = join(ROOT, "static", "samples");
+const AXE_SOURCE = readFile(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+/** axe-core on the page as it is now, light and dark: no serious or critical violation (as
+ * studio.test.mjs audits the rest of the page). */
+async function assertAccessible(page, when) {
+  if (!(await page.evaluate(() => typeof window.axe === "object"))) await page.evaluate(await AXE_SOURCE);
+  const found = [];
+  for (const colorScheme of ["light", "dark"]) {
+    await page.emulateMedia({ colorScheme });
+    const violations = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ["violations"] })).violations
+      .map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => `${n.target.join(" ")}: ${n.failureSummary.replace(/\s+/g, " ")}`) })));
+    for (const v of violations) console.log(`[axe ${when}, ${colorScheme}] ${v.impact} ${v.id}\n  ${v.nodes.join("\n  ")}`);
+    found.push(...violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${colorScheme}: ${v.id}`));
+  }
+  await page.emulateMedia({ colorScheme: "light" });
+  assert.deepEqual(found, [], `axe-core on ${when}`);
+}
 
 serveDist();
 
@@ -60,6 +78,7 @@ test("Paint everything: depth, normals, semantic and the main class's instances 
     assert.deepEqual(sent, [0, 0, 0, 0], "the run's paint requests carried a photo");
     // The tabs and the grid, kept small for docs/.
     await page.screenshot({ path: join(ARTIFACTS, "everything.png"), clip: { x: 370, y: 40, width: 900, height: 265 } });
+    await assertAccessible(page, "the Everything grid");
 
     // Clicking a view opens it as the painting on screen, with its task and prompt in the controls.
     await page.click('#everything-grid [data-cell="1"] button');
@@ -235,6 +254,22 @@ test("Folders: 5 photos painted one at a time into one zip whose files are byte 
     assert.ok(sent.every((bytes) => bytes > 1000), `paint requests: ${sent}`);
     assert.deepEqual(progress, [0, 1, 2, 3, 4, 5], "the progress bar at the start and after each photo");
     await page.screenshot({ path: join(ARTIFACTS, "folder.png"), clip: { x: 370, y: 40, width: 900, height: 330 } });
+    await assertAccessible(page, "the Folder tab after a run");
+    // A whole folder (webkitdirectory: its subfolders too), and several photos dropped at once.
+    await page.setInputFiles("#folder-dir", join(ARTIFACTS, "folder-photos"));
+    await page.waitForFunction(() => document.body.dataset.folder === "chosen", null, { timeout: 10_000 });
+    assert.match(await page.locator("#folder-line").textContent(), /^2 photos chosen/);
+    assert.deepEqual(await page.$$eval("#folder-list li", (items) => items.map((li) => li.textContent.split(":")[0]).sort()), ["chelsea.jpg", "coffee-flipped.jpg"]);
+    await page.evaluate(() => { document.body.dataset.folder = "none"; });
+    const dropped = await page.evaluateHandle(async () => {
+      const transfer = new DataTransfer();
+      for (const name of ["astronaut", "coffee", "chelsea"]) transfer.items.add(new File([await (await fetch(`samples/${name}.png`)).blob()], `${name}.png`, { type: "image/png" }));
+      return transfer;
+    });
+    await page.dispatchEvent("#drop-zone", "drop", { dataTransfer: dropped });
+    await page.waitForFunction(() => document.body.dataset.folder === "chosen", null, { timeout: 10_000 });
+    assert.match(await page.locator("#folder-line").textContent(), /^3 photos chosen/);
+    assert.equal(await page.getAttribute("#tab-folder", "aria-selected"), "true");
     // The same photos, one at a time, through the Downloads tab: the very same bytes.
     const names = [...files.keys()].sort();
     const expected = [];
@@ -363,6 +398,7 @@ test("History: paintings kept in IndexedDB survive a reload and open again (valu
     await kept(mark ?? "");
     entries = await historyEntries(page, 3);
     await page.screenshot({ path: join(ARTIFACTS, "history.png"), clip: { x: 370, y: 40, width: 900, height: 330 } });
+    await assertAccessible(page, "the History tab");
     // Clear one, then all; a reload agrees.
     await page.click(`#history-list li:nth-child(2) button[data-action="remove"]`);
     const left = await historyEntries(page, 2);
