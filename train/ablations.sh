@@ -15,6 +15,8 @@
 #              (voc_trunk.py), its stem and blocks 0-12 (to stride 16) frozen; the decoder keeps every
 #              tensor whose shape fits
 #   voctrunk-frozen  the same trunk frozen whole
+#   anchor     labels513 plus a feature-distillation loss holding the encoder's stride-16/32 features to
+#              ImageNet Lite0's (train.EncoderAnchor, weight 1)
 set -euo pipefail
 cd "$(dirname "$0")"
 steps=${STEPS:-1500}
@@ -36,6 +38,7 @@ for arm in "$@"; do
     imagenet) flags=(--encoder-from-imagenet --freeze-blocks 16) ;;
     voctrunk) data=../target/peel-data-513; flags=(--encoder mobilenetv2 --freeze-blocks 13) ;;
     voctrunk-frozen) data=../target/peel-data-513; flags=(--encoder mobilenetv2 --freeze-blocks 17) ;;
+    anchor) data=../target/peel-data-513; flags=(--anchor-encoder 1) ;;
     *) echo "unknown arm $arm" >&2; exit 2 ;;
   esac
   run=../target/ablate/run-$arm

@@ -504,6 +504,34 @@ def train_step(model, opt, batch, device, channels_last, autocast, loss_fn=None)
     return parts
 
 
+class EncoderAnchor:
+    """Feature distillation that keeps what the pretrained trunk knew (docs/MODEL.md, "Ablations":
+    training wore the class information out of the fine-tuned encoder). A frozen copy of the
+    pretrained encoder sees the same input; the loss adds `weight` times the student's stride-16 and
+    stride-32 features' squared distance from it, relative to the anchor's own energy."""
+
+    def __init__(self, model, shared, weight):
+        anchor = PeelGenerator(encoder=model.encoder_name)
+        load_pretrained(anchor, shared)
+        self.anchor = anchor.encoder.eval().requires_grad_(False)
+        self.weight = weight
+        self.seen = {}
+        model.encoder.register_forward_hook(lambda _m, inputs, outputs: self.seen.update(image=inputs[0], features=outputs))
+
+    def to(self, device, memory_format=torch.preserve_format):
+        self.anchor.to(device, memory_format=memory_format)
+        return self
+
+    def __call__(self, loss_fn, outputs, batch):
+        loss, parts = loss_fn(outputs, batch)
+        with torch.no_grad():
+            anchor = self.anchor(self.seen["image"])
+        drift = sum(F.mse_loss(f.float(), a.float()) / a.float().pow(2).mean().clamp_min(1e-6)
+                    for f, a in zip(self.seen["features"][-2:], anchor[-2:]))
+        parts["anchor"] = float(drift)
+        return loss + self.weight * drift, parts
+
+
 def make_optimizer(model, args):
     encoder_params = list(model.encoder.parameters())
     enc_ids = {id(p) for p in encoder_params}
@@ -666,6 +694,9 @@ def parse_args(argv=None):
                     help="the encoder trunk (default: --init's, else efficientnet-lite0). A trunk other than "
                          "--init's starts from its pretrained weights (mobilenetv2: the VOC teacher's trunk); "
                          "the decoder keeps every --init tensor whose shape still fits")
+    ap.add_argument("--anchor-encoder", type=float, default=0.0,
+                    help="weight of a feature-distillation loss holding the encoder's stride-16/32 features to "
+                         "its pretrained trunk's (EncoderAnchor; 0: none)")
     ap.add_argument("--tasks", nargs="+", choices=TASKS, default=TASKS,
                     help="train only these tasks (at their usual relative weights; an ablation)")
     ap.add_argument("--semantic-prompts", choices=SEMANTIC_PROMPTS, default="mixed",
@@ -737,6 +768,9 @@ def main(argv=None):
         model = model.to(memory_format=torch.channels_last)
 
     core = model
+    anchor = EncoderAnchor(core, args.shared, args.anchor_encoder).to(device) if args.anchor_encoder > 0 else None
+    if anchor is not None and args.channels_last:
+        anchor.to(device, memory_format=torch.channels_last)
     opt = make_optimizer(core, args)
     base_lrs = [g["lr"] for g in opt.param_groups]
     if ckpt is not None:
@@ -783,13 +817,15 @@ def main(argv=None):
         if frozen != frozen_now:
             set_encoder_frozen(core, frozen)
             frozen_now = frozen
-        parts = train_step(model, opt, batches.next(), device, args.channels_last, autocast,
-                           functools.partial(losses, si_weight=args.si_weight))
+        loss_fn = functools.partial(losses, si_weight=args.si_weight)
+        if anchor is not None:
+            loss_fn = functools.partial(anchor, loss_fn)
+        parts = train_step(model, opt, batches.next(), device, args.channels_last, autocast, loss_fn)
         step += 1
         seen += args.batch * world
         window.append(parts)
         if step % args.log_every == 0 or step == end:
-            mean = {k: float(np.mean([w[k] for w in window if k in w])) for k in (*TASKS, "depth_si")
+            mean = {k: float(np.mean([w[k] for w in window if k in w])) for k in (*TASKS, "depth_si", "anchor")
                     if any(k in w for w in window)}
             rate = len(window) * args.batch * world / (time.time() - t_window)
             log.append({"step": step, "time_s": round(wall + time.time() - started, 1), "examples": seen,
