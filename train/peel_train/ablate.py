@@ -172,9 +172,8 @@ def teacher_agreement(student, voc_teacher, files):
 
 def teachers_on_voc(shared):
     """The VOC teachers' own mIoU on VOC 14 (their arg-max at the photo's size, no confidence cut): the ceiling."""
-    teachers.SHARED = Path(shared)
-    nets = {"voc": teachers.Teacher("deeplabv3_257_mv_gpu.tflite", 257),
-            "voc513": teachers.Teacher("deeplabv3_mnv2_pascal_quant.tflite", 513, "logits/semantic/BiasAdd")}
+    nets = {"voc": teachers.Teacher(shared, "deeplabv3_257_mv_gpu.tflite", 257),
+            "voc513": teachers.Teacher(shared, "deeplabv3_mnv2_pascal_quant.tflite", 513, "logits/semantic/BiasAdd")}
     out = {}
     for name, net in nets.items():
         conf = Confusion(21)
@@ -285,8 +284,7 @@ def main():
             print(f"voc@{side}", json.dumps({k: v for k, v in report[f"voc@{side}"].items() if "per_class" not in k}),
                   f"({time.time() - t:.0f}s)", flush=True)
     if "fit" in args.parts:
-        teachers.SHARED = Path(args.shared)
-        voc_teacher = {"voc": teachers.Teacher("deeplabv3_257_mv_gpu.tflite", 257)}
+        voc_teacher = {"voc": teachers.Teacher(args.shared, "deeplabv3_257_mv_gpu.tflite", 257)}
         train_files, val_files = teacher_photos(args.shared)
         report["teacher_agreement_trained_photos"] = teacher_agreement(student, voc_teacher, train_files)
         report["teacher_agreement_unseen_photos"] = teacher_agreement(student, voc_teacher, val_files)

@@ -18,8 +18,10 @@ import torch
 import torch.nn.functional as F
 
 from .generator import TASK_DEPTH, TASK_NORMALS, TASKS, PeelGenerator
-from .train import (IGNORE, Batches, Embedder, Mixture, autocast_for, load_sources, losses, make_optimizer,
-                    match_instances, phrase_table, set_encoder_frozen, train_step)
+from .losses import assign_instances_to_slots, losses
+from .mixture import IGNORE, Embedder, Mixture
+from .pack import load_sources
+from .train import Batches, autocast_for, make_optimizer, phrase_table, set_encoder_frozen, train_step
 
 
 def losses_per_example(outputs, batch):
@@ -42,7 +44,7 @@ def losses_per_example(outputs, batch):
             lg = logits[i, : n + 1].float()
             target = batch["seg"][i]
             if batch["matched"][i]:
-                target = match_instances(lg, target)
+                target = assign_instances_to_slots(lg, target)
             if (target != IGNORE).any():
                 per_task[task].append(F.cross_entropy(lg[None], target[None], ignore_index=IGNORE))
     parts = {TASKS[t]: torch.stack(v).mean() for t, v in per_task.items() if v}

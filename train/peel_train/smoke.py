@@ -170,8 +170,10 @@ def check_training(data, tmp, run_dir):
     from .export import mean_state
     from .pack import load_sources
     from .data import IGNORE
-    from .train import NO_TARGET_TEMPLATES, TASK_DEPTH, Batches, Embedder, Mixture, losses, parse_args, phrase_table
-    from .generator import PeelGenerator
+    from .losses import losses
+    from .mixture import NO_TARGET_TEMPLATES, Embedder, Mixture
+    from .train import Batches, parse_args, phrase_table
+    from .generator import TASK_DEPTH, PeelGenerator
 
     train = [sys.executable, "-m", "peel_train.train", "--data", data, "--batch", "2", "--total-steps", "6",
              "--checkpoint-every", "100", "--log-every", "1", "--device", "cpu", "--threads", "1", "--si-weight", "1"]

@@ -23,14 +23,12 @@ median-scaled shape there is worse than the peel model's (whole frame, pooled as
 import argparse
 import json
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from . import teachers
 from .data import H, W
 from .realdepth import VALIDATION, load_scene, scenes
 from .teachers import CACHE, Teacher, crop_box, square_input
@@ -79,7 +77,7 @@ def best_constant(truths):
 
 
 def measure(shared):
-    model = Teacher("fast_depth_224.tflite", 224)
+    model = Teacher(shared, "fast_depth_224.tflite", 224)
     items = [(name, *load_scene(shared, name)) for name in scenes(shared)] + [("motorcycle", *motorcycle())]
     per, full, truths, band = {}, {}, {}, {"border 8px": [], "interior": []}
     bins = {(a, b): [0, 0] for a, b in ((0, 1.5), (1.5, 2.5), (2.5, 4), (4, 8), (8, 99))}
@@ -141,7 +139,6 @@ def main():
     ap.add_argument("command", choices=["measure"])
     ap.add_argument("--shared", default="../../shared")
     args = ap.parse_args()
-    teachers.SHARED = Path(args.shared)
     torch.set_num_threads(1)
     measure(args.shared)
 

@@ -257,7 +257,7 @@ def write_core(weights_dir, manifest, training_words):
 
 def expression_words(synth_dirs):
     """The words of the synthetic scenes' referring expressions (what training adds to the table's
-    words: train.Mixture.all_phrases)."""
+    words: mixture.Mixture.all_phrases)."""
     import json
 
     words = set()

@@ -1,0 +1,97 @@
+"""The training losses: per-task means of per-example losses over a collated batch (depth, normals, the
+segmentation tasks with instance slots assigned to ground truth by Hungarian matching)."""
+
+import torch
+import torch.nn.functional as F
+from scipy.optimize import linear_sum_assignment
+
+from .generator import TASK_DEPTH, TASK_INSTANCE, TASK_NORMALS, TASK_REFERRING, TASK_SEMANTIC, TASKS
+from .mixture import IGNORE
+
+def walk_to_log_depth(f):
+    """log metres from the walk position (the inverse of data.depth_to_walk), kept off 0 m and the sky's f = 1."""
+    f = f.clamp(1e-4, 1 - 1e-4)
+    return torch.log(10 * ((1 - f).rsqrt() - 1))
+
+
+def losses(outputs, batch, si_weight=0.0):
+    """Per-task mean of per-example losses, computed for the whole batch at once.
+
+    depth: 4 x L1 on the walk position, plus `si_weight` x the scale-invariant log-depth error (the variance
+    of log(pred / true) over labelled non-sky pixels, Eigen et al. 2014), which rewards the right shape
+    whatever the scale; normals: 1 - cos over valid pixels; segmentation tasks: cross-entropy over
+    {background, entries} (masked entries carry -1e4 logits), instance slots matched to ground truth first.
+    Returns (sum over tasks, {task: value}); with si_weight the unweighted scale-invariant error is also
+    reported, as "depth_si".
+    """
+    walk, normal, logits = outputs
+    task = batch["task"]
+    per_example = torch.zeros(task.shape[0], device=walk.device)
+
+    is_depth = task == TASK_DEPTH
+    depth_ok = torch.zeros_like(is_depth)
+    if is_depth.any():
+        target = batch["walk"][is_depth]
+        valid = ~torch.isnan(target)  # real depth has holes
+        error = (walk[is_depth, 0].float() - torch.nan_to_num(target)).abs() * valid
+        count = valid.sum(dim=(1, 2))
+        per_example[is_depth] = error.sum(dim=(1, 2)) / count.clamp(min=1) * 4
+        depth_ok[is_depth] = count > 0
+        if si_weight:
+            near = valid & (target < 1 - 1e-4)  # the sky has no finite depth
+            g = (walk_to_log_depth(walk[is_depth, 0].float()) - walk_to_log_depth(torch.nan_to_num(target))) * near
+            n = near.sum(dim=(1, 2)).clamp(min=1)
+            si = g.square().sum(dim=(1, 2)) / n - (g.sum(dim=(1, 2)) / n).square()
+            per_example[is_depth] += si_weight * si
+
+    is_normals = task == TASK_NORMALS
+    normal_ok = torch.zeros_like(is_normals)
+    if is_normals.any():
+        target = batch["normal"][is_normals]
+        valid = (target.abs().sum(1) > 0.5).float()
+        cos = (normal[is_normals].float() * target).sum(1)
+        count = valid.sum(dim=(1, 2))
+        per_example[is_normals] = ((1 - cos) * valid).sum(dim=(1, 2)) / count.clamp(min=1)
+        normal_ok[is_normals] = count > 0
+
+    is_seg = (task == TASK_SEMANTIC) | (task == TASK_INSTANCE) | (task == TASK_REFERRING)
+    seg_ok = torch.zeros_like(is_seg)
+    if is_seg.any():
+        target = batch["seg"][is_seg]
+        lg = logits[is_seg].float()
+        matched = batch["matched"][is_seg]
+        if matched.any():
+            target = target.clone()
+            for k in torch.nonzero(matched).flatten().tolist():
+                target[k] = assign_instances_to_slots(lg[k], target[k])
+        pixel = F.cross_entropy(lg, target, ignore_index=IGNORE, reduction="none")
+        counted = (target != IGNORE).float()
+        count = counted.sum(dim=(1, 2))
+        per_example[is_seg] = (pixel * counted).sum(dim=(1, 2)) / count.clamp(min=1)
+        seg_ok[is_seg] = count > 0
+
+    keep = depth_ok | normal_ok | seg_ok
+    parts = {}
+    for t, name in enumerate(TASKS):
+        sel = keep & (task == t)
+        if sel.any():
+            parts[name] = per_example[sel].mean()
+    total = sum(parts.values())
+    if si_weight and (keep & is_depth).any():
+        parts["depth_si"] = si[(keep & is_depth)[is_depth]].mean()
+    return total, {k: float(v.detach()) for k, v in parts.items()}
+
+
+def assign_instances_to_slots(lg, target):
+    """Hungarian matching of ground-truth instances to slots by mask log-likelihood."""
+    logp = torch.log_softmax(lg.detach(), dim=0)[1:]  # [slots, h, w]
+    ids = [int(v) for v in target.unique() if 0 < v < IGNORE]
+    if not ids:
+        return target
+    cost = torch.stack([-(logp[:, target == j]).mean(1) for j in ids], dim=1)  # [slots, gt]
+    rows, cols = linear_sum_assignment(cost.cpu().numpy())
+    out = target.clone()
+    for r, c in zip(rows, cols):
+        out[target == ids[c]] = r + 1
+    return out
+
