@@ -10,6 +10,8 @@ export async function firstVisitFiles(dist) {
     "page wasm": names.filter((n) => /^peel-app-.*_bg\.wasm$/.test(n)),
     "worker wasm": ["peel-worker_bg.wasm"],
     "JS, HTML, CSS": names.filter((n) => /\.(js|css|html)$/.test(n)),
-    "weights, phrases, manifest": ["weights/manifest.json", `weights/${manifest.weights_file}`, `weights/${manifest.phrases_file}`],
+    // The core phrase table; the whole one follows the first painting (weights/manifest.json).
+    "weights, core phrases, manifest": ["weights/manifest.json", `weights/${manifest.weights_file}`,
+      `weights/${manifest.core_phrases?.file ?? manifest.phrases_file}`],
   };
 }

@@ -63,12 +63,13 @@ export const CSP_REPORT_PATH = "/__csp-report";
 /**
  * Serves `root`. `overrides` maps a URL path to replacement bytes (or null for a 404), sent as is
  * and never cached; `headers` are added to every response (the benchmark's cross-origin isolation);
- * `onSent({ path, status, bytes, encoding })` is told the body bytes of every response. With
+ * `onSent({ path, status, bytes, encoding })` is told the body bytes of every response;
+ * `delays` maps a URL path to milliseconds its response waits (a slow download). With
  * `cspReports`, the policy also names a report-uri and the violation reports browsers POST there
  * are kept in the returned `cspReports` array: the only way a test sees a violation *inside the
  * worker* (its policy is the header; its console messages and events stay in the worker).
  */
-export function serve(root, { port = 0, overrides = {}, headers = {}, onSent = () => {}, cspReports = false } = {}) {
+export function serve(root, { port = 0, overrides = {}, headers = {}, onSent = () => {}, delays = {}, cspReports = false } = {}) {
   const base = resolve(root);
   const reports = cspReports ? [] : undefined;
   const policy = cspReports ? `${CSP}; report-uri ${CSP_REPORT_PATH}` : CSP;
@@ -107,6 +108,7 @@ export function serve(root, { port = 0, overrides = {}, headers = {}, onSent = (
         if (overrides[path] === null) throw new Error("removed for this test");
         return send(200, { ...common, "cache-control": "no-store" }, overrides[path]);
       }
+      if (delays[path]) await new Promise((wake) => setTimeout(wake, delays[path]));
       const chosen = await pick(file, request.headers["accept-encoding"]);
       const etag = `"${chosen.info.size.toString(36)}-${Math.floor(chosen.info.mtimeMs).toString(36)}${chosen.encoding ? "-" + chosen.encoding : ""}"`;
       const head = {

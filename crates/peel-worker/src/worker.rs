@@ -71,6 +71,22 @@ struct State {
     generator: Option<Generator>,
     /// The last photo painted, decoded and at display size, for `Paint` without a file.
     photo: Option<Rc<RgbImage>>,
+    whole_table: WholeTable,
+}
+
+/// Where the whole phrase table is while the generator paints with the core one (a first
+/// visit: the core table is all a first painting waits for; the rest follows it).
+#[derive(Default)]
+enum WholeTable {
+    /// The generator has it.
+    #[default]
+    InUse,
+    /// Not asked for yet: after the next painting, or at once when a prompt needs it.
+    Wanted,
+    Downloading,
+    /// Checked against the manifest's hash; handed to the generator when it is not painting.
+    Arrived(Vec<u8>),
+    Failed(String),
 }
 
 pub fn start() {
@@ -100,6 +116,10 @@ pub fn start() {
                 (timings.received_at_ms, timings.sent_at_ms) = (received_at, epoch_ms());
             }
             post(&reply);
+            // The painting is on its way: now the rest of the phrase table may take the bandwidth.
+            if matches!(state.borrow().whole_table, WholeTable::Wanted) {
+                download_whole_table(state.clone()).await;
+            }
         });
     });
     scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -149,16 +169,25 @@ struct Download {
     /// From the manifest's file sizes, where it gives them.
     total: Option<u64>,
     last_report_ms: Cell<f64>,
+    /// A download behind a painting on screen: nothing to report.
+    quiet: bool,
 }
 
 impl Download {
     fn new(total: Option<u64>) -> Self {
-        Self { received: Cell::new(0), total, last_report_ms: Cell::new(f64::NEG_INFINITY) }
+        Self { received: Cell::new(0), total, last_report_ms: Cell::new(f64::NEG_INFINITY), quiet: false }
+    }
+
+    fn quiet() -> Self {
+        Self { quiet: true, ..Self::new(None) }
     }
 
     /// Counts `bytes` more and tells the page, at most every 100 ms (and always at the end).
     fn add(&self, bytes: u64) {
         self.received.set(self.received.get() + bytes);
+        if self.quiet {
+            return;
+        }
         let (now, received) = (now_ms(), self.received.get());
         let done = self.total.is_some_and(|t| received >= t);
         if now - self.last_report_ms.get() < 100.0 && !done {
@@ -222,21 +251,27 @@ async fn weights_cache() -> Option<JsValue> {
 /// the cache can never leave the page stuck on "corrupt". Returns the bytes and whether they
 /// came from the cache.
 async fn fetch_model_file(cache: Option<&JsValue>, file: &str, sha256: &str, download: &Download) -> Result<(Vec<u8>, bool), String> {
-    let url = format!("weights/{file}");
-    let key = JsValue::from(cache_key(file, sha256));
     if let Some(cache) = cache
-        && let Ok(hit) = call(cache, "match", &[&key]).await
-        && let Ok(response) = hit.dyn_into::<Response>()
-        && let Ok(bytes) = response_bytes(&response, &url).await
+        && let Some(bytes) = cached_model_file(cache, file, sha256).await
     {
-        if peel_model::state::sha256_hex(&bytes) == sha256 {
-            download.add(bytes.len() as u64);
-            return Ok((bytes, true));
-        }
-        web_sys::console::warn_1(&format!("peel worker: the cached {file} does not match its hash; downloading it again").into());
-        let _ = call(cache, "delete", &[&key]).await;
+        download.add(bytes.len() as u64);
+        return Ok((bytes, true));
     }
+    let url = format!("weights/{file}");
     Ok((counted_bytes(&fetch_ok(&url).await?, &url, download).await?, false))
+}
+
+/// The cached copy of a model file, when it is there and hashes to its key (else it is dropped).
+async fn cached_model_file(cache: &JsValue, file: &str, sha256: &str) -> Option<Vec<u8>> {
+    let key = JsValue::from(cache_key(file, sha256));
+    let response = call(cache, "match", &[&key]).await.ok()?.dyn_into::<Response>().ok()?;
+    let bytes = response_bytes(&response, &format!("weights/{file}")).await.ok()?;
+    if peel_model::state::sha256_hex(&bytes) == sha256 {
+        return Some(bytes);
+    }
+    web_sys::console::warn_1(&format!("peel worker: the cached {file} does not match its hash; downloading it again").into());
+    let _ = call(cache, "delete", &[&key]).await;
+    None
 }
 
 fn cache_key(file: &str, sha256: &str) -> String {
@@ -331,18 +366,40 @@ async fn load(state: &Rc<RefCell<State>>, request: BackendRequest, test_gpu_fail
     let manifest_text = fetch_bytes(MANIFEST_URL).await?;
     let manifest_text = String::from_utf8(manifest_text).map_err(|_| "the model manifest is not UTF-8".to_string())?;
     let manifest = Manifest::from_json(&manifest_text).map_err(|e| e.to_string())?;
-    // Both files at once, each from the cache when the manifest still names its hash.
+    // Both files at once, each from the cache when the manifest still names its hash. A visit
+    // that kept the whole phrase table loads it; otherwise the core one, and the rest follows
+    // the first painting.
     let cache = weights_cache().await;
-    let download = Download::new(manifest.weights_bytes.zip(manifest.phrases_bytes).map(|(w, p)| w + p));
-    let (weights, phrases) = futures_join(
-        fetch_model_file(cache.as_ref(), &manifest.weights_file, &manifest.sha256, &download),
-        fetch_model_file(cache.as_ref(), &manifest.phrases_file, &manifest.phrases_sha256, &download),
-    )
-    .await;
+    let whole_cached = match &cache {
+        Some(cache) => cached_model_file(cache, &manifest.phrases_file, &manifest.phrases_sha256).await,
+        None => None,
+    };
+    let core = manifest.core_phrases.as_ref().filter(|_| whole_cached.is_none());
+    let (table_file, table_sha256, table_bytes) = match core {
+        Some(core) => (&core.file, &core.sha256, core.bytes),
+        None => (&manifest.phrases_file, &manifest.phrases_sha256, manifest.phrases_bytes),
+    };
+    let download = Download::new(manifest.weights_bytes.zip(table_bytes).map(|(w, p)| w + p));
+    let table = async {
+        match whole_cached {
+            Some(bytes) => {
+                download.add(bytes.len() as u64);
+                Ok((bytes, true))
+            }
+            None => fetch_model_file(cache.as_ref(), table_file, table_sha256, &download).await,
+        }
+    };
+    let (weights, phrases) =
+        futures_join(fetch_model_file(cache.as_ref(), &manifest.weights_file, &manifest.sha256, &download), table).await;
     let ((weights, weights_cached), (phrases, phrases_cached)) = (weights?, phrases?);
     progress("Verifying and loading the weights…");
     let build = |device: Device| {
-        Generator::from_bytes(manifest_text.as_bytes(), &weights, &phrases, &device).map_err(|e| e.to_string())
+        let manifest = manifest_text.as_bytes();
+        match core {
+            Some(_) => Generator::from_core_bytes(manifest, &weights, &phrases, &device),
+            None => Generator::from_bytes(manifest, &weights, &phrases, &device),
+        }
+        .map_err(|e| e.to_string())
     };
     // Only the auto mode needs the model on both backends (to time them).
     let on_cpu = || build(Device::flex());
@@ -391,7 +448,7 @@ async fn load(state: &Rc<RefCell<State>>, request: BackendRequest, test_gpu_fail
     if let Some(cache) = cache {
         let files = [
             (weights_cached, manifest.weights_file.clone(), manifest.sha256.clone(), weights),
-            (phrases_cached, manifest.phrases_file.clone(), manifest.phrases_sha256.clone(), phrases),
+            (phrases_cached, table_file.clone(), table_sha256.clone(), phrases),
         ];
         wasm_bindgen_futures::spawn_local(async move {
             for (cached, file, sha256, bytes) in files {
@@ -407,8 +464,80 @@ async fn load(state: &Rc<RefCell<State>>, request: BackendRequest, test_gpu_fail
         backend: backend.to_string(),
         backend_reason: reason,
     };
-    state.borrow_mut().generator = Some(generator);
+    let whole_table = if core.is_some() { WholeTable::Wanted } else { WholeTable::InUse };
+    let mut state = state.borrow_mut();
+    (state.generator, state.whole_table) = (Some(generator), whole_table);
     Ok(ready)
+}
+
+/// Downloads the whole phrase table (quietly: a painting is on screen), keeps it for the next
+/// visit and offline use, and hands it to the generator.
+async fn download_whole_table(state: Rc<RefCell<State>>) {
+    state.borrow_mut().whole_table = WholeTable::Downloading;
+    let manifest = state.borrow().generator.as_ref().map(|generator| generator.manifest().clone());
+    let Some(manifest) = manifest else {
+        state.borrow_mut().whole_table = WholeTable::Wanted;
+        return;
+    };
+    let cache = weights_cache().await;
+    let (file, sha256) = (&manifest.phrases_file, &manifest.phrases_sha256);
+    let whole_table = match fetch_model_file(cache.as_ref(), file, sha256, &Download::quiet()).await {
+        Ok((bytes, cached)) => {
+            // Checked here, so a damaged download is not kept (the generator checks again).
+            if peel_model::state::sha256_hex(&bytes) != *sha256 {
+                WholeTable::Failed(format!("the downloaded {file} does not match the manifest's SHA-256"))
+            } else {
+                if let (Some(cache), false) = (&cache, cached) {
+                    keep(cache, file, sha256, &bytes).await;
+                }
+                WholeTable::Arrived(bytes)
+            }
+        }
+        Err(e) => WholeTable::Failed(e),
+    };
+    state.borrow_mut().whole_table = whole_table;
+    hand_over_whole_table(&state);
+}
+
+/// Gives an arrived whole table to the generator, unless it is out painting.
+fn hand_over_whole_table(state: &Rc<RefCell<State>>) {
+    let mut state = state.borrow_mut();
+    let State { generator: Some(generator), whole_table, .. } = &mut *state else { return };
+    if let WholeTable::Arrived(bytes) = whole_table {
+        *whole_table = match generator.complete_phrases(bytes) {
+            Ok(()) => WholeTable::InUse,
+            Err(e) => WholeTable::Failed(e.to_string()),
+        };
+    }
+}
+
+/// Waits until the generator holds the whole phrase table, downloading it if no one has.
+async fn await_whole_table(state: &Rc<RefCell<State>>) -> Result<(), String> {
+    loop {
+        hand_over_whole_table(state);
+        let waiting = match &state.borrow().whole_table {
+            WholeTable::InUse => return Ok(()),
+            WholeTable::Failed(why) => Some(Err(why.clone())),
+            WholeTable::Wanted => None,
+            WholeTable::Downloading | WholeTable::Arrived(_) => Some(Ok(())),
+        };
+        match waiting {
+            // A later prompt tries again.
+            Some(Err(why)) => {
+                state.borrow_mut().whole_table = WholeTable::Wanted;
+                return Err(format!("this prompt needs the whole phrase table, which could not be loaded: {why}"));
+            }
+            Some(Ok(())) => sleep_ms(50).await,
+            None => download_whole_table(state.clone()).await,
+        }
+    }
+}
+
+async fn sleep_ms(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let _ = scope().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+    });
+    let _ = JsFuture::from(promise).await;
 }
 
 /// The photo as the browser shows it: `peel_model::photo` applies the EXIF orientation (as
@@ -488,10 +617,13 @@ async fn paint(state: &Rc<RefCell<State>>, file: Option<&[u8]>, prompt_text: &st
         None => state.borrow().photo.clone().ok_or("the worker has no photo to paint again: choose the photo once more")?,
     };
     let decode_ms = now_ms() - decode_started;
-    // The generator is taken out while painting so no RefCell borrow spans an await.
-    let generator = state.borrow_mut().generator.take().ok_or("the model is not loaded")?;
-    let painted = generator.paint_async(&photo, &request, now_ms).await;
-    state.borrow_mut().generator = Some(generator);
+    hand_over_whole_table(state);
+    let mut painted = paint_with_generator(state, &photo, &request).await?;
+    if let Err(PaintError::Condition(ConditionError::NeedsWholeTable { .. })) = painted {
+        progress("Loading the rest of the vocabulary (once)…");
+        await_whole_table(state).await?;
+        painted = paint_with_generator(state, &photo, &request).await?;
+    }
     let (visualization, stages) = match painted {
         Ok(painted) => painted,
         // The page offers the nearest known words as buttons.
@@ -523,6 +655,18 @@ async fn paint(state: &Rc<RefCell<State>>, file: Option<&[u8]>, prompt_text: &st
         millis: stages.prepare_ms + stages.network_ms + stages.upsample_ms,
         timings,
     })
+}
+
+/// The generator is taken out while painting so no RefCell borrow spans an await.
+async fn paint_with_generator(
+    state: &Rc<RefCell<State>>,
+    photo: &RgbImage,
+    request: &Request,
+) -> Result<Result<(RgbImage, peel_model::PaintTimings), PaintError>, String> {
+    let generator = state.borrow_mut().generator.take().ok_or("the model is not loaded")?;
+    let painted = generator.paint_async(photo, request, now_ms).await;
+    state.borrow_mut().generator = Some(generator);
+    Ok(painted)
 }
 
 /// The painting back into values: `peel_protocol::decode::decode_painting`, the decoder `peel
