@@ -84,7 +84,7 @@ class EncoderAnchor:
             anchor = self.anchor(self.seen["image"])
         drift = sum(F.mse_loss(f.float(), a.float()) / a.float().pow(2).mean().clamp_min(1e-6)
                     for f, a in zip(self.seen["features"][-2:], anchor[-2:]))
-        parts["anchor"] = float(drift)
+        parts["anchor"] = float(drift.detach())
         return loss + self.weight * drift, parts
 
 
