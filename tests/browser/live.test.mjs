@@ -10,7 +10,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
-import { SLOW, assertClean, openPage, serveDist, waitForState } from "./page.mjs";
+import { SLOW, serveDist, waitForState, withPage } from "./page.mjs";
 
 serveDist();
 
@@ -53,9 +53,7 @@ const mb = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
 
 test(`Live camera: frame after frame with none queued, the rate shown, stop; ${SOAK} frames keep the tab's memory flat`, { timeout: 10 * SLOW }, async () => {
   const tag = `--peel-live-test=${process.pid}-${Date.now()}`;
-  const ctx = await openPage({ webgpu: false, query: "?backend=cpu", extraArgs: [...FAKE_CAMERA, tag] });
-  const { browser, page } = ctx;
-  try {
+  await withPage({ webgpu: false, query: "?backend=cpu", extraArgs: [...FAKE_CAMERA, tag] }, async ({ page }) => {
     await waitForState(page, ["ready"]);
     // Counts the paints the page finishes, beside the requests it sends (window.__peelPaints).
     await page.evaluate(() => {
@@ -113,8 +111,5 @@ test(`Live camera: frame after frame with none queued, the rate shown, stop; ${S
     await page.selectOption("#task", "normals");
     await waitForState(page, ["painted"]);
     assert.match(await page.locator("#readout").textContent(), /^Surface normal here: /);
-    await assertClean(ctx);
-  } finally {
-    await browser.close();
-  }
+  });
 });

@@ -1,6 +1,8 @@
-// What the browser tests share: the paths, one server of dist/ per test file, opening the page
-// with its CSP and network watchers, waiting for its state, painting, and the check every test
-// ends with (assertClean). Imported by peel.test.mjs and studio.test.mjs.
+// What the browser tests share: the paths, one server of dist/ per test file (serveDist), opening
+// the page with its CSP and network watchers (openPage), a test's whole life with one page
+// (withPage: open, run, assertClean, close), waiting for its state, painting, and the checks.
+// The tests, one file per feature: backends, bad-input, capture, caching-offline, csp, exports,
+// reading, studio, studio-batch, live, vocabulary, worker-link (and server, size: no page).
 import { before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdir } from "node:fs/promises";
@@ -28,8 +30,9 @@ export function serveDist() {
   after(() => server?.close());
 }
 
-/** Opens the page served at `url` (by default the shared server; pass `reports` with another one's `cspReports`). */
-export async function openPage({ webgpu, query = "", url = server.url, reports = server.cspReports, extraArgs = [] }) {
+/** Opens the page served at `url` (by default the shared server; pass `reports` with another one's `cspReports`;
+ * without the shared server and without `reports`, only the page's own CSP events are watched). */
+export async function openPage({ webgpu, query = "", url = server.url, reports = server?.cspReports ?? [], extraArgs = [] }) {
   const args = ["--no-sandbox", "--headless=new", ...extraArgs];
   if (webgpu) args.push("--enable-unsafe-webgpu", "--enable-features=Vulkan", "--use-webgpu-adapter=swiftshader");
   const browser = await chromium.launch({ executablePath: CHROMIUM, args });
@@ -63,6 +66,20 @@ export async function openPage({ webgpu, query = "", url = server.url, reports =
   return { browser, page, requests, violations, response, origin: new URL(url).origin, reports, reportsFrom: reports.length };
 }
 
+/** Opens the page with `options` (openPage's), runs `body(ctx)`, then, if the body succeeded, ends
+ * as every test does with assertClean(ctx) (`clean: false` skips it, for a test that never made
+ * that check); always closes the browser. Returns what the body returned. */
+export async function withPage({ clean = true, ...options }, body) {
+  const ctx = await openPage(options);
+  try {
+    const result = await body(ctx);
+    if (clean) await assertClean(ctx);
+    return result;
+  } finally {
+    await ctx.browser.close();
+  }
+}
+
 /** The CSP violation reports the server received since the page was opened (or `ctx.reportsFrom` was reset). */
 export async function cspReports(ctx) {
   await ctx.page.waitForTimeout(1000); // reports are sent asynchronously
@@ -81,6 +98,26 @@ export function assertLocalOnly(requests, origin) {
   const foreign = requests.filter((u) => !u.startsWith(origin + "/") && !u.startsWith("blob:") && !u.startsWith("data:"));
   assert.ok(requests.length > 3, "the page should have made requests");
   assert.deepEqual(foreign, [], "every request must stay on 127.0.0.1");
+}
+
+/** A depth result that makes sense for a real photo: finite positive depths that vary, not all sky. */
+export function assertSensibleDepth(result) {
+  assert.equal(result.task, "depth");
+  const summary = result.values;
+  for (const key of ["min_m", "median_m", "max_m"]) {
+    assert.ok(Number.isFinite(summary[key]) && summary[key] > 0, `${key} = ${summary[key]} should be finite and positive`);
+  }
+  assert.ok(summary.max_m > summary.min_m * 1.2, `depth should vary across the image: ${JSON.stringify(summary)}`);
+  assert.ok(summary.sky_fraction < 1, "not everything can be sky");
+}
+
+/** Opens the view (tab) that holds `selector`, as a person would before using it; no-op if it is open. */
+export async function openViewOf(page, selector) {
+  const tab = await page.evaluate((s) => {
+    const panel = document.querySelector(s)?.closest("[role=tabpanel]");
+    return panel?.hidden ? document.querySelector(`[role=tab][aria-controls="${panel.id}"]`)?.id : null;
+  }, selector);
+  if (tab) await page.click(`#${tab}`);
 }
 
 export const state = (page) => page.locator("body").getAttribute("data-state");

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { ARTIFACTS, DIST, ROOT, SLOW, serveDist, openPage, assertClean, waitForState, uploadAndRead, paintTask, assertPaintingShown } from "./page.mjs";
+import { ARTIFACTS, DIST, ROOT, SLOW, serveDist, withPage, waitForState, uploadAndRead, paintTask, assertPaintingShown, openViewOf } from "./page.mjs";
 import { serve } from "../serve.mjs";
 
 const SAMPLES = join(ROOT, "static", "samples");
@@ -31,9 +31,7 @@ async function assertAccessible(page, when) {
 serveDist();
 
 test("Paint everything: depth, normals, semantic and the main class's instances as a grid of views, each opening as the painting; the photo is sent once", { timeout: 2 * SLOW }, async () => {
-  const ctx = await openPage({ webgpu: false, query: "?backend=cpu" });
-  const { browser, page } = ctx;
-  try {
+  await withPage({ webgpu: false, query: "?backend=cpu" }, async ({ page }) => {
     await page.setViewportSize({ width: 1280, height: 800 });
     assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready", await page.locator("#status").textContent());
     await uploadAndRead(page);
@@ -105,20 +103,8 @@ test("Paint everything: depth, normals, semantic and the main class's instances 
     // A new photo drops the grid of the old one.
     await uploadAndRead(page, join(import.meta.dirname, "..", "..", "static", "samples", "chelsea.png"));
     assert.equal(await page.locator("#tab-everything").isHidden(), true, "the old photo's grid is gone");
-    await assertClean(ctx);
-  } finally {
-    await browser.close();
-  }
+  });
 });
-
-/** Opens the tab whose panel holds `selector`, if that panel is hidden. */
-async function openViewOf(page, selector) {
-  const tab = await page.evaluate((s) => {
-    const panel = document.querySelector(s)?.closest("[role=tabpanel]");
-    return panel?.hidden ? document.querySelector(`[role=tab][aria-controls="${panel.id}"]`)?.id : null;
-  }, selector);
-  if (tab) await page.click(`#${tab}`);
-}
 
 /** Clicks `selector` and returns the file it saves: its name and bytes, read from the very blob
  * the page hands the browser. (Read in the page: Chromium's download manager stops reporting
@@ -241,9 +227,7 @@ async function singleExports(page, photo, task) {
 }
 
 test("Folders: 5 photos painted one at a time into one zip whose files are byte for byte the single-photo exports; cancel keeps what was painted", { timeout: 4 * SLOW }, async () => {
-  const ctx = await openPage({ webgpu: false, query: "?backend=cpu" });
-  const { browser, page } = ctx;
-  try {
+  await withPage({ webgpu: false, query: "?backend=cpu" }, async ({ page }) => {
     assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready", await page.locator("#status").textContent());
     const photos = await fivePhotos(page, join(ARTIFACTS, "folder-photos"));
     // Every paint request of the run carries its photo (the page never paints one from memory).
@@ -320,10 +304,7 @@ test("Folders: 5 photos painted one at a time into one zip whose files are byte 
     // The page paints again after the cancel (a cancel during a paint replaces the worker).
     assert.equal(await waitForState(page, ["ready", "painted"]), await page.locator("body").getAttribute("data-state"));
     await uploadAndRead(page, photos[1]);
-    await assertClean(ctx);
-  } finally {
-    await browser.close();
-  }
+  });
 });
 
 /** What a painting's result says, without its timings. */
@@ -349,69 +330,67 @@ async function openEntry(page, index) {
 test("History: paintings kept in IndexedDB survive a reload and open again (values decoded again, equal to the painted ones), also offline; one or all can be cleared", { timeout: 3 * SLOW }, async () => {
   const sent = [];
   const counting = await serve(DIST, { onSent: (e) => sent.push(e) });
-  const ctx = await openPage({ webgpu: false, query: "?backend=cpu", url: counting.url });
-  const { browser, page } = ctx;
   try {
-    assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready", await page.locator("#status").textContent());
-    await page.waitForFunction(() => document.body.dataset.offline && navigator.serviceWorker.controller, null, { timeout: 60_000 });
-    assert.deepEqual(await historyEntries(page, 0), []);
-    // Two paintings: depth of coffee, then semantic of the same photo.
-    const kept = async (before) => page.waitForFunction((b) => (document.body.dataset.historyKept ?? "") !== b, before, { timeout: 30_000 }).then(() => page.locator("body").getAttribute("data-history-kept"));
-    let mark = "";
-    const depth = await uploadAndRead(page);
-    mark = await kept(mark);
-    const semantic = await paintTask(page, "semantic");
-    await kept(mark);
-    let entries = await historyEntries(page, 2);
-    console.log("history:", entries.map((e) => `${e.heading} (photo ${e.photo} px wide)`).join("; "));
-    assert.match(entries[0].heading, /^semantic, /);
-    assert.match(entries[1].heading, /^depth, /);
-    assert.ok(entries.every((e) => e.photo > 100 && e.painting > 100), "each entry shows its photo and painting");
+    await withPage({ webgpu: false, query: "?backend=cpu", url: counting.url }, async ({ page }) => {
+      assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready", await page.locator("#status").textContent());
+      await page.waitForFunction(() => document.body.dataset.offline && navigator.serviceWorker.controller, null, { timeout: 60_000 });
+      assert.deepEqual(await historyEntries(page, 0), []);
+      // Two paintings: depth of coffee, then semantic of the same photo.
+      const kept = async (before) => page.waitForFunction((b) => (document.body.dataset.historyKept ?? "") !== b, before, { timeout: 30_000 }).then(() => page.locator("body").getAttribute("data-history-kept"));
+      let mark = "";
+      const depth = await uploadAndRead(page);
+      mark = await kept(mark);
+      const semantic = await paintTask(page, "semantic");
+      await kept(mark);
+      let entries = await historyEntries(page, 2);
+      console.log("history:", entries.map((e) => `${e.heading} (photo ${e.photo} px wide)`).join("; "));
+      assert.match(entries[0].heading, /^semantic, /);
+      assert.match(entries[1].heading, /^depth, /);
+      assert.ok(entries.every((e) => e.photo > 100 && e.painting > 100), "each entry shows its photo and painting");
 
-    // A reload keeps them; opening one shows it with the very values painted.
-    await page.reload();
-    assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready");
-    entries = await historyEntries(page, 2);
-    const reopened = await openEntry(page, 1);
-    assert.deepEqual(facts(reopened), facts(depth), "the depth painting opened from the history");
-    assert.equal(await page.inputValue("#task"), "depth");
-    await assertPaintingShown(page);
-    const box = await page.locator("#overlay").boundingBox();
-    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
-    assert.match(await page.locator("#readout").textContent(), /^Depth here: [\d.]+ m/);
+      // A reload keeps them; opening one shows it with the very values painted.
+      await page.reload();
+      assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready");
+      entries = await historyEntries(page, 2);
+      const reopened = await openEntry(page, 1);
+      assert.deepEqual(facts(reopened), facts(depth), "the depth painting opened from the history");
+      assert.equal(await page.inputValue("#task"), "depth");
+      await assertPaintingShown(page);
+      const box = await page.locator("#overlay").boundingBox();
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+      assert.match(await page.locator("#readout").textContent(), /^Depth here: [\d.]+ m/);
 
-    // Offline for real (the server gone, the network off): the history still opens, and Paint
-    // paints the kept copy of the photo, which is kept in turn.
-    await counting.close();
-    await page.context().setOffline(true);
-    sent.length = 0;
-    await page.reload();
-    assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready", await page.locator("#status").textContent());
-    entries = await historyEntries(page, 2);
-    const offline = await openEntry(page, 0);
-    assert.deepEqual(facts(offline), facts(semantic), "the semantic painting opened offline");
-    assert.equal(await page.inputValue("#task"), "semantic");
-    await page.evaluate(() => { document.body.dataset.state = "choosing"; });
-    mark = await page.locator("body").getAttribute("data-history-kept");
-    await page.click("#paint");
-    assert.equal(await waitForState(page, ["painted", "failed"]), "painted", await page.locator("#status").textContent());
-    await kept(mark ?? "");
-    entries = await historyEntries(page, 3);
-    await page.screenshot({ path: join(ARTIFACTS, "history.png"), clip: { x: 370, y: 40, width: 900, height: 330 } });
-    await assertAccessible(page, "the History tab");
-    // Clear one, then all; a reload agrees.
-    await page.click(`#history-list li:nth-child(2) button[data-action="remove"]`);
-    const left = await historyEntries(page, 2);
-    assert.deepEqual(left.map((e) => e.id), [entries[0].id, entries[2].id], "the removed entry is gone, the others stay");
-    await page.click("#history-clear");
-    await historyEntries(page, 0);
-    await page.reload();
-    assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready");
-    await historyEntries(page, 0);
-    assert.deepEqual(sent, [], "nothing reached the server");
-    await assertClean(ctx);
+      // Offline for real (the server gone, the network off): the history still opens, and Paint
+      // paints the kept copy of the photo, which is kept in turn.
+      await counting.close();
+      await page.context().setOffline(true);
+      sent.length = 0;
+      await page.reload();
+      assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready", await page.locator("#status").textContent());
+      entries = await historyEntries(page, 2);
+      const offline = await openEntry(page, 0);
+      assert.deepEqual(facts(offline), facts(semantic), "the semantic painting opened offline");
+      assert.equal(await page.inputValue("#task"), "semantic");
+      await page.evaluate(() => { document.body.dataset.state = "choosing"; });
+      mark = await page.locator("body").getAttribute("data-history-kept");
+      await page.click("#paint");
+      assert.equal(await waitForState(page, ["painted", "failed"]), "painted", await page.locator("#status").textContent());
+      await kept(mark ?? "");
+      entries = await historyEntries(page, 3);
+      await page.screenshot({ path: join(ARTIFACTS, "history.png"), clip: { x: 370, y: 40, width: 900, height: 330 } });
+      await assertAccessible(page, "the History tab");
+      // Clear one, then all; a reload agrees.
+      await page.click(`#history-list li:nth-child(2) button[data-action="remove"]`);
+      const left = await historyEntries(page, 2);
+      assert.deepEqual(left.map((e) => e.id), [entries[0].id, entries[2].id], "the removed entry is gone, the others stay");
+      await page.click("#history-clear");
+      await historyEntries(page, 0);
+      await page.reload();
+      assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready");
+      await historyEntries(page, 0);
+      assert.deepEqual(sent, [], "nothing reached the server");
+    });
   } finally {
-    await browser.close();
     await counting.close();
   }
 });

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { ARTIFACTS, PHOTO, SLOW, serveDist, openPage, assertClean, waitForState, uploadAndRead, paintTask, assertPaintingShown } from "./page.mjs";
+import { ARTIFACTS, PHOTO, SLOW, serveDist, withPage, waitForState, uploadAndRead, paintTask, assertPaintingShown } from "./page.mjs";
 
 serveDist();
 
@@ -50,9 +50,7 @@ async function assertOneScreen(page, when, selectors) {
 const CONTROLS = ["#drop-zone", 'button[data-sample="samples/chelsea.png"]', "#camera", "#task", "#prompt", "#paint", "[role=tablist]", "#tab-painting"];
 
 test("One screen at 1280x800: after painting, the picture with its readout and summary, the controls and the tabs are in view, on every tab, and the window never scrolls", { timeout: 2 * SLOW }, async () => {
-  const ctx = await openPage({ webgpu: false, query: "?backend=cpu" });
-  const { browser, page } = ctx;
-  try {
+  await withPage({ webgpu: false, query: "?backend=cpu" }, async ({ page }) => {
     await page.setViewportSize({ width: 1280, height: 800 });
     assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready", await page.locator("#status").textContent());
     await assertOneScreen(page, "loaded", [...CONTROLS, "#overlay"]);
@@ -99,10 +97,7 @@ test("One screen at 1280x800: after painting, the picture with its readout and s
     assert.ok(phone.scrollWidth <= 375, `the page is ${phone.scrollWidth} px wide on a 375-px screen`);
     assert.ok(phone.scrollHeight > phone.innerHeight, "on a phone the window scrolls, not the columns");
     assert.ok(phone.boxes["#overlay"].right - phone.boxes["#overlay"].left <= 375);
-    await assertClean(ctx);
-  } finally {
-    await browser.close();
-  }
+  });
 });
 
 const AXE_SOURCE = readFile(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
@@ -128,9 +123,7 @@ async function audit(page, colorScheme, when) {
 }
 
 test("axe-core: no serious or critical violation, light and dark, on the loaded page and after a paint", { timeout: 2 * SLOW }, async () => {
-  const ctx = await openPage({ webgpu: false, query: "?backend=cpu" });
-  const { browser, page } = ctx;
-  try {
+  await withPage({ webgpu: false, query: "?backend=cpu" }, async ({ page }) => {
     assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready", await page.locator("#status").textContent());
     const found = [];
     for (const scheme of ["light", "dark"]) found.push(...(await audit(page, scheme, "loaded")));
@@ -151,10 +144,7 @@ test("axe-core: no serious or critical violation, light and dark, on the loaded 
     assert.notEqual(light.body, dark.body, "the page's background follows prefers-color-scheme");
     assert.equal(light.overlay, dark.overlay, "the painting over the photo is the same in both themes");
     assert.deepEqual(found, [], "axe-core: serious or critical violations (all are printed above)");
-    await assertClean(ctx);
-  } finally {
-    await browser.close();
-  }
+  });
 });
 
 /** Where the focus is, and whether it shows: an outline of at least 2 px that no scrolling
@@ -181,30 +171,28 @@ async function focusShown(page) {
 }
 
 test("Keyboard only: choose a sample, pick a task, paint and read the result with the keys alone; the focus always shows", { timeout: 2 * SLOW }, async () => {
-  const ctx = await openPage({ webgpu: false, query: "?backend=cpu" });
-  const { browser, page } = ctx;
-  const visited = [];
-  /** Presses `key` (page.keyboard only) and checks that the focused element shows its focus. */
-  const press = async (key) => {
-    await page.keyboard.press(key);
-    const focus = await focusShown(page);
-    visited.push(focus.what);
-    assert.ok(focus.shown, `after ${key} the focus on ${focus.what} does not show (${focus.outline})`);
-    return focus;
-  };
-  /** Tabs (forward or with Shift) until `selector` has the focus. */
-  const tabTo = async (selector, key = "Tab") => {
-    for (let i = 0; i < 80; i++) {
-      await press(key);
-      if (await page.evaluate((s) => document.activeElement.matches(s), selector)) return;
-    }
-    assert.fail(`${key} never reached ${selector}; visited ${visited.join(", ")}`);
-  };
-  const settle = async () => {
-    assert.equal(await waitForState(page, ["painted", "failed"]), "painted", await page.locator("#status").textContent());
-    return JSON.parse(await page.locator("#result-json").textContent());
-  };
-  try {
+  await withPage({ webgpu: false, query: "?backend=cpu" }, async ({ page }) => {
+    const visited = [];
+    /** Presses `key` (page.keyboard only) and checks that the focused element shows its focus. */
+    const press = async (key) => {
+      await page.keyboard.press(key);
+      const focus = await focusShown(page);
+      visited.push(focus.what);
+      assert.ok(focus.shown, `after ${key} the focus on ${focus.what} does not show (${focus.outline})`);
+      return focus;
+    };
+    /** Tabs (forward or with Shift) until `selector` has the focus. */
+    const tabTo = async (selector, key = "Tab") => {
+      for (let i = 0; i < 80; i++) {
+        await press(key);
+        if (await page.evaluate((s) => document.activeElement.matches(s), selector)) return;
+      }
+      assert.fail(`${key} never reached ${selector}; visited ${visited.join(", ")}`);
+    };
+    const settle = async () => {
+      assert.equal(await waitForState(page, ["painted", "failed"]), "painted", await page.locator("#status").textContent());
+      return JSON.parse(await page.locator("#result-json").textContent());
+    };
     assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready", await page.locator("#status").textContent());
     // Choose the coffee sample: it paints with the task selected (depth).
     await tabTo('button[data-sample="samples/coffee.png"]');
@@ -252,10 +240,7 @@ test("Keyboard only: choose a sample, pick a task, paint and read the result wit
     await tabTo("#paint", "Shift+Tab");
     await page.screenshot({ path: join(ARTIFACTS, "keyboard.png"), fullPage: true });
     console.log(`keyboard path: ${visited.length} keys, ${new Set(visited).size} controls`);
-    await assertClean(ctx);
-  } finally {
-    await browser.close();
-  }
+  });
 });
 
 /** The builder's rows as [word, colour] (colour null where the row has none). */
@@ -266,9 +251,7 @@ const rows = (page) =>
 const SEMANTIC = "Generate a semantic segmentation visualization image, using this color mapping:";
 
 test("Prompt builder: rows write the prompt text and the text rebuilds the rows (round trip); a refused word's row offers the nearest known words", { timeout: 2 * SLOW }, async () => {
-  const ctx = await openPage({ webgpu: false, query: "?backend=cpu" });
-  const { browser, page } = ctx;
-  try {
+  await withPage({ webgpu: false, query: "?backend=cpu" }, async ({ page }) => {
     assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready", await page.locator("#status").textContent());
     assert.ok(await page.locator("#prompt-builder").isHidden(), "depth has no rows");
     await page.selectOption("#task", "semantic");
@@ -343,8 +326,5 @@ test("Prompt builder: rows write the prompt text and the text rebuilds the rows 
     const result = JSON.parse(await page.locator("#result-json").textContent());
     assert.deepEqual(result.values.map((s) => s.name), ["person", "sky", "dog", "tree", "building", "cup"]);
     await page.locator("#prompt-builder").screenshot({ path: join(ARTIFACTS, "builder.png") });
-    await assertClean(ctx);
-  } finally {
-    await browser.close();
-  }
+  });
 });
