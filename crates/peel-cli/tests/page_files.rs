@@ -4,7 +4,7 @@
 //! "The page's file" is built here exactly as `src/ui/exports.rs` builds it (that code is wasm-only):
 //! the worker's values (`peel_protocol::decode::decode_painting` with the default options, as
 //! `crates/peel-worker` calls it) through `peel_protocol::export`, under the page's download names.
-//! The browser test "One decode" (tests/browser/peel.test.mjs) checks the same against the page
+//! The browser test "One decode" (tests/browser/exports.test.mjs) checks the same against the page
 //! itself.
 
 use std::path::{Path, PathBuf};
