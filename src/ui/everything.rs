@@ -63,6 +63,11 @@ fn start(page: &mut Page) {
     if page.photo_bytes.is_none() {
         return page.set_status("Choose a photo first, then paint everything.", true);
     }
+    if page.folder.as_ref().is_some_and(|run| run.running()) {
+        return page.set_status("A folder is being painted; wait for it or cancel it first.", true);
+    }
+    // Live painting would paint the next camera frame over the run.
+    super::camera::stop_live(page);
     let cells: Vec<Cell> = studio::EVERYTHING
         .iter()
         .map(|&task| Cell {
@@ -160,7 +165,8 @@ pub(super) fn failed(page: &mut Page, i: usize, message: &str) {
 }
 
 fn next(page: &mut Page, i: usize) {
-    let Some(run) = page.everything.as_mut() else { return };
+    // A run stopped meanwhile (another paint was asked for) goes no further.
+    let Some(run) = page.everything.as_mut().filter(|run| !run.finished) else { return };
     if i < run.cells.len() {
         if page.repaint_for(Purpose::Everything(i)) {
             set_cell(page, i, "painting", "painting…");

@@ -39,6 +39,12 @@ pub(super) struct Run {
     done: Option<Vec<u8>>,
 }
 
+impl Run {
+    pub(super) fn running(&self) -> bool {
+        self.running
+    }
+}
+
 fn set_run_state(page: &Page, state: &str) {
     let _ = page.document.body().map(|b| b.set_attribute("data-folder", state));
 }
@@ -125,6 +131,13 @@ fn start(page: &mut Page) {
         return;
     }
     (run.task, run.prompt, run.fov) = (task, prompt, fov);
+    // The folder takes the painter: "Paint everything" and live painting stop.
+    let run = {
+        super::camera::stop_live(page);
+        super::everything::stop(page, "stopped");
+        let Some(run) = page.folder.as_mut() else { return };
+        run
+    };
     (run.at, run.running, run.painted, run.done) = (0, true, 0, None);
     run.zip = Some(studio::Zip::default());
     let count = run.files.len();
