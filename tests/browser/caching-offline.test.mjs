@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { serve } from "../serve.mjs";
-import { DIST, ARTIFACTS, SLOW, serveDist, withPage, waitForState, uploadAndRead, paintTask, assertSensibleDepth } from "./page.mjs";
+import { DIST, ARTIFACTS, SLOW, serveDist, withPage, waitForState, waitUntilReadyOffline, uploadAndRead, paintTask, assertSensibleDepth } from "./page.mjs";
 
 serveDist();
 
@@ -56,8 +56,7 @@ test("Offline: the service worker keeps the page; with the server gone and the n
   const counting = await serve(DIST, { onSent: (e) => sent.push(e) });
   try {
     await withPage({ webgpu: false, query: "?backend=cpu", url: counting.url }, async ({ page }) => {
-      assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready", await page.locator("#status").textContent());
-      await page.waitForFunction(() => document.body.dataset.offline && navigator.serviceWorker.controller, null, { timeout: 60_000 });
+      await waitUntilReadyOffline(page);
       assert.equal(await page.locator("body").getAttribute("data-offline"), "ready", await page.locator("#offline-line").textContent());
       assert.equal(await page.locator("#offline-line").textContent(), "This page and its model are kept on this device, so it also works offline.");
       // The weights are the model worker's to keep (its Cache API store), not the service worker's.

@@ -127,6 +127,12 @@ export async function waitForState(page, wanted, timeout = SLOW) {
   return state(page);
 }
 
+/** Waits until the model is loaded and the service worker controls the page (it works offline from then on). */
+export async function waitUntilReadyOffline(page) {
+  assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready", await page.locator("#status").textContent());
+  await page.waitForFunction(() => document.body.dataset.offline && navigator.serviceWorker.controller, null, { timeout: 60_000 });
+}
+
 export async function uploadAndRead(page, photo = PHOTO) {
   // Clear a stale "failed"/"painted" so the wait below sees this upload's outcome.
   await page.evaluate(() => { document.body.dataset.state = "uploading"; });

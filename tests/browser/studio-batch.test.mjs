@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { ARTIFACTS, DIST, ROOT, SLOW, serveDist, withPage, waitForState, uploadAndRead, paintTask, assertPaintingShown, openViewOf } from "./page.mjs";
+import { ARTIFACTS, DIST, ROOT, SLOW, serveDist, withPage, waitForState, waitUntilReadyOffline, uploadAndRead, paintTask, assertPaintingShown, openViewOf } from "./page.mjs";
 import { serve } from "../serve.mjs";
 
 const SAMPLES = join(ROOT, "static", "samples");
@@ -332,8 +332,7 @@ test("History: paintings kept in IndexedDB survive a reload and open again (valu
   const counting = await serve(DIST, { onSent: (e) => sent.push(e) });
   try {
     await withPage({ webgpu: false, query: "?backend=cpu", url: counting.url }, async ({ page }) => {
-      assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready", await page.locator("#status").textContent());
-      await page.waitForFunction(() => document.body.dataset.offline && navigator.serviceWorker.controller, null, { timeout: 60_000 });
+      await waitUntilReadyOffline(page);
       assert.deepEqual(await historyEntries(page, 0), []);
       // Two paintings: depth of coffee, then semantic of the same photo.
       const kept = async (before) => page.waitForFunction((b) => (document.body.dataset.historyKept ?? "") !== b, before, { timeout: 30_000 }).then(() => page.locator("body").getAttribute("data-history-kept"));
