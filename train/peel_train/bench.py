@@ -17,9 +17,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .data import IGNORE
 from .generator import TASK_DEPTH, TASK_NORMALS, TASKS, PeelGenerator
 from .losses import assign_instances_to_slots, losses
-from .mixture import IGNORE, Embedder, Mixture
+from .mixture import Embedder, Mixture
 from .pack import load_sources
 from .train import Batches, autocast_for, make_optimizer, phrase_table, set_encoder_frozen, train_step
 

@@ -18,7 +18,8 @@ from PIL import Image, ImageDraw
 from .vocab import CAMVID_CLASSES, VOC_CLASSES, coco_name
 
 W, H = 256, 192
-IGNORE = 255
+IGNORE = 255  # a label map's "no answer" value (the one definition: the trainer and teachers import it)
+MIN_PIXELS = 64  # the smallest region (pixels) that counts as present, for a class, an instance or a referent
 
 
 def depth_to_walk(depth):

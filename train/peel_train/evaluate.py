@@ -146,7 +146,7 @@ def eval_voc(model, shared, out, ph, wd):
         p = out / f"voc_{name.stem}.png"
         painting(model, img, TASK_SEMANTIC, entries, None, ph, wd).save(p)
         tgt = np.asarray(Image.open(str(name).replace("_image", "_target")).convert("RGB"))
-        lab = np.full(tgt.shape[:2], 255, np.uint8)
+        lab = np.full(tgt.shape[:2], IGNORE, np.uint8)
         for colour, idx in pal.items():
             if idx < 21:
                 lab[(tgt == colour).all(-1)] = idx

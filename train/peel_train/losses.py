@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from scipy.optimize import linear_sum_assignment
 
 from .generator import TASK_DEPTH, TASK_INSTANCE, TASK_NORMALS, TASK_REFERRING, TASK_SEMANTIC, TASKS
-from .mixture import IGNORE
+from .data import IGNORE
 
 def walk_to_log_depth(f):
     """log metres from the walk position (the inverse of data.depth_to_walk), kept off 0 m and the sky's f = 1."""

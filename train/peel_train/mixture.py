@@ -9,11 +9,11 @@ import numpy as np
 import torch
 from PIL import Image, ImageFilter
 
+from .data import IGNORE, MIN_PIXELS
 from .generator import (MAX_INSTANCES, PHRASE_DIM, TASK_DEPTH, TASK_INSTANCE, TASK_NORMALS, TASK_REFERRING,
                         TASK_SEMANTIC)
 from .vocab import CAMVID_CLASSES, SYNONYMS, VOC_CLASSES, embed, lookups, normalize
 
-IGNORE = 255
 TASK_WEIGHTS = {TASK_DEPTH: 0.25, TASK_NORMALS: 0.15, TASK_SEMANTIC: 0.30, TASK_INSTANCE: 0.15,
                 TASK_REFERRING: 0.15}
 # Semantic prompts: how often each source is drawn (sources not named share "other").
@@ -24,7 +24,6 @@ REAL_DEPTH_SHARE = 0.3
 # Middlebury has 9 training scenes, and by step 43,000 the model paints them at δ1 0.98 while the
 # held-out scenes stay at 0.41 (memorized, not learned): draw them a third as often as the others.
 REAL_DEPTH_WEIGHTS = {"middlebury": 1 / 3}
-MIN_PIXELS = 64
 # Referring examples that also name a thing the photo does not contain, which must paint nothing (gRefCOCO's
 # no-target expressions); a third of those name only that thing. Without them every phrase the network ever saw
 # was present, and it painted "the person" over 72,000 pixels of a photo with nobody in it. Only sources that

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ..data import IGNORE, cover_crop, write_pickle
+from ..data import IGNORE, MIN_PIXELS, cover_crop, write_pickle
 from ..vocab import VOC_CLASSES
-from .labels import (MIN_PIXELS, PET_CLASSES, cityscapes_classes, instances_from, is_street, load_pet,
+from .labels import (PET_CLASSES, cityscapes_classes, instances_from, is_street, load_pet,
                      merged_classes, merged_label, pet_class, pet_stems, teachers_merged)
 from .measuring import measure, untrusted_classes
 from .running import cached, confident, make_teachers, report_path

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ..data import H, IGNORE, W, cover_crop
+from ..data import H, IGNORE, MIN_PIXELS, W, cover_crop
 from ..vocab import VOC_CLASSES
 from .running import THRESHOLDS, confident, read_labels
 
@@ -118,7 +118,6 @@ def is_street(shared, ade_out):
 
 # ---- instances: SSD boxes x the merged class map ----------------------------------------------------------
 
-MIN_PIXELS = 64  # as the trainer's smallest usable region
 INSTANCE_COVERAGE = 0.9  # a class gets instances only when they cover this share of its pixels
 
 

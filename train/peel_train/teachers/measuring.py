@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ..data import IGNORE, coco_classes, cover_crop
+from ..data import IGNORE, MIN_PIXELS, coco_classes, cover_crop
 from ..vocab import CAMVID_CLASSES, VOC_CLASSES
-from .labels import (COCO_ALIASES, MIN_PIXELS, PET_CLASSES, STREET_FRACTION, VOC_TO_MERGED, ade_agreement,
+from .labels import (COCO_ALIASES, PET_CLASSES, STREET_FRACTION, VOC_TO_MERGED, ade_agreement,
                      ade_classes, cityscapes_classes, instances_from, is_street, load_pet, lut, merged_classes,
                      merged_label, pet_stems, ssd_names, teachers_merged)
 from .running import CACHE, THRESHOLDS, cached, confident, infer, make_teachers, report_path
