@@ -7,12 +7,17 @@ from .generator import (MAX_INSTANCES, TASK_DEPTH, TASK_INSTANCE, TASK_NORMALS,
                         TASK_SEMANTIC, paint_depth, paint_normals, paint_segmentation)
 from .vocab import embed
 
-# Instance colours: the first 8 at least 80 (8-bit units) from the background are used.
+# Instance colours: the first 8 at least INSTANCE_MARGIN (8-bit units, Euclidean) from the background are used.
 INSTANCE_PALETTE = [
     (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 0), (0, 255, 255), (255, 0, 255),
     (255, 128, 0), (128, 0, 255), (0, 255, 128), (255, 128, 192), (0, 128, 255), (255, 255, 255),
 ]
+INSTANCE_MARGIN = 80
+# A semantic prompt's unlisted pixels: the first candidate farther than UNLISTED_MARGIN from every class colour.
+# conditioning.rs's SEMANTIC_BACKGROUNDS, SEMANTIC_BACKGROUND_MARGIN and INSTANCE_BACKGROUND_MARGIN; the smoke
+# test (check_conditioning_constants) reads them there.
 UNLISTED_CANDIDATES = [(0, 0, 0), (255, 255, 255), (128, 128, 128), (255, 0, 255), (0, 255, 255)]
+UNLISTED_MARGIN = 48
 
 
 def dist(a, b):
@@ -21,13 +26,13 @@ def dist(a, b):
 
 def unlisted_colour(colours):
     for c in UNLISTED_CANDIDATES:
-        if all(dist(c, p) > 48 for p in colours):
+        if all(dist(c, p) > UNLISTED_MARGIN for p in colours):
             return c
     raise ValueError("prompt colours leave no free colour for unlisted pixels")
 
 
 def instance_colours(background):
-    return [c for c in INSTANCE_PALETTE if dist(c, background) >= 80][:MAX_INSTANCES]
+    return [c for c in INSTANCE_PALETTE if dist(c, background) >= INSTANCE_MARGIN][:MAX_INSTANCES]
 
 
 def condition(task, entries, background, phrases, words):

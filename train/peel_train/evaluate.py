@@ -25,7 +25,7 @@ from .conditioning import paint
 from .data import IGNORE
 from .export import FOLDED, dequantized_state
 from .generator import (TASK_DEPTH, TASK_INSTANCE, TASK_NORMALS, TASK_REFERRING,
-                        TASK_SEMANTIC, PeelGenerator)
+                        TASK_SEMANTIC, TASKS, PeelGenerator)
 from .sizes import LONG_SIDE, model_size
 from .vocab import CAMVID_CLASSES, VOC_CLASSES, coco_name, load_table, lookups
 
@@ -36,7 +36,8 @@ PEEL = REPO / "target/release/peel"
 # Depth is scored up to 80 m (predictions are clamped to it), so a pixel painted as sky costs a
 # finite error instead of making AbsRel infinite.
 MAX_DEPTH = 80.0
-# Distinct prompt colours for up to 21 classes (CSS names the prompt parser knows).
+# Distinct prompt colours for up to 21 classes (CSS names the prompt parser knows; the smoke test holds each
+# to the protocol's table, crates/peel-protocol/src/color.rs).
 COLOURS = {
     "red": (255, 0, 0), "lime": (0, 255, 0), "blue": (0, 0, 255), "yellow": (255, 255, 0),
     "cyan": (0, 255, 255), "magenta": (255, 0, 255), "white": (255, 255, 255), "orange": (255, 165, 0),
@@ -75,10 +76,6 @@ def preprocess(img: Image.Image):
     return torch.from_numpy(x).permute(2, 0, 1)[None] / 127.5 - 1
 
 
-TASK_NAMES = {TASK_DEPTH: "depth", TASK_NORMALS: "normals", TASK_SEMANTIC: "semantic", TASK_INSTANCE: "instance",
-              TASK_REFERRING: "referring"}
-
-
 def painting(model, img, task, entries, bg, phrases, words):
     """-> uint8 PIL image at the photo's size, enlarged by `peel upsample`: the app's own code (guided
     by the photo), so evaluation scores what users see."""
@@ -88,7 +85,7 @@ def painting(model, img, task, entries, bg, phrases, words):
         low, guide, out = Path(tmp) / "painting.png", Path(tmp) / "photo.png", Path(tmp) / "out.png"
         Image.fromarray(arr).save(low)
         img.convert("RGB").save(guide)
-        done = subprocess.run([str(PEEL), "upsample", TASK_NAMES[task], str(low), "--guide", str(guide), "--out", str(out)],
+        done = subprocess.run([str(PEEL), "upsample", TASKS[task], str(low), "--guide", str(guide), "--out", str(out)],
                               capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(done.stderr.strip())

@@ -81,6 +81,8 @@ def smoke(args, tmp):
     check_street_depth()
     check_plural_lookup()
     check_architecture_constants()
+    check_conditioning_constants()
+    check_colour_names()
 
     _, _, shipped_words = load_shipped(args.weights)
     check(len(shipped_words) >= 20_000, f"the shipped phrase table loads ({len(shipped_words)} words)")
@@ -121,15 +123,20 @@ def check_plural_lookup():
 
 
 def check_architecture_constants():
-    """generator.py and crates/peel-model hold the same tasks, encoder blocks, feature taps and input
-    normalization, read from the Rust source so the two cannot drift apart."""
+    """generator.py and the Rust crates hold the same tasks (the protocol's `Task::ALL`, whose order
+    model.rs takes for the task rows), encoder blocks, feature taps and input normalization, read from
+    the Rust source so the two cannot drift apart."""
     import re
     from .generator import ENCODERS, NORMALIZATION, TASKS
     model = (REPO / "crates/peel-model/src/model.rs").read_text()
     preprocess = (REPO / "crates/peel-model/src/preprocess.rs").read_text()
-    tasks = re.search(r"pub const TASKS: \[&str; \d+\] = \[(.*?)\];", model)
-    tasks = re.findall(r'"(\w+)"', tasks.group(1)) if tasks else None
-    check(tasks == TASKS, f"generator.TASKS {TASKS} is the Rust list {tasks}")
+    prompt = (REPO / "crates/peel-protocol/src/prompt.rs").read_text()
+    order = re.search(r"pub const ALL: \[Task; \d+\] = \[(.*?)\];", prompt)
+    names = re.search(r"pub const fn name\(self\) -> &'static str \{(.*?)\n    \}", prompt, re.S)
+    names = dict(re.findall(r'Task::(\w+) => "(\w+)"', names.group(1))) if names else {}
+    tasks = [names.get(v) for v in re.findall(r"Task::(\w+)", order.group(1))] if order else None
+    check(tasks == TASKS and "TASKS: [&str; Task::ALL.len()]" in model,
+          f"generator.TASKS {TASKS} is the protocol's Task::ALL {tasks}, model.rs's task rows")
     norm = re.search(r'pub const NORMALIZATION: &str = "(.*?)";', preprocess)
     check(norm is not None and norm.group(1) == NORMALIZATION,
           f"generator.NORMALIZATION {NORMALIZATION!r} is preprocess.rs's {norm and norm.group(1)!r}")
@@ -143,6 +150,38 @@ def check_architecture_constants():
         check(rust == [tuple(b) for b in blocks] and taps == features,
               f"{name}: generator.py's {len(blocks)} blocks and taps {features} are Rust's "
               f"{len(rust or [])} blocks and taps {taps}")
+
+
+def check_conditioning_constants():
+    """conditioning.py picks a semantic prompt's unlisted colour and the instance colours by conditioning.rs's
+    rules: the same candidates in the same order and the same margins, read from the Rust source."""
+    import re
+    from .conditioning import INSTANCE_MARGIN, UNLISTED_CANDIDATES, UNLISTED_MARGIN
+    source = (REPO / "crates/peel-model/src/conditioning.rs").read_text()
+    backgrounds = re.search(r"pub const SEMANTIC_BACKGROUNDS: \[Rgb8; \d+\] = \[(.*)\];", source)
+    rust = [tuple(map(int, c)) for c in re.findall(r"\[(\d+), (\d+), (\d+)\]", backgrounds.group(1))] if backgrounds else None
+    check(rust == [tuple(c) for c in UNLISTED_CANDIDATES],
+          f"conditioning.UNLISTED_CANDIDATES {UNLISTED_CANDIDATES} are conditioning.rs's SEMANTIC_BACKGROUNDS {rust}")
+    margins = {name: re.search(rf"pub const {name}: u32 = (\d+);", source) for name in
+               ("SEMANTIC_BACKGROUND_MARGIN", "INSTANCE_BACKGROUND_MARGIN")}
+    margins = {name: m and int(m.group(1)) for name, m in margins.items()}
+    check(margins == {"SEMANTIC_BACKGROUND_MARGIN": UNLISTED_MARGIN, "INSTANCE_BACKGROUND_MARGIN": INSTANCE_MARGIN},
+          f"conditioning.py's margins (unlisted {UNLISTED_MARGIN}, instance {INSTANCE_MARGIN}) are Rust's {margins}")
+
+
+def check_colour_names():
+    """The CSS names evaluate.py and report.py write in prompts paint with the RGB the protocol decodes them
+    as (crates/peel-protocol/src/color.rs CSS_COLORS), read from the Rust source."""
+    import re
+    from .evaluate import COLOURS
+    from .report import GRID_COLOURS
+    source = (REPO / "crates/peel-protocol/src/color.rs").read_text()
+    table = re.search(r"pub const CSS_COLORS: \[\(&str, Rgb8\); \d+\] = \[(.*?)\];", source, re.S)
+    rust = {n: tuple(map(int, c)) for n, *c in re.findall(r'\("(\w+)", \[(\d+), (\d+), (\d+)\]\)', table.group(1))} if table else {}
+    wrong = {n: (c, rust.get(n)) for n, c in COLOURS.items() if rust.get(n) != tuple(c)}
+    check(len(rust) == 148 and not wrong,
+          f"evaluate.COLOURS' {len(COLOURS)} names are the RGB of color.rs's {len(rust)} CSS names (differ: {wrong})")
+    check(set(GRID_COLOURS) <= set(COLOURS), f"report.GRID_COLOURS are evaluate.COLOURS names ({GRID_COLOURS})")
 
 
 def check_street_depth():

@@ -21,8 +21,9 @@ use crate::phrases::{EmbedError, PhraseTable, UnknownPhrase};
 /// A semantic background colour within this distance (8-bit RGB units, Euclidean, inclusive)
 /// of a class colour is replaced.
 pub const SEMANTIC_BACKGROUND_MARGIN: u32 = 48;
-/// Replacement semantic backgrounds, tried in order after black.
-pub const SEMANTIC_BACKGROUND_FALLBACKS: [Rgb8; 4] = [[255, 255, 255], [128, 128, 128], [255, 0, 255], [0, 255, 255]];
+/// Semantic backgrounds (the colour of unlisted pixels), tried in order: black, then the replacements.
+/// `train/peel_train/conditioning.py` paints with the same list and margins (its smoke test reads them here).
+pub const SEMANTIC_BACKGROUNDS: [Rgb8; 5] = [[0, 0, 0], [255, 255, 255], [128, 128, 128], [255, 0, 255], [0, 255, 255]];
 /// Instance colours must be at least this far from the background (8-bit RGB units, Euclidean).
 pub const INSTANCE_BACKGROUND_MARGIN: u32 = 80;
 
@@ -91,13 +92,13 @@ fn distance2(a: Rgb8, b: Rgb8) -> u32 {
     a.iter().zip(&b).map(|(&x, &y)| (i32::from(x) - i32::from(y)).pow(2) as u32).sum()
 }
 
-/// Entry 0's colour for a semantic prompt: black unless a class colour lies within
-/// [`SEMANTIC_BACKGROUND_MARGIN`] of it (inclusive); then the first of
-/// [`SEMANTIC_BACKGROUND_FALLBACKS`] farther than the margin from every class colour.
+/// Entry 0's colour for a semantic prompt: the first of [`SEMANTIC_BACKGROUNDS`] (black unless a class
+/// colour lies within [`SEMANTIC_BACKGROUND_MARGIN`] of it, inclusive) farther than the margin from every
+/// class colour.
 pub fn semantic_background(colours: &[Rgb8]) -> Result<Rgb8, ConditionError> {
     let margin2 = SEMANTIC_BACKGROUND_MARGIN.pow(2);
-    std::iter::once([0, 0, 0])
-        .chain(SEMANTIC_BACKGROUND_FALLBACKS)
+    SEMANTIC_BACKGROUNDS
+        .into_iter()
         .find(|&c| colours.iter().all(|&p| distance2(c, p) > margin2))
         .ok_or(ConditionError::NoFreeBackground)
 }

@@ -17,6 +17,7 @@ use burn::tensor::activation::{relu, relu6, sigmoid, softmax};
 use burn::tensor::module::interpolate;
 use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
 use peel_protocol::depth::CUBE_WALK;
+use peel_protocol::prompt::Task;
 
 /// Every spatial side of the input must be a multiple of this (five stride-2 levels).
 pub const SIZE_MULTIPLE: usize = 32;
@@ -26,13 +27,32 @@ pub const SIZE_MULTIPLE: usize = 32;
 pub const PAINT_SHARPNESS: f32 = 10.0;
 /// The heads paint at the input resolution divided by this.
 pub const OUTPUT_STRIDE: usize = 2;
-/// Task indices, in the order of `task_embedding`'s rows.
-pub const TASKS: [&str; 5] = ["depth", "normals", "semantic", "instance", "referring"];
-pub const TASK_DEPTH: usize = 0;
-pub const TASK_NORMALS: usize = 1;
-pub const TASK_SEMANTIC: usize = 2;
-pub const TASK_INSTANCE: usize = 3;
-pub const TASK_REFERRING: usize = 4;
+/// Task names in the order of `task_embedding`'s rows: the protocol's [`Task::ALL`] (`generator.py`'s
+/// `TASKS`, which the trainer's smoke test holds to that list).
+pub const TASKS: [&str; Task::ALL.len()] = {
+    let mut names = [""; Task::ALL.len()];
+    let mut i = 0;
+    while i < names.len() {
+        names[i] = Task::ALL[i].name();
+        i += 1;
+    }
+    names
+};
+
+/// `task`'s row of `task_embedding`: its place in [`Task::ALL`].
+pub const fn task_row(task: Task) -> usize {
+    let mut i = 0;
+    while Task::ALL[i] as usize != task as usize {
+        i += 1;
+    }
+    i
+}
+
+pub const TASK_DEPTH: usize = task_row(Task::Depth);
+pub const TASK_NORMALS: usize = task_row(Task::Normals);
+pub const TASK_SEMANTIC: usize = task_row(Task::Semantic);
+pub const TASK_INSTANCE: usize = task_row(Task::Instance);
+pub const TASK_REFERRING: usize = task_row(Task::Referring);
 
 /// An inverted-residual block: (kernel, stride, expand ratio, channels in, channels out).
 pub type BlockSpec = (usize, usize, usize, usize, usize);

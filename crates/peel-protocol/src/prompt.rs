@@ -54,7 +54,7 @@ impl Task {
     pub const ALL: [Task; 5] = [Task::Depth, Task::Normals, Task::Semantic, Task::Instance, Task::Referring];
 
     /// Lower-case name, as the CLI spells it.
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             Task::Depth => "depth",
             Task::Normals => "normals",
