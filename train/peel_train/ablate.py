@@ -11,6 +11,8 @@ only the classes present named:
 - agreement with the VOC teacher (DeepLabV3, its labels at confidence >= 0.6) on photos the student
   trained on (every 10th of `data/photos`) against photos it never saw (COCO128 val2017);
 - CamVid test (every 4th image);
+- CCP's held-out photos (`--parts ccp`, every 10th by id, never trained on: peel_train/ccp.py): the person's
+  outline (IoU, "person" the only name) and the clothing (mIoU, all 21 CCP_CLASSES named), at the photo's size;
 and it splits the object pixels of VOC 14 by what was painted over them: their own class, another named class
 that is in the photo, a named class that is *not* in the photo, the background, or nothing.
 
@@ -260,6 +262,31 @@ def camvid(student, shared, long_side=256, every=4):
     return {f"camvid_every4th_miou@{long_side}": conf.miou()}
 
 
+def ccp_probe(student, shared, long_side=256):
+    """CCP held out: pooled IoU of "person" (the only name; every non-null pixel) and the clothing confusion with
+    every CCP_CLASSES name in one prompt (pixels CCP's merge leaves unanswered are not scored)."""
+    from . import ccp
+    lut = ccp.merge_lut(ccp.ccp_names(shared))
+    n = len(ccp.CCP_CLASSES)
+    inter = union = 0
+    per_photo, clothing = [], Confusion(n)
+    ids = ccp.photo_ids(shared, "held_out")
+    for photo_id in ids:
+        img, lab = ccp.read(shared, photo_id)
+        person = lab != 0
+        pred = student.logits(img, ["person"], long_side).argmax(0).numpy() == 1
+        i, u = int((pred & person).sum()), int((pred | person).sum())
+        inter, union = inter + i, union + u
+        per_photo.append(i / max(u, 1))
+        best = student.logits(img, ccp.CCP_CLASSES, long_side).argmax(0).numpy()
+        clothing.add(np.where(best == 0, IGNORE, best - 1), lut[lab])  # logit 0: no name -> no answer
+    ious = clothing.ious()
+    return {"photos": len(ids), "person_iou": inter / max(union, 1), "person_iou_mean_per_photo": float(np.mean(per_photo)),
+            "clothing_miou": clothing.miou(), "clothing_miou_without_background": clothing.miou(range(1, n)),
+            "clothing_per_class_iou": {c: None if np.isnan(v) else round(float(v), 3)
+                                       for c, v in zip(ccp.CCP_CLASSES, ious)}}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--weights", help="a shipped weights folder (int8)")
@@ -267,7 +294,7 @@ def main():
     ap.add_argument("--data", default="../target/peel-data", help="with --checkpoint: its phrases.pkl")
     ap.add_argument("--shared", default="../../shared")
     ap.add_argument("--sizes", type=int, nargs="+", default=[256], help="input long sides for VOC 14")
-    ap.add_argument("--parts", nargs="+", default=["voc", "fit", "camvid"], choices=["voc", "fit", "camvid", "teachers", "encoder"])
+    ap.add_argument("--parts", nargs="+", default=["voc", "fit", "camvid"], choices=["voc", "fit", "camvid", "ccp", "teachers", "encoder"])
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
@@ -294,6 +321,11 @@ def main():
         for side in args.sizes:
             report.update(camvid(student, args.shared, side))
             print(f"camvid@{side}", report[f"camvid_every4th_miou@{side}"], f"({time.time() - t:.0f}s)", flush=True)
+    if "ccp" in args.parts:
+        for side in args.sizes:
+            report[f"ccp_held_out@{side}"] = ccp_probe(student, args.shared, side)
+            print(f"ccp_held_out@{side}", json.dumps({k: v for k, v in report[f"ccp_held_out@{side}"].items()
+                                                      if "per_class" not in k}), f"({time.time() - t:.0f}s)", flush=True)
     if "encoder" in args.parts:
         imagenet, voc_trunk = PeelGenerator(encoder="efficientnet-lite0"), PeelGenerator(encoder="mobilenetv2")
         for pretrained in (imagenet, voc_trunk):

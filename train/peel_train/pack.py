@@ -19,7 +19,7 @@ from PIL import Image
 
 
 SHARES = {"synth": 0.45, "camvid": 0.1, "coco": 0.05}  # the rest share what is left equally
-IMAGE_KEYS = ("rgb", "semantic", "instance", "walk", "normal")
+IMAGE_KEYS = ("rgb", "semantic", "instance", "walk", "normal", "parts")  # parts: CCP's own labels
 
 
 def encode(key, a):
