@@ -2,18 +2,13 @@
 //! "Paint everything" sends, the file names in a folder's zip, and the history's records and their
 //! values decoded again from the painting.
 
-use crate::{Decoded, EXAMPLE_PROMPTS, Segment};
+use crate::{Decoded, Segment, Task, example_prompt};
 use peel_protocol::decode::{DecodeOptions, Summary, Values, decode_painting};
 use peel_protocol::prompt;
 
-/// The prompt the page suggests for `task` (`EXAMPLE_PROMPTS`); empty for an unknown task.
-pub fn example_prompt(task: &str) -> &'static str {
-    EXAMPLE_PROMPTS.iter().find(|(t, _)| *t == task).map_or("", |(_, p)| p)
-}
-
 /// What "Paint everything" paints, in order. The instance prompt is known only once the semantic
 /// painting names the main class, so it is written by [`instance_prompt`] then.
-pub const EVERYTHING: [&str; 4] = ["depth", "normals", "semantic", "instance"];
+pub const EVERYTHING: [Task; 4] = [Task::Depth, Task::Normals, Task::Semantic, Task::Instance];
 
 /// The class whose instances are painted when the semantic painting found none of its classes.
 pub const FALLBACK_CLASS: &str = "person";
@@ -33,7 +28,7 @@ pub fn main_class(segments: &[Segment]) -> Option<&str> {
 /// The instance prompt for `class`: the task's example prompt with its class replaced, so the
 /// wording (and its background) stays the one every other instance paint uses.
 pub fn instance_prompt(class: &str) -> String {
-    let example = example_prompt("instance");
+    let example = example_prompt(Task::Instance);
     let example_class = match prompt::parse(example) {
         Ok(prompt::Request::Instance { class, .. }) => class,
         _ => return format!("Generate an instance segmentation visualization of this image. Each {class} is colored differently."),
@@ -123,8 +118,8 @@ mod tests {
     #[test]
     fn every_task_of_everything_has_an_example_prompt() {
         for task in EVERYTHING {
-            let request = prompt::parse(example_prompt(task)).expect(task);
-            assert_eq!(request.task().name(), task);
+            let request = prompt::parse(example_prompt(task)).expect(task.name());
+            assert_eq!(request.task(), task);
         }
     }
 
@@ -153,7 +148,7 @@ mod tests {
     #[test]
     fn decode_again_matches_the_decoder() {
         // A semantic painting: left half the cat's orange, right half black (none).
-        let text = example_prompt("semantic");
+        let text = example_prompt(Task::Semantic);
         let (w, h) = (4u32, 2u32);
         let rgb: Vec<u8> = (0..w * h).flat_map(|i| if i % w < 2 { [255, 165, 0] } else { [0, 0, 0] }).collect();
         let Ok(Decoded::Segments { labels_le, segments }) = decode_again(text, &rgb, w, h) else { panic!("not segments") };

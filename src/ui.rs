@@ -1,6 +1,6 @@
 //! The page: wires the DOM in `index.html` to the worker. No tensors here.
 
-use crate::{BackendRequest, Decoded, EXAMPLE_PROMPTS, FromWorker, Segment, ToWorker};
+use crate::{BackendRequest, Decoded, FromWorker, Segment, Task, ToWorker, example_prompt};
 use elements::Elements;
 use gloo_events::{EventListener, EventListenerOptions};
 use std::cell::RefCell;
@@ -47,8 +47,7 @@ enum Values {
 
 /// What the generator returned for the current photo.
 struct Painting {
-    /// "depth", "normals", "semantic", "instance" or "referring".
-    task: String,
+    task: Task,
     width: u32,
     height: u32,
     values: Values,
@@ -135,7 +134,7 @@ enum Purpose {
 struct Reply {
     width: u32,
     height: u32,
-    task: String,
+    task: Task,
     prompt: String,
     visualization: Vec<u8>,
     decoded: Decoded,
@@ -455,7 +454,7 @@ impl Page {
     /// Shows `reply` as the painting on screen (overlay, summary, readout, the open view);
     /// false if it could not be drawn.
     fn show_painted(&mut self, reply: &Reply, clock: Option<paint_clock::PaintClock>) -> bool {
-        let Reply { width, height, ref task, ref prompt, ref visualization, ref decoded, millis, ref timings } = *reply;
+        let Reply { width, height, task, ref prompt, ref visualization, ref decoded, millis, ref timings } = *reply;
         let mut clock = clock.unwrap_or_else(paint_clock::PaintClock::start);
         clock.worker_replied(timings);
         clock.lap("read_reply_ms");
@@ -468,7 +467,7 @@ impl Page {
                 let values = Values::from_decoded(decoded);
                 let is_depth = matches!(values, Values::Depth(_));
                 let is_normals = matches!(values, Values::Normals(_));
-                self.painting = Some(Painting { task: task.clone(), width, height, values, canvas, rgb: visualization.clone(), isolated: None });
+                self.painting = Some(Painting { task, width, height, values, canvas, rgb: visualization.clone(), isolated: None });
                 clock.lap("unpack_values_ms");
                 self.marks = inspect::Marks::default();
                 self.el.depth_scale.set_hidden(!is_depth);
@@ -568,7 +567,7 @@ pub fn start() -> Result<(), JsValue> {
 
     let task: HtmlSelectElement = element(&document, "task");
     let prompt: HtmlTextAreaElement = element(&document, "prompt");
-    let example = |name: &str| EXAMPLE_PROMPTS.iter().find(|(t, _)| *t == name).map(|(_, p)| *p).unwrap_or_default();
+    let example = |name: &str| name.parse::<Task>().map_or("", example_prompt);
     prompt.set_value(example(&task.value()));
     // Each task keeps the user's own prompt: switching tasks and back restores the edit.
     let edits: Rc<RefCell<std::collections::HashMap<String, String>>> = Rc::default();

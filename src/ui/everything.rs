@@ -8,7 +8,7 @@
 //! and reads it again when opened.
 
 use super::{FromWorker, Page, Purpose, Reply, Shared, element, listen, views};
-use crate::studio;
+use crate::{Task, example_prompt, studio};
 use wasm_bindgen::prelude::*;
 use web_sys::{CanvasRenderingContext2d, Element, Event, HtmlCanvasElement, HtmlElement};
 
@@ -24,7 +24,7 @@ pub(super) struct Run {
 }
 
 struct Cell {
-    task: &'static str,
+    task: Task,
     prompt: String,
     /// The worker's `Painted` message, once painted.
     reply: Option<JsValue>,
@@ -48,13 +48,13 @@ fn set_run_state(page: &Page, state: &str) {
     let _ = page.document.body().map(|b| b.set_attribute("data-everything", state));
 }
 
-fn title(task: &str) -> &'static str {
+fn title(task: Task) -> &'static str {
     match task {
-        "depth" => "Metric depth",
-        "normals" => "Surface normals",
-        "semantic" => "Semantic segmentation",
-        "instance" => "Instances",
-        _ => "Painting",
+        Task::Depth => "Metric depth",
+        Task::Normals => "Surface normals",
+        Task::Semantic => "Semantic segmentation",
+        Task::Instance => "Instances",
+        Task::Referring => "Referred things",
     }
 }
 
@@ -73,8 +73,8 @@ fn start(page: &mut Page) {
         .map(|&task| Cell {
             task,
             prompt: match task {
-                "instance" => studio::instance_prompt(studio::FALLBACK_CLASS),
-                _ => studio::example_prompt(task).to_string(),
+                Task::Instance => studio::instance_prompt(studio::FALLBACK_CLASS),
+                _ => example_prompt(task).to_string(),
             },
             reply: None,
         })
@@ -134,14 +134,14 @@ pub(super) fn painted(page: &mut Page, i: usize, reply: &Reply, raw: Option<JsVa
     let Some(run) = page.everything.as_mut() else { return };
     let Some(cell) = run.cells.get_mut(i) else { return };
     cell.reply = raw;
-    if cell.task == "semantic"
+    if cell.task == Task::Semantic
         && let crate::Decoded::Segments { segments, .. } = &reply.decoded
     {
         let class = studio::main_class(segments).unwrap_or(studio::FALLBACK_CLASS).to_string();
-        if let Some(instance) = run.cells.iter_mut().find(|c| c.task == "instance") {
+        if let Some(instance) = run.cells.iter_mut().find(|c| c.task == Task::Instance) {
             instance.prompt = studio::instance_prompt(&class);
         }
-        if let Some(at) = run.cells.iter().position(|c| c.task == "instance")
+        if let Some(at) = run.cells.iter().position(|c| c.task == Task::Instance)
             && let Ok(Some(name)) = cell_item(page, at).map_or(Ok(None), |item| item.query_selector(".everything-name"))
         {
             name.set_text_content(Some(&format!("Instances of {class}")));
@@ -233,7 +233,7 @@ fn open(page: &mut Page, i: usize) {
         Err(e) => return page.set_status(&format!("Could not read the painting again: {e}"), true),
     };
     // The controls say what is shown, so Paint repaints it (without painting now).
-    page.el.task.set_value(task);
+    page.el.task.set_value(task.name());
     page.el.prompt.set_value(&prompt);
     page.builder.show_text();
     if page.show_painted(&reply, None) {

@@ -11,6 +11,7 @@
 //! of view then).
 
 use super::{Page, Painting, Shared, Values, element, listen};
+use crate::Task;
 use peel_protocol::export;
 use wasm_bindgen::prelude::*;
 use web_sys::{CanvasRenderingContext2d, Document, Element, Event, HtmlCanvasElement, HtmlElement, HtmlInputElement};
@@ -114,7 +115,7 @@ pub(super) type File = (Vec<u8>, String, &'static str, String);
 
 fn file(page: &Page, painting: &Painting, kind: Kind) -> Result<File, String> {
     let (w, h) = (painting.width, painting.height);
-    let source = Source { task: &painting.task, width: w, height: h, values: &painting.values, rgb: &painting.rgb, fov: fov(page) };
+    let source = Source { task: painting.task, width: w, height: h, values: &painting.values, rgb: &painting.rgb, fov: fov(page) };
     build(&source, kind, || photo_rgb(page, w, h))
 }
 
@@ -125,7 +126,7 @@ pub(super) fn fov(page: &Page) -> f32 {
 
 /// What the exports of one painting are built from: the painting on screen's, or a folder's.
 pub(super) struct Source<'a> {
-    pub task: &'a str,
+    pub task: Task,
     pub width: u32,
     pub height: u32,
     pub values: &'a Values,
@@ -154,7 +155,7 @@ pub(super) fn kinds(values: &Values) -> Vec<Kind> {
 /// the photo's colours at the painting's size, for the exports that need them.
 pub(super) fn build(source: &Source, kind: Kind, photo: impl Fn() -> Result<Vec<u8>, JsValue>) -> Result<File, String> {
     let (w, h) = (source.width, source.height);
-    let task = source.task;
+    let task = source.task.name();
     let painting = source;
     let error = |e: peel_protocol::ProtocolError| e.to_string();
     let none = String::new();

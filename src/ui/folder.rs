@@ -10,7 +10,7 @@
 //! single-photo download byte for byte; the zip stores them in `<photo>/<download name>`.
 
 use super::{Page, Pending, Purpose, Reply, Shared, Values, element, exports, listen, replace_worker, views};
-use crate::studio;
+use crate::{Task, studio};
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
@@ -25,7 +25,7 @@ pub(super) struct Run {
     folders: Vec<String>,
     /// The task and prompt every photo is painted with (the controls' when the run began), and
     /// the point cloud's field of view.
-    task: String,
+    task: Option<Task>,
     prompt: String,
     fov: f32,
     /// The photo being read or painted, while the run goes on.
@@ -103,7 +103,7 @@ pub(super) fn choose(shared: &Shared, list: &FileList) {
         page: Rc::downgrade(shared),
         files,
         folders,
-        task: String::new(),
+        task: None,
         prompt: String::new(),
         fov: 60.0,
         at: 0,
@@ -123,7 +123,7 @@ pub(super) fn choose(shared: &Shared, list: &FileList) {
 
 /// Starts painting the chosen photos with the controls' task and prompt.
 fn start(page: &mut Page) {
-    let task = page.el.task.value();
+    let task = page.el.task.value().parse::<Task>().ok();
     let prompt = page.el.prompt.value();
     let fov = exports::fov(page);
     let Some(run) = page.folder.as_mut() else { return line(page, "Choose some photos first.") };
@@ -220,7 +220,7 @@ pub(super) fn painted(page: &mut Page, i: usize, reply: &Reply) {
     }
     let (w, h) = (reply.width, reply.height);
     let values = Values::from_decoded(&reply.decoded);
-    let source = exports::Source { task: &reply.task, width: w, height: h, values: &values, rgb: &reply.visualization, fov: run.fov };
+    let source = exports::Source { task: reply.task, width: w, height: h, values: &values, rgb: &reply.visualization, fov: run.fov };
     let bitmap = run.bitmap.take();
     let document = page.document.clone();
     let photo = || match &bitmap {
@@ -359,7 +359,7 @@ pub(super) fn wire(page: &Shared) {
     let on_download = page.clone();
     listen::<Event>(&element::<HtmlElement>(&document, "folder-download"), "click", move |_| {
         let page = on_download.borrow();
-        let Some((bytes, task)) = page.folder.as_ref().and_then(|run| Some((run.done.as_ref()?, run.task.as_str()))) else {
+        let Some((bytes, task)) = page.folder.as_ref().and_then(|run| Some((run.done.as_ref()?, run.task?))) else {
             return page.set_status("Paint a folder first.", true);
         };
         let name = format!("peel-folder-{task}.zip");

@@ -9,7 +9,7 @@
 //! list's `<body data-history>` says how many entries it shows (the browser test waits on it).
 
 use super::{Page, Reply, Shared, element, everything, exports, listen, views};
-use crate::studio;
+use crate::{Task, studio};
 use js_sys::{Promise, Reflect, Uint8Array};
 use std::cell::RefCell;
 use std::rc::Weak;
@@ -91,7 +91,7 @@ pub(super) fn keep(page: &mut Page, reply: &Reply) {
         let record = js_sys::Object::new();
         let set = |key: &str, value: &JsValue| Reflect::set(&record, &key.into(), value).map(|_| ()).map_err(|e| format!("{e:?}"));
         set("time", &js_sys::Date::now().into())?;
-        set("task", &reply.task.as_str().into())?;
+        set("task", &reply.task.name().into())?;
         set("prompt", &reply.prompt.as_str().into())?;
         set("width", &reply.width.into())?;
         set("height", &reply.height.into())?;
@@ -286,7 +286,10 @@ fn open(weak: Weak<RefCell<Page>>, id: f64) {
             Ok(loaded) => loaded,
             Err(e) => return page.set_status(&format!("Could not open this painting: {}", message(&e)), true),
         };
-        let task = field(&record, "task").as_string().unwrap_or_default();
+        let Some(task) = field(&record, "task").as_string().and_then(|t| t.parse::<Task>().ok()) else {
+            bitmap.close();
+            return page.set_status("Could not open this painting: its task is not one Peel paints.", true);
+        };
         let prompt = field(&record, "prompt").as_string().unwrap_or_default();
         let decoded = match studio::decode_again(&prompt, &rgb, width, height) {
             Ok(decoded) => decoded,
@@ -302,10 +305,10 @@ fn open(weak: Weak<RefCell<Page>>, id: f64) {
         page.photo_bytes = Some(photo);
         everything::stop(&mut page, "stopped");
         page.show_photo(bitmap);
-        page.el.task.set_value(&task);
+        page.el.task.set_value(task.name());
         page.el.prompt.set_value(&prompt);
         page.builder.show_text();
-        let reply = Reply { width, height, task: task.clone(), prompt, visualization: rgb, decoded, millis: 0.0, timings: Default::default() };
+        let reply = Reply { width, height, task, prompt, visualization: rgb, decoded, millis: 0.0, timings: Default::default() };
         if page.show_painted(&reply, None) {
             views::open_view(&mut page, views::View::Painting);
             page.set_status(&format!("Opened the {task} painting from the history (its values decoded again from the painting)."), false);

@@ -1,13 +1,13 @@
 //! The painting's summary table (`#summary`), the model line and colour swatches, built with DOM
 //! calls: names from the prompt and the model's manifest go in as text, never as HTML.
 
-use crate::{Decoded, StageTimings};
+use crate::{Decoded, StageTimings, Task};
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element, HtmlElement};
 
 /// What the worker said about one painting, as the summary shows it.
 pub(super) struct Facts<'a> {
-    pub task: &'a str,
+    pub task: Task,
     pub prompt: &'a str,
     pub decoded: &'a Decoded,
     pub millis: f64,
@@ -125,7 +125,7 @@ pub(super) fn show(document: &Document, summary: &HtmlElement, facts: &Facts) ->
     let timings = to_js(timings).unwrap_or(JsValue::NULL);
     let values = details.unwrap_or(JsValue::NULL);
     for (key, v) in [
-        ("task", JsValue::from(task)),
+        ("task", JsValue::from(task.name())),
         ("prompt", prompt.into()),
         ("width", width.into()),
         ("height", height.into()),

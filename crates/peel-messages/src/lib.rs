@@ -5,6 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The protocol's task: what a prompt asks for, and what a painting is of.
+pub use peel_protocol::prompt::Task;
+
 /// Which compute backend the user asked for (the `?backend=` URL parameter).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum BackendRequest {
@@ -93,17 +96,23 @@ pub fn u16_from_le_bytes(bytes: &[u8]) -> Vec<u16> {
     bytes.chunks_exact(2).map(|b| u16::from_le_bytes([b[0], b[1]])).collect()
 }
 
-/// The prompt the page suggests for each task; every phrase in them is in the shipped vocabulary.
-pub const EXAMPLE_PROMPTS: [(&str, &str); 5] = [
-    ("depth", "Generate a metric depth map of the input image."),
-    ("normals", "Generate a surface normal map of the input image."),
+/// The prompt the page suggests for each task, in [`Task::ALL`]'s order; every phrase in them is in the
+/// shipped vocabulary.
+pub const EXAMPLE_PROMPTS: [(Task, &str); 5] = [
+    (Task::Depth, "Generate a metric depth map of the input image."),
+    (Task::Normals, "Generate a surface normal map of the input image."),
     (
-        "semantic",
+        Task::Semantic,
         r#"Generate a semantic segmentation visualization image, using this color mapping: {"person": "red", "cat": "orange", "sky": "blue", "tree": "lime", "building": "yellow", "table": "magenta"}"#,
     ),
-    ("instance", "Generate an instance segmentation visualization of this image. Each person is colored differently."),
-    ("referring", "A segmentation map image. The cat on the left is rendered in red; the cup is rendered in cyan."),
+    (Task::Instance, "Generate an instance segmentation visualization of this image. Each person is colored differently."),
+    (Task::Referring, "A segmentation map image. The cat on the left is rendered in red; the cup is rendered in cyan."),
 ];
+
+/// The prompt the page suggests for `task` ([`EXAMPLE_PROMPTS`]).
+pub fn example_prompt(task: Task) -> &'static str {
+    EXAMPLE_PROMPTS.iter().find(|(t, _)| *t == task).map_or("", |(_, p)| p)
+}
 
 /// Where one paint's time went in the worker, in milliseconds (shown in the page's result JSON,
 /// read by `scripts/bench.sh`).
@@ -158,8 +167,8 @@ pub enum FromWorker {
     Painted {
         width: u32,
         height: u32,
-        /// "depth", "normals", "semantic", "instance" or "referring".
-        task: String,
+        /// The prompt's task (crosses as its name, "depth", "normals", "semantic", "instance" or "referring").
+        task: Task,
         /// The canonical form of the prompt that was painted.
         prompt: String,
         /// The generator's visualization at display resolution, RGB.
@@ -199,9 +208,19 @@ mod tests {
 
     #[test]
     fn example_prompts_parse_as_their_task() {
-        for (task, prompt) in EXAMPLE_PROMPTS {
-            let request = peel_protocol::prompt::parse(prompt).unwrap_or_else(|e| panic!("{task}: {e}"));
-            assert_eq!(request.task().name(), task);
+        assert_eq!(EXAMPLE_PROMPTS.map(|(task, _)| task), Task::ALL);
+        for task in Task::ALL {
+            let request = peel_protocol::prompt::parse(example_prompt(task)).unwrap_or_else(|e| panic!("{task}: {e}"));
+            assert_eq!(request.task(), task);
         }
+    }
+
+    #[test]
+    fn a_task_crosses_as_its_name() {
+        use serde::de::{IntoDeserializer, value::Error};
+        for task in Task::ALL {
+            assert_eq!(Task::deserialize(task.name().into_deserializer()), Ok::<_, Error>(task));
+        }
+        assert!(Task::deserialize("Depth".into_deserializer()).map_err(|e: Error| e).is_err());
     }
 }

@@ -40,8 +40,10 @@ use thiserror::Error;
 use crate::color::{ColorError, Rgb8, css_name, format_color, parse_color, parse_color_prefix};
 use crate::depth::DepthCodec;
 
-/// The five tasks.
+/// The five tasks. With the `serde` feature, serialised by [`Task::name`] (`"depth"`, ...), as the page and
+/// its worker exchange it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "lowercase"))]
 pub enum Task {
     Depth,
     Normals,

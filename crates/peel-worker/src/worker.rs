@@ -495,7 +495,7 @@ async fn paint(state: &Rc<RefCell<State>>, file: Option<&[u8]>, prompt_text: &st
     Ok(FromWorker::Painted {
         width,
         height,
-        task: request.task().name().to_string(),
+        task: request.task(),
         prompt: request.to_prompt(),
         visualization: visualization.into_raw(),
         decoded,
