@@ -26,6 +26,7 @@ total=$((start + steps))
 # Half resolution for the first 70 % of the arm's steps, as the recipe does (a fraction of --total-steps).
 low_res=$(python3 -c "print(($start + 0.7 * $steps) / $total)")
 py() { PYTHONPATH=. nice -n 19 ../.venv/bin/python "$@"; }
+mkdir -p ../target/ablate
 for arm in "$@"; do
   data=../target/peel-data
   case $arm in
