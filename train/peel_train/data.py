@@ -174,12 +174,14 @@ def main():
     ap.add_argument("--photo-limit", type=int, default=None)
     ap.add_argument("--only", nargs="*", default=None)
     args = ap.parse_args()
+    from .ccp import load_ccp
     os.makedirs(args.out, exist_ok=True)
     jobs = {
         "synth": lambda: load_synth(args.synth),
         "camvid": lambda: load_camvid(args.shared, ["train", "val"]),
         "coco": lambda: load_coco(args.shared, "train2017"),
         "photos": lambda: load_photos_with_teacher(args.shared, args.photo_limit),
+        "ccp": lambda: load_ccp(args.shared, "train"),  # never the held-out photos (ccp.held_out)
     }
     for name, job in jobs.items():
         if args.only and name not in args.only:

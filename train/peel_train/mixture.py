@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageFilter
 
+from . import ccp
 from .data import IGNORE, MIN_PIXELS
 from .generator import (MAX_INSTANCES, PHRASE_DIM, TASK_DEPTH, TASK_INSTANCE, TASK_NORMALS, TASK_REFERRING,
                         TASK_SEMANTIC)
@@ -17,7 +18,9 @@ from .vocab import CAMVID_CLASSES, SYNONYMS, VOC_CLASSES, embed, lookups, normal
 TASK_WEIGHTS = {TASK_DEPTH: 0.25, TASK_NORMALS: 0.15, TASK_SEMANTIC: 0.30, TASK_INSTANCE: 0.15,
                 TASK_REFERRING: 0.15}
 # Semantic prompts: how often each source is drawn (sources not named share "other").
-SEMANTIC_MIX = {"synth": 0.2, "camvid": 0.2, "coco": 0.1, "other": 0.5}
+SEMANTIC_MIX = {"synth": 0.2, "camvid": 0.2, "coco": 0.1, "ccp": 0.05, "other": 0.5}
+# Referring examples drawn from CCP's attribute phrases (ccp.referring_example), when ccp.pkl is in the data.
+REFERRING_CCP_SHARE = 0.1
 # Depth examples drawn from real photos (middlebury.pkl, camvid_depth.pkl, ...: every source with a
 # "walk"), instead of synthetic scenes, split between those sources by REAL_DEPTH_WEIGHTS (default 1).
 REAL_DEPTH_SHARE = 0.3
@@ -86,6 +89,9 @@ class Mixture:
         for samples in self.semantic_src.values():
             out.update(samples[0]["classes"])
         expr_words = set()
+        if "ccp" in self.src:
+            out.update(ccp.OUTLINE_CLASSES)
+            expr_words |= ccp.expression_words(list(ccp.MERGE))
         for s in self.src["synth"]:
             for e in s.get("expressions", []):
                 expr_words.update(normalize(e["text"]).split())
@@ -126,7 +132,11 @@ class Mixture:
                 names = list(self.semantic_src)
                 weights = [SEMANTIC_MIX.get(n, SEMANTIC_MIX["other"] / max(1, sum(m not in SEMANTIC_MIX for m in names)))
                            for n in names]
-                ex = self.semantic(self.pick(rng.choices(names, weights=weights)[0]))
+                name = rng.choices(names, weights=weights)[0]
+                s = self.pick(name)
+                if name == "ccp" and rng.random() < ccp.OUTLINE_SHARE:
+                    s = ccp.outline(s)  # "person" over the whole outline
+                ex = self.semantic(s)
             elif task == TASK_INSTANCE:
                 names = list(self.with_things)
                 weights = [0.5 if n == "synth" else 0.5 / max(1, len(names) - 1) for n in names]
@@ -134,7 +144,10 @@ class Mixture:
                 ex = self.instance(self.pick(name, self.with_things[name]))
             else:
                 real = [n for n in self.with_things if n != "synth"]
-                if rng.random() < 0.5 or not real:
+                if "ccp" in self.src and rng.random() < REFERRING_CCP_SHARE:
+                    name, s = "ccp", self.pick("ccp")
+                    ex = ccp.referring_example(s, rng)
+                elif rng.random() < 0.5 or not real:
                     name, s = "synth", self.pick("synth", self.with_expr)
                     ex = self.referring_synth(s)
                 else:

@@ -83,6 +83,7 @@ def smoke(args, tmp):
     check_architecture_constants()
     check_conditioning_constants()
     check_colour_names()
+    check_ccp(synth, tmp)
 
     _, _, shipped_words = load_shipped(args.weights)
     check(len(shipped_words) >= 20_000, f"the shipped phrase table loads ({len(shipped_words)} words)")
@@ -182,6 +183,72 @@ def check_colour_names():
     check(len(rust) == 148 and not wrong,
           f"evaluate.COLOURS' {len(COLOURS)} names are the RGB of color.rs's {len(rust)} CSS names (differ: {wrong})")
     check(set(GRID_COLOURS) <= set(COLOURS), f"report.GRID_COLOURS are evaluate.COLOURS names ({GRID_COLOURS})")
+
+
+def check_ccp(synth, tmp):
+    """The CCP loader (ccp.py) on 6 photos of ../shared/data/ccp (or, without it, 3 made-up ones): samples come out,
+    every label is in range, the held-out photos stay out, colour words are only given to one clear colour, and
+    the mixture draws CCP's clothing, outline and attribute-phrase examples with targets in range."""
+    from . import ccp
+    from .data import IGNORE
+    from .generator import TASK_REFERRING, TASK_SEMANTIC
+    from .mixture import Mixture
+    shared = REPO.parent / "shared"
+    if not (shared / "data/ccp/labels.json").exists():
+        shared = tmp / "ccp-shared"
+        root = shared / "data/ccp"
+        (root / "photos").mkdir(parents=True)
+        (root / "labels").mkdir()
+        names = list(ccp.MERGE)
+        (root / "labels.json").write_text(json.dumps({"labels": names}))
+        for k in range(1, 4):
+            lab = np.zeros((320, 213), np.uint8)
+            lab[40:300, 60:150] = names.index("skin")
+            lab[100:200, 60:150] = names.index("t-shirt")
+            lab[200:290, 60:150] = names.index("jeans")
+            rgb = np.full((320, 213, 3), 90, np.uint8)
+            rgb[lab == names.index("t-shirt")] = (240, 240, 240)
+            Image.fromarray(lab).save(root / f"labels/{k:04d}.png")
+            Image.fromarray(rgb).save(root / f"photos/{k:04d}.jpg")
+        (root / "labels/0010.png").write_bytes((root / "labels/0001.png").read_bytes())  # held out
+        (root / "photos/0010.jpg").write_bytes((root / "photos/0001.jpg").read_bytes())
+    names = ccp.ccp_names(shared)
+    samples = ccp.load_ccp(shared, "train", limit=6)
+    n = len(ccp.CCP_CLASSES)
+    bad = [s["ccp_id"] for s in samples
+           if not set(np.unique(s["semantic"]).tolist()) <= set(range(n)) | {IGNORE}
+           or not set(np.unique(s["parts"]).tolist()) <= set(range(len(names))) | {IGNORE}
+           or s["rgb"].shape != (*s["semantic"].shape, 3) or s["classes"] != ccp.CCP_CLASSES]
+    check(samples and not bad and all(not ccp.held_out(s["ccp_id"]) for s in samples),
+          f"ccp loader: {len(samples)} training samples from {shared}, labels in range, none held out (bad: {bad})")
+    held = ccp.photo_ids(shared, "held_out")
+    check(held and all(i % ccp.HELD_OUT_EVERY == 0 for i in held) and not set(held) & set(ccp.photo_ids(shared, "train")),
+          f"ccp holds out every {ccp.HELD_OUT_EVERY}th photo ({len(held)})")
+    check(set(names) <= set(ccp.MERGE) and {v for v in ccp.MERGE.values() if v} <= set(ccp.CCP_CLASSES),
+          f"every CCP name merges into CCP_CLASSES or into no answer ({len(names)} names -> {n} classes)")
+    patch = lambda *colours: np.concatenate([np.tile(np.array(c, np.uint8), (400, 1)) for c in colours])
+    got = [ccp.colour_name(patch(c)) for c in ((200, 30, 30), (250, 250, 245), (15, 15, 20), (30, 60, 200), (128, 128, 128))]
+    mixed = ccp.colour_name(patch((200, 30, 30), (30, 60, 200)))
+    check(got == ["red", "white", "black", "blue", None] and mixed is None,
+          f"colour words: one clear colour named ({got}), half red half blue and gray not ({mixed})")
+    mix = Mixture({"synth": load_synth([synth]), "ccp": samples}, {TASK_SEMANTIC: 1.0, TASK_REFERRING: 1.0})
+    kinds, wrong = {"clothing": 0, "outline": 0, "referring": 0}, []
+    for seed in range(400):
+        mix.rng = random.Random(seed)
+        ex = mix.example()
+        if ex["rgb"].shape[:2] != samples[0]["rgb"].shape[:2]:
+            continue  # a synthetic scene (smaller)
+        values = set(np.unique(ex["target"]).tolist()) - {IGNORE}
+        if ex["task"] == TASK_REFERRING:
+            kinds["referring"] += 1
+        else:
+            kinds["outline" if "person" in ex["phrases"] or set(ex["phrases"]) <= {"background", "people", "human", "man", "woman", "pedestrian", "everything else", "the rest"} else "clothing"] += 1
+        if not values <= set(range(len(ex["phrases"]) + 1)) or not ex["phrases"]:
+            wrong.append((seed, ex["phrases"], sorted(values)))
+    phrases, words = mix.all_phrases()
+    check(all(kinds.values()) and not wrong and set(ccp.CCP_CLASSES) <= phrases and {"wearing", "jeans"} <= words,
+          f"the mixture draws CCP examples {kinds} with targets in range; its phrases and words hold CCP's" +
+          (f" (wrong: {wrong[:3]})" if wrong else ""))
 
 
 def check_street_depth():
