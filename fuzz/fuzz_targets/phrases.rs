@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
 use peel_model::conditioning::condition;
-use peel_model::phrases::{PhraseTable, SUGGESTED_WORDS, SUGGESTIONS};
+use peel_model::phrases::{EmbedError, PhraseTable, SUGGESTED_WORDS, SUGGESTIONS};
 use peel_model::state::Manifest;
 use peel_protocol::prompt::parse;
 
@@ -25,7 +25,9 @@ fuzz_target!(|data: &[u8]| {
     // A bare phrase (as a class name or a referred phrase), then the prompt it may be.
     match table.embed(text) {
         Ok(row) => assert_eq!(row.len(), table.dim()),
-        Err(unknown) => assert!(unknown.suggestions.len() <= SUGGESTED_WORDS && unknown.suggestions.iter().all(|(_, near)| near.len() <= SUGGESTIONS)),
+        Err(EmbedError::Unknown(unknown)) => assert!(unknown.suggestions.len() <= SUGGESTED_WORDS && unknown.suggestions.iter().all(|(_, near)| near.len() <= SUGGESTIONS)),
+        // Only a core table leaves a phrase to the whole table.
+        Err(e @ EmbedError::NotInCore { .. }) => panic!("the whole table answered {e}"),
     }
     if let Ok(request) = parse(text) {
         let _ = condition(&request, table, &manifest.instance_palette, manifest.architecture.max_instances);

@@ -27,4 +27,10 @@ fuzz_target!(|data: &[u8]| {
         let _ = table.embed("the cat");
         let _ = table.nearest_words("cat");
     }
+    // The core table a first visit downloads: the same reader, with the manifest's word count.
+    if let Some(core) = &manifest.core_phrases
+        && let Ok(table) = PhraseTable::from_core_bytes(data, &manifest.vocabulary, core.word_count, manifest.architecture.width)
+    {
+        let _ = table.embed("the cat");
+    }
 });
