@@ -17,6 +17,9 @@
 #   voctrunk-frozen  the same trunk frozen whole
 #   anchor     labels513 plus a feature-distillation loss holding the encoder's stride-16/32 features to
 #              ImageNet Lite0's (train.EncoderAnchor, weight 1)
+#   imagenet513      labels513 with the encoder put back to ImageNet's Lite0 and frozen whole
+#   imagenet-anchor  labels513 with the encoder put back to ImageNet's Lite0, blocks 4-15 trained but held
+#              to their start by the same anchor (weight 1)
 set -euo pipefail
 cd "$(dirname "$0")"
 steps=${STEPS:-1500}
@@ -40,6 +43,8 @@ for arm in "$@"; do
     voctrunk) data=../target/peel-data-513; flags=(--encoder mobilenetv2 --freeze-blocks 13) ;;
     voctrunk-frozen) data=../target/peel-data-513; flags=(--encoder mobilenetv2 --freeze-blocks 17) ;;
     anchor) data=../target/peel-data-513; flags=(--anchor-encoder 1) ;;
+    imagenet513) data=../target/peel-data-513; flags=(--encoder-from-imagenet --freeze-blocks 16) ;;
+    imagenet-anchor) data=../target/peel-data-513; flags=(--encoder-from-imagenet --anchor-encoder 1) ;;
     *) echo "unknown arm $arm" >&2; exit 2 ;;
   esac
   run=../target/ablate/run-$arm
