@@ -221,6 +221,25 @@ def save_table(table, path):
         raise ValueError("table entries must be non-empty normalized text")
     save_file({k: table[k] for k in ("phrases", "phrases.qscale", "words", "words.qscale")}, str(path),
               metadata={PHRASES_KEY: "\n".join(table["phrase_list"]), WORDS_KEY: "\n".join(table["word_list"])})
+    sort_metadata(path)
+
+
+def sort_metadata(path):
+    """safetensors writes its metadata from a hash map, in an order that changes from run to run:
+    rewrite the header with the metadata keys sorted (same length, space-padded as safetensors
+    pads), so that the same table is the same bytes and the manifest's SHA-256 reproduces."""
+    import json
+    import struct
+
+    with open(path, "r+b") as f:
+        size = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(size), object_pairs_hook=dict)
+        header["__metadata__"] = dict(sorted(header["__metadata__"].items()))
+        text = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode()
+        if len(text) > size:
+            raise ValueError(f"{path}: the rewritten safetensors header is longer than the original")
+        f.seek(8)
+        f.write(text.ljust(size, b" "))
 
 
 def core_table(table, training_words=()):
