@@ -20,10 +20,15 @@
 #   imagenet513      labels513 with the encoder put back to ImageNet's Lite0 and frozen whole
 #   imagenet-anchor  labels513 with the encoder put back to ImageNet's Lite0, blocks 4-15 trained but held
 #              to their start by the same anchor (weight 1)
+# Redesign 2 (start from INIT, the imagenet-anchor arm continued: docs/MODEL.md):
+#   absent-anchor  labels513, the anchor, and absent prompts (the control for presence)
+#   presence   the same plus a presence head (generator.PresenceHead): an image-level "is it here?"
+#              logit per named thing that gates its pixels, trained with a binary cross-entropy
+# INIT=FILE (a model-only checkpoint with its FILE.json) starts the arms there instead of peel-gen.pt.
 set -euo pipefail
 cd "$(dirname "$0")"
 steps=${STEPS:-1500}
-init=checkpoints/peel-gen.pt
+init=${INIT:-checkpoints/peel-gen.pt}
 start=$(python3 -c "import json; print(json.load(open('$init.json'))['step'])")
 total=$((start + steps))
 # Half resolution for the first 70 % of the arm's steps, as the recipe does (a fraction of --total-steps).
@@ -45,6 +50,8 @@ for arm in "$@"; do
     anchor) data=../target/peel-data-513; flags=(--anchor-encoder 1) ;;
     imagenet513) data=../target/peel-data-513; flags=(--encoder-from-imagenet --freeze-blocks 16) ;;
     imagenet-anchor) data=../target/peel-data-513; flags=(--encoder-from-imagenet --anchor-encoder 1) ;;
+    absent-anchor) data=../target/peel-data-513; flags=(--anchor-encoder 1 --semantic-prompts absent) ;;
+    presence) data=../target/peel-data-513; flags=(--anchor-encoder 1 --semantic-prompts absent --presence-head) ;;
     *) echo "unknown arm $arm" >&2; exit 2 ;;
   esac
   run=../target/ablate/run-$arm

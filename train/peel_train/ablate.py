@@ -70,7 +70,7 @@ class Student:
         ph = torch.from_numpy(np.stack([self.rows[n] for n in names]))[None]
         slots = torch.zeros(1, len(names), dtype=torch.long)
         mask = torch.ones(1, len(names), dtype=torch.bool)
-        _, _, logits = self.model(x, torch.tensor([TASK_SEMANTIC]), ph, slots, mask)
+        logits = self.model(x, torch.tensor([TASK_SEMANTIC]), ph, slots, mask).logits
         return F.interpolate(logits, size=(img.height, img.width), mode="bilinear", align_corners=False)[0]
 
 

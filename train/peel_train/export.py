@@ -250,7 +250,7 @@ def main():
         "placeholder": False,
         "architecture": {"kind": "peel-generator", "encoder": model.encoder_name, "width": 64,
                          "fine_width": 32, "phrase_dim": PHRASE_DIM, "max_instances": MAX_INSTANCES,
-                         "parameters": params},
+                         "parameters": params, **({"presence": True} if model.presence is not None else {})},
         "input_long_side": 256, "size_multiple": SIZE_MULTIPLE, "output_stride": 2,
         "normalization": NORMALIZATION,
         "tasks": TASKS,

@@ -9,6 +9,7 @@ Parameter names equal Burn's module paths. Linear weights are stored as [in, out
 """
 
 import math
+from typing import NamedTuple, Optional
 
 import torch
 from torch import nn
@@ -64,6 +65,10 @@ def encoder_of(state) -> str:
         if len(blocks) == n:
             return name
     raise ValueError(f"no known encoder has {n} blocks")
+
+def has_presence(state) -> bool:
+    """Whether a state dict holds a presence head."""
+    return any(k.startswith("presence.") for k in state)
 
 # The depth walk's vertices: black, red, yellow, green, cyan, blue, magenta, white.
 WALK = torch.tensor(
@@ -163,12 +168,48 @@ class SeparableConv(nn.Module):
         return self.pointwise(self.depthwise(x))
 
 
+# The presence head's starting logit (see PresenceHead).
+PRESENCE_OFFSET = 6.0
+
+
+class PresenceHead(nn.Module):
+    """Is each named thing in the photo at all? One image-level logit per token, from the encoder's
+    stride-32 features (mean- and max-pooled) against the token's features. Its log-sigmoid is added to
+    the token's pixel logits, so a name judged absent paints nothing however well its pixels match
+    (docs/MODEL.md, "Redesign 2"). Starts at `offset` = PRESENCE_OFFSET with a zero token projection:
+    every name present, the gate log-sigmoid(6) ~ -0.0025, so an existing model paints as before."""
+
+    def __init__(self, c_image: int, d: int, hidden: int = 128):
+        super().__init__()
+        self.image = Linear(2 * c_image, hidden)
+        self.token = Linear(d, hidden)
+        nn.init.zeros_(self.token.weight)
+        nn.init.zeros_(self.token.bias)
+        self.offset = nn.Parameter(torch.full((1,), PRESENCE_OFFSET))
+
+    def forward(self, f32, tok):
+        """f32 [B,C,h,w], tok [B,T,d] -> presence logits [B,T]."""
+        pooled = torch.cat([f32.mean(dim=(2, 3)), f32.amax(dim=(2, 3))], dim=1)
+        h = F.relu(self.image(pooled))
+        q = self.token(tok)
+        return (q @ h[:, :, None])[..., 0] / math.sqrt(h.shape[1]) + self.offset
+
+
+class Outputs(NamedTuple):
+    """What the generator predicts at half resolution (see `PeelGenerator.forward`)."""
+    walk: torch.Tensor
+    normal: torch.Tensor
+    logits: torch.Tensor
+    presence: Optional[torch.Tensor]  # [B,T] logits, or None without a presence head
+
+
 def up2(x):
     return F.interpolate(x, scale_factor=2, mode="nearest")
 
 
 class PeelGenerator(nn.Module):
-    def __init__(self, width: int = 64, fine_width: int = 32, encoder: str = DEFAULT_ENCODER):
+    def __init__(self, width: int = 64, fine_width: int = 32, encoder: str = DEFAULT_ENCODER,
+                 presence: bool = False):
         super().__init__()
         d, f = width, fine_width
         self.encoder_name = encoder
@@ -203,11 +244,12 @@ class PeelGenerator(nn.Module):
         self.pixel_embed = nn.Conv2d(f, f, 1)
         self.query_proj = Linear(d, f)
         self.background_head = nn.Conv2d(f, 1, 1)
+        self.presence = PresenceHead(c32, d) if presence else None
 
     @classmethod
     def for_state(cls, state):
         """An untrained generator with the architecture of `state` (a state dict)."""
-        return cls(encoder=encoder_of(state))
+        return cls(encoder=encoder_of(state), presence=has_presence(state))
 
     def tokens(self, phrases, slots):
         """phrases [B, T, 384] MiniLM rows (training), or [B, T, d] rows already multiplied by
@@ -226,8 +268,9 @@ class PeelGenerator(nn.Module):
     def forward(self, image, task, phrases, slots, token_mask):
         """image [B,3,H,W] in [-1,1]; task [B]; phrases [B,T,384]; slots [B,T]; token_mask [B,T] bool.
 
-        Returns (walk [B,1,h,w] in (0,1), normal [B,3,h,w] unit, logits [B,1+T,h,w]) at half resolution;
-        logits[:,0] is the background and masked entries are -1e4.
+        Returns Outputs(walk [B,1,h,w] in (0,1), normal [B,3,h,w] unit, logits [B,1+T,h,w], presence [B,T]
+        or None) at half resolution; logits[:,0] is the background and masked entries are -1e4. With a
+        presence head, each entry's logits already include log-sigmoid(presence).
         """
         f2, f4, f8, f16, f32 = self.encoder(image)
         task_vec = self.task_embedding(task)
@@ -254,8 +297,12 @@ class PeelGenerator(nn.Module):
         query = self.query_proj(tok)
         token_logits = torch.einsum("bchw,btc->bthw", pix, query) / math.sqrt(pix.shape[1])
         token_logits = token_logits + torch.where(token_mask, 0.0, -1e4)[:, :, None, None]
+        presence = None
+        if self.presence is not None:
+            presence = self.presence(f32, tok)
+            token_logits = token_logits + F.logsigmoid(presence)[:, :, None, None]
         logits = torch.cat([self.background_head(x), token_logits], dim=1)
-        return walk, normal, logits
+        return Outputs(walk, normal, logits, presence)
 
 
 def paint_depth(walk):

@@ -8,6 +8,9 @@ from scipy.optimize import linear_sum_assignment
 from .generator import TASK_DEPTH, TASK_INSTANCE, TASK_NORMALS, TASK_REFERRING, TASK_SEMANTIC, TASKS
 from .data import IGNORE
 
+# Weight of the presence head's binary cross-entropy beside the per-task losses.
+PRESENCE_WEIGHT = 0.5
+
 def walk_to_log_depth(f):
     """log metres from the walk position (the inverse of data.depth_to_walk), kept off 0 m and the sky's f = 1."""
     f = f.clamp(1e-4, 1 - 1e-4)
@@ -22,9 +25,11 @@ def losses(outputs, batch, si_weight=0.0):
     whatever the scale; normals: 1 - cos over valid pixels; segmentation tasks: cross-entropy over
     {background, entries} (masked entries carry -1e4 logits), instance slots matched to ground truth first.
     Returns (sum over tasks, {task: value}); with si_weight the unweighted scale-invariant error is also
-    reported, as "depth_si".
+    reported, as "depth_si". With a presence head, PRESENCE_WEIGHT x its binary cross-entropy is added
+    (reported as "presence"): on semantic and referring entries, an entry is present when its label has
+    any pixel (instance slots are left to the pixel loss).
     """
-    walk, normal, logits = outputs
+    walk, normal, logits, presence = outputs
     task = batch["task"]
     per_example = torch.zeros(task.shape[0], device=walk.device)
 
@@ -56,6 +61,7 @@ def losses(outputs, batch, si_weight=0.0):
 
     is_seg = (task == TASK_SEMANTIC) | (task == TASK_INSTANCE) | (task == TASK_REFERRING)
     seg_ok = torch.zeros_like(is_seg)
+    presence_loss = None
     if is_seg.any():
         target = batch["seg"][is_seg]
         lg = logits[is_seg].float()
@@ -69,6 +75,13 @@ def losses(outputs, batch, si_weight=0.0):
         count = counted.sum(dim=(1, 2))
         per_example[is_seg] = (pixel * counted).sum(dim=(1, 2)) / count.clamp(min=1)
         seg_ok[is_seg] = count > 0
+        named = ~matched
+        if presence is not None and named.any():
+            entries = batch["mask"][is_seg][named]  # [N, T]
+            labels = target[named]
+            present = torch.stack([(labels == k + 1).flatten(1).any(1) for k in range(entries.shape[1])], dim=1)
+            bce = F.binary_cross_entropy_with_logits(presence[is_seg][named].float(), present.float(), reduction="none")
+            presence_loss = (bce * entries).sum() / entries.sum().clamp(min=1)
 
     keep = depth_ok | normal_ok | seg_ok
     parts = {}
@@ -77,6 +90,9 @@ def losses(outputs, batch, si_weight=0.0):
         if sel.any():
             parts[name] = per_example[sel].mean()
     total = sum(parts.values())
+    if presence_loss is not None:
+        total = total + PRESENCE_WEIGHT * presence_loss
+        parts["presence"] = presence_loss
     if si_weight and (keep & is_depth).any():
         parts["depth_si"] = si[(keep & is_depth)[is_depth]].mean()
     return total, {k: float(v.detach()) for k, v in parts.items()}

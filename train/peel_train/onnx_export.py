@@ -46,7 +46,7 @@ class DepthPainter(nn.Module):
         self.register_buffer("mask", torch.zeros(1, 1, dtype=torch.bool))
 
     def forward(self, image):
-        walk, _, _ = self.model(image, self.task, self.phrases, self.slots, self.mask)
+        walk = self.model(image, self.task, self.phrases, self.slots, self.mask).walk
         return paint_depth(walk)
 
 

@@ -9,6 +9,7 @@ export ships only that table's words (`--table-words-only`, not MiniLM's 20k).
 
 import argparse
 import json
+import math
 import os
 import pickle
 import random
@@ -105,6 +106,16 @@ def smoke(args, tmp):
         check(np.isfinite(deq).all() and 0 <= deq.min() and deq.max() <= 1,
               f"{case['name']}: exported painting is finite and in [0, 1]")
         check(np.abs(deq - flt).mean() < 0.03, f"{case['name']}: int8 vs float mean abs diff {np.abs(deq - flt).mean():.4f}")
+
+    # The Rust app loads the export, presence head included (the smoke trains with --presence-head), and paints.
+    manifest = json.loads((out / "manifest.json").read_text())
+    scene = sorted(p for p in synth.iterdir() if (p / "meta.json").exists())[0]
+    painted = tmp / "presence-painting.png"
+    run([args.peel, "run", "--weights", out, "--prompt", 'Generate a semantic segmentation visualization image, using this color mapping: '
+         '{"chair": "red", "sofa": "blue"}', "--out", painted,
+         scene / "rgb.png"])
+    check(manifest["architecture"].get("presence") is True and Image.open(painted).size[0] > 0,
+          "`peel run` loads an export with a presence head (manifest architecture.presence) and paints with it")
 
 
 def check_plural_lookup():
@@ -282,7 +293,8 @@ def check_training(data, tmp, run_dir):
     from .generator import TASK_DEPTH, PeelGenerator
 
     train = [sys.executable, "-m", "peel_train.train", "--data", data, "--batch", "2", "--total-steps", "6",
-             "--checkpoint-every", "100", "--log-every", "1", "--device", "cpu", "--threads", "1", "--si-weight", "1"]
+             "--checkpoint-every", "100", "--log-every", "1", "--device", "cpu", "--threads", "1", "--si-weight", "1",
+             "--presence-head"]
     run(train + ["--run-dir", tmp / "unbroken", "--workers", "0"])
     run(train + ["--run-dir", run_dir, "--steps", "2"])
     first = run(train + ["--run-dir", run_dir, "--steps", "4", "--workers", "0"])
@@ -295,6 +307,9 @@ def check_training(data, tmp, run_dir):
     check(worst == 0 and [e["semantic"] for e in a["log"] if "semantic" in e] == [e["semantic"] for e in b["log"] if "semantic" in e],
           f"a run resumed twice equals an unbroken one (weights differ by {worst}, same loss log)")
     check(b["step"] == 6 and all(torch.isfinite(v).all() for v in b["model"].values()), "6 steps give finite weights")
+    presence_log = [e["presence"] for e in b["log"] if "presence" in e]
+    check(any(k.startswith("presence.") for k in b["model"]) and presence_log and all(map(math.isfinite, presence_log)),
+          f"--presence-head trains a presence head (its loss logged at {len(presence_log)} of 6 steps)")
     note = json.loads((tmp / "model.pt.json").read_text())
     check(a.get("examples_seen") == b.get("examples_seen") == note["examples_seen"] == 12,
           f"the example count survives two resumes ({b.get('examples_seen')} and {note['examples_seen']}, unbroken 12)")
@@ -376,7 +391,7 @@ def check_training(data, tmp, run_dir):
     probe = {"task": torch.full((2,), TASK_DEPTH), "walk": target}
     def si(pred_depth):
         walk = torch.from_numpy(depth_to_walk(pred_depth.numpy()))[:, None]
-        return losses((walk, None, None), probe, si_weight=1.0)[1]["depth_si"]
+        return losses((walk, None, None, None), probe, si_weight=1.0)[1]["depth_si"]
     scaled, reshaped = si(depth * 1.7), si(depth * torch.linspace(0.7, 1.4, 16))
     check(scaled < 1e-6 < 1e-2 < reshaped, f"scale-invariant depth term: {scaled:.1e} for the truth x 1.7, "
           f"{reshaped:.3f} for a changed shape")

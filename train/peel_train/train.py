@@ -33,7 +33,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .generator import DEFAULT_ENCODER, ENCODERS, TASKS, PeelGenerator, encoder_of, load_pretrained_encoder
+from .generator import (DEFAULT_ENCODER, ENCODERS, TASKS, PeelGenerator, encoder_of, has_presence,
+                        load_pretrained_encoder)
 from .losses import losses
 from .mixture import SEMANTIC_PROMPTS, TASK_WEIGHTS, Embedder, Mixture, collate, imagenet_names
 from .pack import load_sources, packed_phrases
@@ -253,6 +254,9 @@ def parse_args(argv=None):
     ap.add_argument("--anchor-encoder", type=float, default=0.0,
                     help="weight of a feature-distillation loss holding the encoder's stride-16/32 features to "
                          "its pretrained trunk's (EncoderAnchor; 0: none)")
+    ap.add_argument("--presence-head", action="store_true",
+                    help="add a presence head (generator.PresenceHead) when --init has none: each named thing "
+                         "gets an image-level 'is it here?' logit that gates its pixels")
     ap.add_argument("--tasks", nargs="+", choices=TASKS, default=TASKS,
                     help="train only these tasks (at their usual relative weights; an ablation)")
     ap.add_argument("--semantic-prompts", choices=SEMANTIC_PROMPTS, default="mixed",
@@ -292,7 +296,8 @@ def main(argv=None):
     init_state = load_model_only(args.init) if ckpt is None and args.init else None
     source_state = ckpt["model"] if ckpt is not None else init_state
     encoder = args.encoder or (encoder_of(source_state) if source_state is not None else DEFAULT_ENCODER)
-    model = PeelGenerator(encoder=encoder)
+    presence = args.presence_head or (source_state is not None and has_presence(source_state))
+    model = PeelGenerator(encoder=encoder, presence=presence)
     if ckpt is not None:
         model.load_state_dict(ckpt["model"])
         step, log, wall, seen = ckpt["step"], ckpt["log"], ckpt.get("wall_s", 0.0), ckpt.get("examples_seen")
@@ -300,7 +305,11 @@ def main(argv=None):
             print(f"resumed at step {step}", flush=True)
     elif args.init:
         if encoder_of(init_state) == encoder:
-            model.load_state_dict(init_state)
+            missing, unexpected = model.load_state_dict(init_state, strict=False)
+            if unexpected or any(not k.startswith("presence.") for k in missing):
+                raise SystemExit(f"{args.init} does not fit the model: missing {missing}, unexpected {unexpected}")
+            if missing and lead:
+                print(f"a new presence head ({len(missing)} tensors) on {args.init}", flush=True)
         else:
             own = model.state_dict()
             kept = {k: v for k, v in init_state.items() if not k.startswith("encoder.") and own[k].shape == v.shape}
@@ -381,7 +390,7 @@ def main(argv=None):
         seen += args.batch * world
         window.append(parts)
         if step % args.log_every == 0 or step == end:
-            mean = {k: float(np.mean([w[k] for w in window if k in w])) for k in (*TASKS, "depth_si", "anchor")
+            mean = {k: float(np.mean([w[k] for w in window if k in w])) for k in (*TASKS, "depth_si", "anchor", "presence")
                     if any(k in w for w in window)}
             rate = len(window) * args.batch * world / (time.time() - t_window)
             log.append({"step": step, "time_s": round(wall + time.time() - started, 1), "examples": seen,

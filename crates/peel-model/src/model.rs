@@ -13,7 +13,7 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::module::Param;
 use burn::nn::{Embedding, EmbeddingConfig, Linear, LinearConfig, PaddingConfig2d};
 use burn::prelude::*;
-use burn::tensor::activation::{relu, relu6, sigmoid, softmax};
+use burn::tensor::activation::{log_sigmoid, relu, relu6, sigmoid, softmax};
 use burn::tensor::module::interpolate;
 use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
 use peel_protocol::depth::CUBE_WALK;
@@ -153,13 +153,18 @@ pub struct GeneratorConfig {
     pub fine_width: usize,
     /// Instance slots; `slot_embedding` has `max_instances + 1` rows (row 0: a class or phrase).
     pub max_instances: usize,
+    /// Whether the network has a [`PresenceHead`] (the manifest's `architecture.presence`).
+    pub presence: bool,
 }
 
 impl Default for GeneratorConfig {
     fn default() -> Self {
-        Self { encoder: EncoderKind::EfficientNetLite0, width: 64, fine_width: 32, max_instances: 8 }
+        Self { encoder: EncoderKind::EfficientNetLite0, width: 64, fine_width: 32, max_instances: 8, presence: false }
     }
 }
+
+/// Width of the presence head's joint space (`generator.py`'s `PresenceHead(hidden=128)`).
+pub const PRESENCE_HIDDEN: usize = 128;
 
 fn conv(c_in: usize, c_out: usize, kernel: usize, stride: usize, groups: usize, device: &Device) -> Conv2d {
     let pad = kernel / 2;
@@ -307,6 +312,42 @@ impl SeparableConv {
     }
 }
 
+/// Is each named thing in the photo at all? One image-level logit per token: the encoder's
+/// stride-32 features, mean- and max-pooled, against the token's features. The caller adds its
+/// log-sigmoid to the token's pixel logits, so a name judged absent paints nothing.
+#[derive(Module, Debug)]
+pub struct PresenceHead {
+    /// `[2 C32, hidden]`.
+    pub image: Linear,
+    /// `[d, hidden]`.
+    pub token: Linear,
+    /// `[1]`.
+    pub offset: Param<Tensor<1>>,
+}
+
+impl PresenceHead {
+    pub fn new(c_image: usize, d: usize, device: &Device) -> Self {
+        Self {
+            image: linear(2 * c_image, PRESENCE_HIDDEN, device),
+            token: linear(d, PRESENCE_HIDDEN, device),
+            offset: Param::from_tensor(Tensor::zeros([1], device)),
+        }
+    }
+
+    /// `f32` `[B, C, h, w]`, `tokens` `[B, T, d]` → presence logits `[B, T]`.
+    pub fn forward(&self, f32: Tensor<4>, tokens: Tensor<3>) -> Tensor<2> {
+        let [b, c, h, w] = f32.dims();
+        let flat = f32.reshape([b, c, h * w]);
+        let pooled = Tensor::cat(vec![flat.clone().mean_dim(2), flat.max_dim(2)], 1).reshape([b, 2 * c]);
+        let image = relu(self.image.forward(pooled)); // [B, hidden]
+        let hidden = image.dims()[1];
+        let query = self.token.forward(tokens); // [B, T, hidden]
+        let t = query.dims()[1];
+        let logits = query.matmul(image.reshape([b, hidden, 1])).reshape([b, t]) / (hidden as f64).sqrt();
+        logits + self.offset.val().unsqueeze::<2>()
+    }
+}
+
 /// Nearest-neighbour ×2 upsampling.
 fn up2(x: Tensor<4>) -> Tensor<4> {
     let [_, _, h, w] = x.dims();
@@ -373,6 +414,7 @@ pub struct PeelGenerator {
     pub pixel_embed: Conv2d,
     pub query_proj: Linear,
     pub background_head: Conv2d,
+    pub presence: Option<PresenceHead>,
 }
 
 impl PeelGenerator {
@@ -410,6 +452,7 @@ impl PeelGenerator {
             pixel_embed: conv1x1(f, f, device),
             query_proj: linear(d, f, device),
             background_head: conv1x1(f, 1, device),
+            presence: config.presence.then(|| PresenceHead::new(c32, d, device)),
         }
     }
 
@@ -429,6 +472,11 @@ impl PeelGenerator {
         let d = self.null_token.dims()[1];
         let task_vec = self.task_embedding.forward(task.unsqueeze_dim(1)).reshape([b, d]);
         let tok = tokens.map(|t| self.tokens(t));
+        // log-sigmoid of each token's presence logit, `[B, T]`: added to its pixel logits below.
+        let gate = match (&self.presence, &tok) {
+            (Some(head), Some(tok)) => Some(log_sigmoid(head.forward(f32.clone(), tok.clone()))),
+            _ => None,
+        };
         let null = self.null_token.val().unsqueeze_dim::<3>(0).expand([b, 1, d]);
         let all_tokens = match &tok {
             Some(tok) => Tensor::cat(vec![null, tok.clone()], 1),
@@ -457,6 +505,10 @@ impl PeelGenerator {
                 let t = query.dims()[1];
                 let token_logits =
                     query.matmul(pix.reshape([b, f, h * w])).reshape([b, t, h, w]) / (f as f64).sqrt();
+                let token_logits = match gate {
+                    Some(gate) => token_logits + gate.reshape([b, t, 1, 1]),
+                    None => token_logits,
+                };
                 Tensor::cat(vec![background, token_logits], 1)
             }
             None => background,
@@ -530,6 +582,34 @@ mod tests {
         for i in 0..plane {
             let n = (normal[i].powi(2) + normal[plane + i].powi(2) + normal[2 * plane + i].powi(2)).sqrt();
             assert!((n - 1.0).abs() < 1e-4, "normal length {n}");
+        }
+    }
+
+    #[test]
+    fn a_presence_head_gates_each_entry_by_its_log_sigmoid() {
+        let device = Device::flex();
+        let plain = PeelGenerator::new(&GeneratorConfig::default(), &device);
+        let mut model = PeelGenerator::new(&GeneratorConfig { presence: true, ..GeneratorConfig::default() }, &device);
+        // The same tensors plus the head's five, so a manifest without `presence` (peel-gen-2) still loads.
+        let plain_names = crate::state::tensor_shapes(&plain);
+        let extra: Vec<String> = crate::state::tensor_shapes(&model).into_keys().filter(|n| !plain_names.contains_key(n)).collect();
+        assert_eq!(extra, ["presence.image.bias", "presence.image.weight", "presence.offset", "presence.token.bias", "presence.token.weight"]);
+
+        let normal = burn::tensor::Distribution::Normal(0.0, 1.0);
+        let image = Tensor::<4>::random([1, 3, 64, 64], normal, &device);
+        let task = Tensor::<1, Int>::from_ints([TASK_SEMANTIC as i32], &device);
+        let tokens = Tokens { projected: Tensor::<3>::random([1, 2, 64], normal, &device), slots: Tensor::<2, Int>::from_ints([[0, 0]], &device) };
+        let head = model.presence.take().expect("a presence head");
+        let ungated = values(model.forward(image.clone(), task.clone(), Some(&tokens)).logits);
+        // A zero token projection and offset 0: every entry's presence logit is 0, its gate log-sigmoid(0) = -ln 2.
+        let zeros = LinearConfig::new(64, PRESENCE_HIDDEN).with_initializer(burn::nn::Initializer::Zeros).init(&device);
+        model.presence = Some(PresenceHead { token: zeros, offset: Param::from_tensor(Tensor::zeros([1], &device)), ..head });
+        let gated = values(model.forward(image, task, Some(&tokens)).logits);
+        let plane = 32 * 32;
+        assert_eq!(gated.len(), 3 * plane);
+        for (i, (g, u)) in gated.iter().zip(&ungated).enumerate() {
+            let expected = if i < plane { 0.0 } else { -std::f32::consts::LN_2 };
+            assert!((g - u - expected).abs() < 1e-4, "entry {} pixel {}: {g} - {u} is not {expected}", i / plane, i % plane);
         }
     }
 

@@ -93,6 +93,9 @@ pub struct Architecture {
     /// table's rows are already projected to `width`.
     pub phrase_dim: usize,
     pub max_instances: usize,
+    /// Whether the network has a presence head (`model::PresenceHead`); absent in older manifests.
+    #[serde(default)]
+    pub presence: bool,
 }
 
 impl Architecture {
@@ -104,6 +107,7 @@ impl Architecture {
             width: self.width,
             fine_width: self.fine_width,
             max_instances: self.max_instances,
+            presence: self.presence,
         })
     }
 }
