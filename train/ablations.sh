@@ -24,6 +24,7 @@
 #   absent-anchor  labels513, the anchor, and absent prompts (the control for presence)
 #   presence   the same plus a presence head (generator.PresenceHead): an image-level "is it here?"
 #              logit per named thing that gates its pixels, trained with a binary cross-entropy
+#   presence513  absent513 plus the presence head, on peel-gen-2 itself (the default INIT)
 # INIT=FILE (a model-only checkpoint with its FILE.json) starts the arms there instead of peel-gen.pt.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -52,6 +53,7 @@ for arm in "$@"; do
     imagenet-anchor) data=../target/peel-data-513; flags=(--encoder-from-imagenet --anchor-encoder 1) ;;
     absent-anchor) data=../target/peel-data-513; flags=(--anchor-encoder 1 --semantic-prompts absent) ;;
     presence) data=../target/peel-data-513; flags=(--anchor-encoder 1 --semantic-prompts absent --presence-head) ;;
+    presence513) data=../target/peel-data-513; flags=(--semantic-prompts absent --presence-head) ;;
     *) echo "unknown arm $arm" >&2; exit 2 ;;
   esac
   run=../target/ablate/run-$arm

@@ -61,6 +61,11 @@ class Student:
 
     def logits(self, img: Image.Image, names, long_side=256):
         """Logits [1 + len(names), H, W] at the photo's size (entry 0: the background, unnamed)."""
+        logits = self.outputs(img, names, long_side).logits
+        return F.interpolate(logits, size=(img.height, img.width), mode="bilinear", align_corners=False)[0]
+
+    def outputs(self, img: Image.Image, names, long_side=256):
+        """The generator's Outputs for a semantic prompt naming `names` (generator.Outputs)."""
         tw, th = model_size(*img.size, long_side)
         x = torch.from_numpy(np.asarray(img.convert("RGB").resize((tw, th), Image.BILINEAR), np.float32))
         x = x.permute(2, 0, 1)[None] / 127.5 - 1
@@ -70,8 +75,7 @@ class Student:
         ph = torch.from_numpy(np.stack([self.rows[n] for n in names]))[None]
         slots = torch.zeros(1, len(names), dtype=torch.long)
         mask = torch.ones(1, len(names), dtype=torch.bool)
-        logits = self.model(x, torch.tensor([TASK_SEMANTIC]), ph, slots, mask).logits
-        return F.interpolate(logits, size=(img.height, img.width), mode="bilinear", align_corners=False)[0]
+        return self.model(x, torch.tensor([TASK_SEMANTIC]), ph, slots, mask)
 
 
 class Confusion(teachers.Confusion):
@@ -122,8 +126,16 @@ def voc(student, shared, long_side=256):
     full, present = Confusion(21), Confusion(21)
     split = dict(own=0, other_present=0, absent_named=0, background=0, nothing=0)
     pairs = {}
+    # With a presence head: its verdict (logit > 0) on each of the 20 object names, against the ground truth.
+    verdicts = dict(present_kept=0, present_dropped=0, absent_kept=0, absent_dropped=0)
     for _, img, lab in voc_items(shared):
         pred = predict(student, img, VOC_CLASSES, range(21), long_side)
+        presence = student.outputs(img, VOC_CLASSES, long_side).presence
+        if presence is not None:
+            shown = set(np.unique(lab).tolist())
+            for c in range(1, 21):
+                kept = bool(presence[0, c] > 0)
+                verdicts[f"{'present' if c in shown else 'absent'}_{'kept' if kept else 'dropped'}"] += 1
         full.add(pred, lab)
         here = sorted(int(c) for c in np.unique(lab) if c != IGNORE)
         present.add(predict(student, img, [VOC_CLASSES[c] for c in here], here, long_side), lab)
@@ -146,6 +158,7 @@ def voc(student, shared, long_side=256):
         "voc14_present_named_miou": present.miou(), "voc14_present_named_objects_miou": present.miou(VOC_OBJECTS),
         "voc14_object_pixels_painted_as": {k: round(v / total, 3) for k, v in split.items()},
         "voc14_top_absent_confusions": {k: round(v / total, 3) for k, v in top},
+        **({"voc14_presence_verdicts": verdicts} if sum(verdicts.values()) else {}),
         "voc14_all_named_per_class_iou": {VOC_CLASSES[c]: None if np.isnan(v) else round(float(v), 3)
                                           for c, v in enumerate(full.ious())},
     }

@@ -90,11 +90,16 @@ class EncoderAnchor:
 
 
 def make_optimizer(model, args):
+    """AdamW; the encoder at encoder_lr_scale x the rate, a presence head (new on a trained model) at
+    presence_lr_scale x."""
     encoder_params = list(model.encoder.parameters())
-    enc_ids = {id(p) for p in encoder_params}
-    other = [p for p in model.parameters() if id(p) not in enc_ids]
-    return torch.optim.AdamW([{"params": encoder_params, "lr": args.lr * args.encoder_lr_scale},
-                              {"params": other, "lr": args.lr}], weight_decay=1e-4)
+    presence_params = list(model.presence.parameters()) if model.presence is not None else []
+    special = {id(p) for p in encoder_params + presence_params}
+    other = [p for p in model.parameters() if id(p) not in special]
+    groups = [{"params": encoder_params, "lr": args.lr * args.encoder_lr_scale}, {"params": other, "lr": args.lr}]
+    if presence_params:
+        groups.append({"params": presence_params, "lr": args.lr * args.presence_lr_scale})
+    return torch.optim.AdamW(groups, weight_decay=1e-4)
 
 
 def lr_factor(step, total, start=0, warmup=200):
@@ -257,6 +262,8 @@ def parse_args(argv=None):
     ap.add_argument("--presence-head", action="store_true",
                     help="add a presence head (generator.PresenceHead) when --init has none: each named thing "
                          "gets an image-level 'is it here?' logit that gates its pixels")
+    ap.add_argument("--presence-lr-scale", type=float, default=10.0,
+                    help="the presence head's learning rate, as a multiple of --lr")
     ap.add_argument("--tasks", nargs="+", choices=TASKS, default=TASKS,
                     help="train only these tasks (at their usual relative weights; an ablation)")
     ap.add_argument("--semantic-prompts", choices=SEMANTIC_PROMPTS, default="mixed",

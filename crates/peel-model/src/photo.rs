@@ -61,8 +61,8 @@ fn describe_non_image(bytes: &[u8]) -> String {
     } else if bytes.len() >= 12 && &bytes[4..8] == b"ftyp" {
         let brand = String::from_utf8_lossy(&bytes[8..12]).to_string();
         match brand.as_str() {
-            "avif" | "avis" => return "AVIF".into(),
-            "heic" | "heix" | "hevc" | "mif1" | "msf1" => return "HEIC".into(),
+            "avif" | "avis" => "AVIF".into(),
+            "heic" | "heix" | "hevc" | "mif1" | "msf1" => "HEIC".into(),
             _ => format!("an ISO media file (brand {brand:?})"),
         }
     } else if std::str::from_utf8(bytes).is_ok_and(|t| t.chars().all(|c| !c.is_control() || c.is_whitespace())) {

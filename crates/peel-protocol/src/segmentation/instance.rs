@@ -131,8 +131,8 @@ pub fn decode(
         }
         let stats = &mut histogram[slot[bin] as usize];
         stats.count += 1;
-        for c in 0..3 {
-            stats.sum[c] += u64::from(rgb[c]);
+        for (sum, &value) in stats.sum.iter_mut().zip(rgb.iter()) {
+            *sum += u64::from(value);
         }
         slot_of_pixel[p] = slot[bin];
     }
