@@ -25,6 +25,8 @@
 #   presence   the same plus a presence head (generator.PresenceHead): an image-level "is it here?"
 #              logit per named thing that gates its pixels, trained with a binary cross-entropy
 #   presence513  absent513 plus the presence head, on peel-gen-2 itself (the default INIT)
+#   anchor-mixed   labels513 and the anchor with today's (mixed) prompts: the control for presence-mixed
+#   presence-mixed the same plus the presence head
 # INIT=FILE (a model-only checkpoint with its FILE.json) starts the arms there instead of peel-gen.pt.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -54,6 +56,8 @@ for arm in "$@"; do
     absent-anchor) data=../target/peel-data-513; flags=(--anchor-encoder 1 --semantic-prompts absent) ;;
     presence) data=../target/peel-data-513; flags=(--anchor-encoder 1 --semantic-prompts absent --presence-head) ;;
     presence513) data=../target/peel-data-513; flags=(--semantic-prompts absent --presence-head) ;;
+    anchor-mixed) data=../target/peel-data-513; flags=(--anchor-encoder 1) ;;
+    presence-mixed) data=../target/peel-data-513; flags=(--anchor-encoder 1 --presence-head) ;;
     *) echo "unknown arm $arm" >&2; exit 2 ;;
   esac
   run=../target/ablate/run-$arm

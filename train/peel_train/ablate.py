@@ -120,6 +120,12 @@ def voc_items(shared):
         yield name.stem, img, lab
 
 
+def auc(positives, negatives):
+    """The chance that a random positive scores above a random negative (ties count half)."""
+    p, n = np.asarray(positives)[:, None], np.asarray(negatives)[None, :]
+    return round(float((p > n).mean() + 0.5 * (p == n).mean()), 3) if p.size and n.size else None
+
+
 def voc(student, shared, long_side=256):
     """{all, present}: VOC 14 confusions with all 21 VOC names named, and with the present ones only; and the
     split of object pixels under all names."""
@@ -128,14 +134,16 @@ def voc(student, shared, long_side=256):
     pairs = {}
     # With a presence head: its verdict (logit > 0) on each of the 20 object names, against the ground truth.
     verdicts = dict(present_kept=0, present_dropped=0, absent_kept=0, absent_dropped=0)
+    logit_of = {"present": [], "absent": []}
     for _, img, lab in voc_items(shared):
         pred = predict(student, img, VOC_CLASSES, range(21), long_side)
         presence = student.outputs(img, VOC_CLASSES, long_side).presence
         if presence is not None:
             shown = set(np.unique(lab).tolist())
             for c in range(1, 21):
-                kept = bool(presence[0, c] > 0)
-                verdicts[f"{'present' if c in shown else 'absent'}_{'kept' if kept else 'dropped'}"] += 1
+                kind = "present" if c in shown else "absent"
+                verdicts[f"{kind}_{'kept' if presence[0, c] > 0 else 'dropped'}"] += 1
+                logit_of[kind].append(float(presence[0, c]))
         full.add(pred, lab)
         here = sorted(int(c) for c in np.unique(lab) if c != IGNORE)
         present.add(predict(student, img, [VOC_CLASSES[c] for c in here], here, long_side), lab)
@@ -158,7 +166,8 @@ def voc(student, shared, long_side=256):
         "voc14_present_named_miou": present.miou(), "voc14_present_named_objects_miou": present.miou(VOC_OBJECTS),
         "voc14_object_pixels_painted_as": {k: round(v / total, 3) for k, v in split.items()},
         "voc14_top_absent_confusions": {k: round(v / total, 3) for k, v in top},
-        **({"voc14_presence_verdicts": verdicts} if sum(verdicts.values()) else {}),
+        **({"voc14_presence_verdicts": verdicts, "voc14_presence_auc": auc(logit_of["present"], logit_of["absent"])}
+           if sum(verdicts.values()) else {}),
         "voc14_all_named_per_class_iou": {VOC_CLASSES[c]: None if np.isnan(v) else round(float(v), 3)
                                           for c, v in enumerate(full.ious())},
     }
