@@ -27,6 +27,9 @@
 #   presence513  absent513 plus the presence head, on peel-gen-2 itself (the default INIT)
 #   anchor-mixed   labels513 and the anchor with today's (mixed) prompts: the control for presence-mixed
 #   presence-mixed the same plus the presence head
+#   presence-probes  presence-mixed plus 16 probe names per semantic example (--presence-probes): unnamed
+#              classes labelled present or absent that train the presence head alone
+#   presence-probes-g2  the same on peel-gen-2 itself (the default INIT), without the anchor
 # INIT=FILE (a model-only checkpoint with its FILE.json) starts the arms there instead of peel-gen.pt.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -58,6 +61,8 @@ for arm in "$@"; do
     presence513) data=../target/peel-data-513; flags=(--semantic-prompts absent --presence-head) ;;
     anchor-mixed) data=../target/peel-data-513; flags=(--anchor-encoder 1) ;;
     presence-mixed) data=../target/peel-data-513; flags=(--anchor-encoder 1 --presence-head) ;;
+    presence-probes) data=../target/peel-data-513; flags=(--anchor-encoder 1 --presence-head --presence-probes 16) ;;
+    presence-probes-g2) data=../target/peel-data-513; flags=(--presence-head --presence-probes 16) ;;
     *) echo "unknown arm $arm" >&2; exit 2 ;;
   esac
   run=../target/ablate/run-$arm

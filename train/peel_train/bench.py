@@ -27,7 +27,7 @@ from .train import Batches, autocast_for, make_optimizer, phrase_table, set_enco
 
 def losses_per_example(outputs, batch):
     """peel-gen-1's loss: one example at a time in a Python loop (the reference `losses` equals)."""
-    walk, normal, logits, _ = outputs
+    walk, normal, logits = outputs.walk, outputs.normal, outputs.logits
     per_task = {t: [] for t in range(len(TASKS))}
     for i, task in enumerate(batch["task"].tolist()):
         if task == TASK_DEPTH:

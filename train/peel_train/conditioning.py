@@ -73,7 +73,8 @@ def condition(task, entries, background, phrases, words):
 def paint(model, image, task, entries, background, phrases, words):
     """image [1,3,H,W] normalized -> painted RGB [3,H/2,W/2] in [0,1]."""
     t, ph, sl, mask, col = condition(task, entries, background, phrases, words)
-    walk, normal, logits, _ = model(image, t, ph, sl, mask)
+    out = model(image, t, ph, sl, mask)
+    walk, normal, logits = out.walk, out.normal, out.logits
     if task == TASK_DEPTH:
         return paint_depth(walk)[0]
     if task == TASK_NORMALS:

@@ -200,6 +200,7 @@ class Outputs(NamedTuple):
     normal: torch.Tensor
     logits: torch.Tensor
     presence: Optional[torch.Tensor]  # [B,T] logits, or None without a presence head
+    probe_presence: Optional[torch.Tensor] = None  # [B,P] logits for `probe_phrases` (training only)
 
 
 def up2(x):
@@ -264,8 +265,10 @@ class PeelGenerator(nn.Module):
         t = t + self.slot_embedding(slots)
         return t + self.token_mlp(F.relu(t))
 
-    def forward(self, image, task, phrases, slots, token_mask):
-        """image [B,3,H,W] in [-1,1]; task [B]; phrases [B,T,384]; slots [B,T]; token_mask [B,T] bool.
+    def forward(self, image, task, phrases, slots, token_mask, probe_phrases=None):
+        """image [B,3,H,W] in [-1,1]; task [B]; phrases [B,T,384]; slots [B,T]; token_mask [B,T] bool;
+        probe_phrases [B,P,384] (training, with a presence head): names the presence head judges
+        without their entering the prompt (Outputs.probe_presence).
 
         Returns Outputs(walk [B,1,h,w] in (0,1), normal [B,3,h,w] unit, logits [B,1+T,h,w], presence [B,T]
         or None) at half resolution; logits[:,0] is the background and masked entries are -1e4. With a
@@ -296,12 +299,15 @@ class PeelGenerator(nn.Module):
         query = self.query_proj(tok)
         token_logits = torch.einsum("bchw,btc->bthw", pix, query) / math.sqrt(pix.shape[1])
         token_logits = token_logits + torch.where(token_mask, 0.0, -1e4)[:, :, None, None]
-        presence = None
+        presence = probe_presence = None
         if self.presence is not None:
             presence = self.presence(f32, tok)
             token_logits = token_logits + F.logsigmoid(presence)[:, :, None, None]
+            if probe_phrases is not None:
+                probe_slots = torch.zeros(probe_phrases.shape[:2], dtype=torch.long, device=image.device)
+                probe_presence = self.presence(f32, self.tokens(probe_phrases, probe_slots))
         logits = torch.cat([self.background_head(x), token_logits], dim=1)
-        return Outputs(walk, normal, logits, presence)
+        return Outputs(walk, normal, logits, presence, probe_presence)
 
 
 def paint_depth(walk):

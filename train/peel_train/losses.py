@@ -27,9 +27,10 @@ def losses(outputs, batch, si_weight=0.0):
     Returns (sum over tasks, {task: value}); with si_weight the unweighted scale-invariant error is also
     reported, as "depth_si". With a presence head, PRESENCE_WEIGHT x its binary cross-entropy is added
     (reported as "presence"): on semantic and referring entries, an entry is present when its label has
-    any pixel (instance slots are left to the pixel loss).
+    any pixel (instance slots are left to the pixel loss); and on the batch's probe names, if any
+    (`batch["probe_labels"]`, Mixture's `--presence-probes`), which never enter the prompt.
     """
-    walk, normal, logits, presence = outputs
+    walk, normal, logits, presence = outputs.walk, outputs.normal, outputs.logits, outputs.presence
     task = batch["task"]
     per_example = torch.zeros(task.shape[0], device=walk.device)
 
@@ -61,7 +62,11 @@ def losses(outputs, batch, si_weight=0.0):
 
     is_seg = (task == TASK_SEMANTIC) | (task == TASK_INSTANCE) | (task == TASK_REFERRING)
     seg_ok = torch.zeros_like(is_seg)
-    presence_loss = None
+    presence_terms = []  # (summed BCE, count) of prompt entries and of probe names
+    if outputs.probe_presence is not None:
+        probes = batch["probe_mask"]
+        bce = F.binary_cross_entropy_with_logits(outputs.probe_presence.float(), batch["probe_labels"], reduction="none")
+        presence_terms.append(((bce * probes).sum(), probes.sum()))
     if is_seg.any():
         target = batch["seg"][is_seg]
         lg = logits[is_seg].float()
@@ -81,7 +86,7 @@ def losses(outputs, batch, si_weight=0.0):
             labels = target[named]
             present = torch.stack([(labels == k + 1).flatten(1).any(1) for k in range(entries.shape[1])], dim=1)
             bce = F.binary_cross_entropy_with_logits(presence[is_seg][named].float(), present.float(), reduction="none")
-            presence_loss = (bce * entries).sum() / entries.sum().clamp(min=1)
+            presence_terms.append(((bce * entries).sum(), entries.sum()))
 
     keep = depth_ok | normal_ok | seg_ok
     parts = {}
@@ -90,7 +95,9 @@ def losses(outputs, batch, si_weight=0.0):
         if sel.any():
             parts[name] = per_example[sel].mean()
     total = sum(parts.values())
-    if presence_loss is not None:
+    presence_loss = None
+    if presence_terms and sum(n for _, n in presence_terms) > 0:
+        presence_loss = sum(t for t, _ in presence_terms) / sum(n for _, n in presence_terms)
         total = total + PRESENCE_WEIGHT * presence_loss
         parts["presence"] = presence_loss
     if si_weight and (keep & is_depth).any():

@@ -42,6 +42,9 @@ SEG_TASKS = (TASK_SEMANTIC, TASK_INSTANCE, TASK_REFERRING)
 #            know what the photo holds names them (the evaluation names all 20 VOC classes).
 SEMANTIC_PROMPTS = ("mixed", "fixed", "absent")
 ABSENT_MAX = 24
+# `--presence-probes N`: each semantic example also carries up to N probe names from its label set that the
+# prompt does not name, each labelled present (>= MIN_PIXELS pixels) or absent (none), for the presence head
+# alone: it learns from many absent names while the prompts stay as `prompts` draws them.
 
 
 def wording(name, rng):
@@ -61,11 +64,12 @@ class Mixture:
     resumed run and data workers reproduce an unbroken run exactly.
     """
 
-    def __init__(self, sources, task_weights=None, prompts="mixed"):
+    def __init__(self, sources, task_weights=None, prompts="mixed", probes=0):
         if prompts not in SEMANTIC_PROMPTS:
             raise ValueError(f"semantic prompts must be one of {SEMANTIC_PROMPTS}, not {prompts!r}")
         self.task_weights = dict(task_weights or TASK_WEIGHTS)
         self.prompts = prompts
+        self.probes = probes
         self.src = {name: samples for name, samples in sources.items() if samples}
         if "synth" not in self.src:
             raise SystemExit("the data has no synthetic scenes (synth.pkl): depth and normals need them")
@@ -197,8 +201,15 @@ class Mixture:
             lut[0] = IGNORE
         for k, c in enumerate(chosen):
             lut[c] = k + 1
-        return {"rgb": s["rgb"], "target": lut[label], "phrases": [wording(classes[c], rng) for c in chosen],
-                "slots": [0] * len(chosen), "flip_ok": True}
+        ex = {"rgb": s["rgb"], "target": lut[label], "phrases": [wording(classes[c], rng) for c in chosen],
+              "slots": [0] * len(chosen), "flip_ok": True}
+        if self.probes:
+            # Unnamed classes that are clearly present or clearly absent (a few pixels is neither).
+            unnamed = [c for c in range(len(classes)) if c not in chosen and (counts[c] == 0 or counts[c] >= MIN_PIXELS)
+                       and classes[c] not in ("none", "background", "unlabeled")]
+            picked = rng.sample(unnamed, min(len(unnamed), self.probes))
+            ex["probes"] = [(wording(classes[c], rng), float(counts[c] > 0)) for c in picked]
+        return ex
 
     def instance(self, s):
         rng = self.rng
@@ -379,5 +390,20 @@ def collate(examples, embedder, rng, scale=1):
         "phrases": torch.from_numpy(phrases), "slots": torch.from_numpy(slots), "mask": torch.from_numpy(mask),
         "walk": torch.from_numpy(walk), "normal": torch.from_numpy(normal), "seg": torch.from_numpy(seg),
         "matched": torch.tensor([bool(e.get("matched")) for e in examples]),
+        **probe_tensors(examples, embedder, rng),
     }
+
+
+def probe_tensors(examples, embedder, rng):
+    """The examples' presence probe names (Mixture probes): phrases [B,P,384], labels [B,P] (1 = present), mask
+    [B,P]; P >= 1 (all masked when no example has one)."""
+    p = max([1] + [len(e.get("probes", [])) for e in examples])
+    phrases = np.zeros((len(examples), p, PHRASE_DIM), np.float32)
+    labels = np.zeros((len(examples), p), np.float32)
+    mask = np.zeros((len(examples), p), bool)
+    for i, e in enumerate(examples):
+        for k, (name, present) in enumerate(e.get("probes", [])):
+            phrases[i, k], labels[i, k], mask[i, k] = embedder(name, rng), present, True
+    return {"probe_phrases": torch.from_numpy(phrases), "probe_labels": torch.from_numpy(labels),
+            "probe_mask": torch.from_numpy(mask)}
 

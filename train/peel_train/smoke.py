@@ -290,11 +290,11 @@ def check_training(data, tmp, run_dir):
     from .losses import losses
     from .mixture import NO_TARGET_TEMPLATES, Embedder, Mixture
     from .train import Batches, parse_args, phrase_table
-    from .generator import TASK_DEPTH, PeelGenerator
+    from .generator import TASK_DEPTH, Outputs, PeelGenerator
 
     train = [sys.executable, "-m", "peel_train.train", "--data", data, "--batch", "2", "--total-steps", "6",
              "--checkpoint-every", "100", "--log-every", "1", "--device", "cpu", "--threads", "1", "--si-weight", "1",
-             "--presence-head"]
+             "--presence-head", "--presence-probes", "4"]
     run(train + ["--run-dir", tmp / "unbroken", "--workers", "0"])
     run(train + ["--run-dir", run_dir, "--steps", "2"])
     first = run(train + ["--run-dir", run_dir, "--steps", "4", "--workers", "0"])
@@ -353,6 +353,26 @@ def check_training(data, tmp, run_dir):
           f"partial prompts name up to {most_absent['absent']} absent classes with --semantic-prompts absent, "
           f"{most_absent['mixed']} with mixed")
 
+    # Presence probes: unnamed classes of the scene's label set, labelled by whether the label shows them.
+    from .vocab import SYNONYMS
+    twin = Mixture(load_sources(data), probes=8)
+    scene = twin.src["synth"][0]
+    counts = np.bincount(scene["semantic"].ravel(), minlength=256)
+    meaning = {w: c for c in scene["classes"] for w in [c, *SYNONYMS.get(c, [])]}  # a wording -> its class
+    wrong, kinds, most = [], set(), 0
+    for seed in range(40):
+        twin.rng = random.Random(seed)
+        ex = twin.semantic(scene)
+        named = {meaning.get(p, p) for p in (ex or {}).get("phrases", [])}
+        most = max(most, len((ex or {}).get("probes", [])))
+        for name, present in (ex or {}).get("probes", []):
+            c = meaning.get(name)
+            kinds.add(present)
+            if c is None or c in named or present != float(counts[scene["classes"].index(c)] > 0):
+                wrong.append((name, present))
+    check(kinds == {0.0, 1.0} and not wrong and 0 < most <= 8,
+          f"presence probes are unnamed classes labelled present or absent by the label (wrong: {wrong[:3]})")
+
     # No-target referring: the added phrase names a thing the scene does not show and paints nothing; the other
     # phrases keep their pixels.
     bad, added = [], 0
@@ -391,7 +411,7 @@ def check_training(data, tmp, run_dir):
     probe = {"task": torch.full((2,), TASK_DEPTH), "walk": target}
     def si(pred_depth):
         walk = torch.from_numpy(depth_to_walk(pred_depth.numpy()))[:, None]
-        return losses((walk, None, None, None), probe, si_weight=1.0)[1]["depth_si"]
+        return losses(Outputs(walk, None, None, None), probe, si_weight=1.0)[1]["depth_si"]
     scaled, reshaped = si(depth * 1.7), si(depth * torch.linspace(0.7, 1.4, 16))
     check(scaled < 1e-6 < 1e-2 < reshaped, f"scale-invariant depth term: {scaled:.1e} for the truth x 1.7, "
           f"{reshaped:.3f} for a changed shape")

@@ -51,8 +51,9 @@ def train_step(model, opt, batch, device, channels_last, autocast, loss_fn=None)
     image = batch["image"].float() / 127.5 - 1
     if channels_last:
         image = image.contiguous(memory_format=torch.channels_last)
+    probes = batch["probe_phrases"] if batch["probe_mask"].any() else None
     with autocast:
-        outputs = model(image, batch["task"], batch["phrases"], batch["slots"], batch["mask"])
+        outputs = model(image, batch["task"], batch["phrases"], batch["slots"], batch["mask"], probes)
     loss, parts = (loss_fn or losses)(outputs, batch)
     opt.zero_grad(set_to_none=True)
     loss.backward()
@@ -264,6 +265,9 @@ def parse_args(argv=None):
                          "gets an image-level 'is it here?' logit that gates its pixels")
     ap.add_argument("--presence-lr-scale", type=float, default=10.0,
                     help="the presence head's learning rate, as a multiple of --lr")
+    ap.add_argument("--presence-probes", type=int, default=0,
+                    help="up to this many unnamed classes per semantic example, labelled present or absent, "
+                         "for the presence head alone (see mixture.Mixture)")
     ap.add_argument("--tasks", nargs="+", choices=TASKS, default=TASKS,
                     help="train only these tasks (at their usual relative weights; an ablation)")
     ap.add_argument("--semantic-prompts", choices=SEMANTIC_PROMPTS, default="mixed",
@@ -294,7 +298,7 @@ def main(argv=None):
     run.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(args.seed)
     mix = Mixture(load_sources(args.data), {TASKS.index(t): TASK_WEIGHTS[TASKS.index(t)] for t in args.tasks},
-                  args.semantic_prompts)
+                  args.semantic_prompts, args.presence_probes)
     embedder = Embedder(phrase_table(mix, args.data, args.shared))
 
     ckpt_path = run / "checkpoint.pt"
