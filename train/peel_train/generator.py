@@ -66,9 +66,11 @@ def encoder_of(state) -> str:
             return name
     raise ValueError(f"no known encoder has {n} blocks")
 
+
 def has_presence(state) -> bool:
     """Whether a state dict holds a presence head."""
     return any(k.startswith("presence.") for k in state)
+
 
 # The depth walk's vertices: black, red, yellow, green, cyan, blue, magenta, white.
 WALK = torch.tensor(
@@ -178,7 +180,7 @@ class PresenceHead(nn.Module):
     the token's pixel logits, so a name judged absent paints nothing however well its pixels match
     (docs/MODEL.md, "Redesign 2"). Starts at `offset` = PRESENCE_OFFSET: every name present, the gate
     near log-sigmoid(6) ~ -0.0025, so an existing model paints almost as before. (A zero-initialised token
-    projection left the image side without gradient: after 900 steps it had learned only a class prior.)"""
+    projection left the image side without gradient: after 800 steps it had learned only a class prior.)"""
 
     def __init__(self, c_image: int, d: int, hidden: int = 128):
         super().__init__()
