@@ -61,7 +61,10 @@ class Student:
 
     def logits(self, img: Image.Image, names, long_side=256):
         """Logits [1 + len(names), H, W] at the photo's size (entry 0: the background, unnamed)."""
-        logits = self.outputs(img, names, long_side).logits
+        return self.at_photo_size(self.outputs(img, names, long_side).logits, img)
+
+    @staticmethod
+    def at_photo_size(logits, img):
         return F.interpolate(logits, size=(img.height, img.width), mode="bilinear", align_corners=False)[0]
 
     def outputs(self, img: Image.Image, names, long_side=256):
@@ -101,9 +104,10 @@ class Confusion(teachers.Confusion):
 NOTHING = len(VOC_CLASSES)  # the confusion's last column (no answer), for the VOC set
 
 
-def predict(student, img, names, ids, long_side=256):
-    """Arg-max label map in the set's ids; unnamed -> len(set) ("nothing")."""
-    lg = student.logits(img, names, long_side)
+def predict(student, img, names, ids, long_side=256, logits=None):
+    """Arg-max label map in the set's ids; unnamed -> len(set) ("nothing"). `logits`: the student's, at the
+    photo's size, when already computed."""
+    lg = student.logits(img, names, long_side) if logits is None else logits
     best = lg.argmax(0).numpy()
     lut = np.array([NOTHING] + list(ids))
     return lut[best]
@@ -136,8 +140,9 @@ def voc(student, shared, long_side=256):
     verdicts = dict(present_kept=0, present_dropped=0, absent_kept=0, absent_dropped=0)
     logit_of = {"present": [], "absent": []}
     for _, img, lab in voc_items(shared):
-        pred = predict(student, img, VOC_CLASSES, range(21), long_side)
-        presence = student.outputs(img, VOC_CLASSES, long_side).presence
+        out = student.outputs(img, VOC_CLASSES, long_side)
+        pred = predict(student, img, VOC_CLASSES, range(21), logits=student.at_photo_size(out.logits, img))
+        presence = out.presence
         if presence is not None:
             shown = set(np.unique(lab).tolist())
             for c in range(1, 21):
