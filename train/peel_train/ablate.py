@@ -11,6 +11,8 @@ only the classes present named:
 - agreement with the VOC teacher (DeepLabV3, its labels at confidence >= 0.6) on photos the student
   trained on (every 10th of `data/photos`) against photos it never saw (COCO128 val2017);
 - CamVid test (every 4th image);
+- with a presence head (`--parts gates`), the same VOC 14 and teacher-agreement scores under each way of
+  applying the head at inference (GATES);
 - CCP's held-out photos (`--parts ccp`, every 10th by id, never trained on: peel_train/ccp.py): the person's
   outline (IoU, "person" the only name) and the clothing (mIoU, all 21 CCP_CLASSES named), at the photo's size;
 and it splits the object pixels of VOC 14 by what was painted over them: their own class, another named class
@@ -185,18 +187,60 @@ def teacher_photos(shared, every=10):
     return train, val
 
 
+def teacher_labelled(voc_teacher, files):
+    """(photo, label) pairs: each photo on the teacher's crop, with the VOC teacher's confident labels."""
+    for path in files:
+        img = cover_crop(Image.open(path).convert("RGB"), Image.BILINEAR)
+        yield img, teachers.confident(teachers.infer(voc_teacher, "voc", img), "voc")
+
+
 def teacher_agreement(student, voc_teacher, files):
     """mIoU of the student (all VOC names) against the VOC teacher's confident labels, on the teacher's crop."""
     full, present = Confusion(21), Confusion(21)
-    for path in files:
-        img = cover_crop(Image.open(path).convert("RGB"), Image.BILINEAR)
-        lab = teachers.confident(teachers.infer(voc_teacher, "voc", img), "voc")
+    for img, lab in teacher_labelled(voc_teacher, files):
         full.add(predict(student, img, VOC_CLASSES, range(21)), lab)
         here = sorted(int(c) for c in np.unique(lab) if c != IGNORE)
         if here:
             present.add(predict(student, img, [VOC_CLASSES[c] for c in here], here), lab)
     return {"all_named_miou": full.miou(), "all_named_objects_miou": full.miou(VOC_OBJECTS),
             "present_named_miou": present.miou(), "photos": len(files)}
+
+
+# Ways to apply the presence head's logits p [1,T] to the entries' pixel logits at inference: not at all, as
+# trained (+ log-sigmoid(p)), with the head's offset raised by b (a prior correction), or as a hard filter that
+# keeps the names judged present (p > 0) and always the best-scored one.
+GATES = {
+    "none": torch.zeros_like,
+    "trained": F.logsigmoid,
+    **{f"offset+{b}": (lambda b: lambda p: F.logsigmoid(p + b))(b) for b in (1, 2, 3)},
+    "hard": lambda p: torch.where((p > 0) | (torch.arange(p.shape[1]) == p.argmax(1, keepdim=True)), 0.0, -1e4),
+}
+
+
+def gates(student, shared, voc_teacher):
+    """VOC 14 and the VOC teacher's labels on unseen (COCO128 val) and trained photos (every 10th), all and
+    present classes named, under each of GATES: one forward per photo and prompt, re-gated."""
+    train_files, val_files = teacher_photos(shared)
+    sets = {"voc14": ((img, lab) for _, img, lab in voc_items(shared)),
+            "unseen": teacher_labelled(voc_teacher, val_files), "trained": teacher_labelled(voc_teacher, train_files)}
+    report = {}
+    for set_name, pairs in sets.items():
+        scores = {(prompt, gate): Confusion(21) for prompt in ("all", "present") for gate in GATES}
+        for img, lab in pairs:
+            here = sorted(int(c) for c in np.unique(lab) if c != IGNORE)
+            for prompt, ids in (("all", list(range(21))), ("present", here)):
+                if not ids:
+                    continue
+                out = student.outputs(img, [VOC_CLASSES[c] for c in ids])
+                ungated = out.logits.clone()
+                ungated[:, 1:] -= F.logsigmoid(out.presence)[:, :, None, None]
+                for gate, fn in GATES.items():
+                    lg = ungated.clone()
+                    lg[:, 1:] += fn(out.presence)[:, :, None, None]
+                    scores[prompt, gate].add(predict(student, img, None, ids, logits=student.at_photo_size(lg, img)), lab)
+        report[set_name] = {f"{prompt}_named": {gate: round(scores[prompt, gate].miou(), 3) for gate in GATES}
+                            for prompt in ("all", "present")}
+    return report
 
 
 def teachers_on_voc(shared):
@@ -321,7 +365,7 @@ def main():
     ap.add_argument("--data", default="../target/peel-data", help="with --checkpoint: its phrases.pkl")
     ap.add_argument("--shared", default="../../shared")
     ap.add_argument("--sizes", type=int, nargs="+", default=[256], help="input long sides for VOC 14")
-    ap.add_argument("--parts", nargs="+", default=["voc", "fit", "camvid"], choices=["voc", "fit", "camvid", "ccp", "teachers", "encoder"])
+    ap.add_argument("--parts", nargs="+", default=["voc", "fit", "camvid"], choices=["voc", "fit", "camvid", "ccp", "teachers", "encoder", "gates"])
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
@@ -344,6 +388,11 @@ def main():
         report["teacher_agreement_unseen_photos"] = teacher_agreement(student, voc_teacher, val_files)
         print("fit", json.dumps(report["teacher_agreement_trained_photos"]),
               json.dumps(report["teacher_agreement_unseen_photos"]), f"({time.time() - t:.0f}s)", flush=True)
+    if "gates" in args.parts:
+        if student.model.presence is None:
+            ap.error("--parts gates needs a model with a presence head")
+        report["presence_gates"] = gates(student, args.shared, {"voc": teachers.Teacher(args.shared, "deeplabv3_257_mv_gpu.tflite", 257)})
+        print("gates", json.dumps(report["presence_gates"]), f"({time.time() - t:.0f}s)", flush=True)
     if "camvid" in args.parts:
         for side in args.sizes:
             report.update(camvid(student, args.shared, side))

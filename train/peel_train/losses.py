@@ -11,6 +11,19 @@ from .data import IGNORE
 # Weight of the presence head's binary cross-entropy beside the per-task losses.
 PRESENCE_WEIGHT = 0.5
 
+def labelled_share(seg):
+    """[B,h,w] labels -> [B]: the share of each example's pixels that carry a label (not IGNORE)."""
+    return (seg != IGNORE).float().flatten(1).mean(1)
+
+
+def presence_weights(present, entries, labelled):
+    """Binary cross-entropy weights of presence labels [N,T] (bool) for the entries in use [N,T]. A name with
+    no labelled pixel is absent only as far as the label covers the photo: teacher labels leave unsure pixels
+    unlabelled (about half of a merged photo), and a thing hidden there is not absent. So an absent label
+    weighs the example's labelled share, a present one 1."""
+    return torch.where(present, 1.0, labelled[:, None]) * entries.float()
+
+
 def walk_to_log_depth(f):
     """log metres from the walk position (the inverse of data.depth_to_walk), kept off 0 m and the sky's f = 1."""
     f = f.clamp(1e-4, 1 - 1e-4)
@@ -27,7 +40,8 @@ def losses(outputs, batch, si_weight=0.0):
     Returns (sum over tasks, {task: value}); with si_weight the unweighted scale-invariant error is also
     reported, as "depth_si". With a presence head, PRESENCE_WEIGHT x its binary cross-entropy is added
     (reported as "presence"): on semantic and referring entries, an entry is present when its label has
-    any pixel (instance slots are left to the pixel loss); and on the batch's probe names, if any
+    any pixel, and an absent one weighs the share of the photo that is labelled (`presence_weights`;
+    instance slots are left to the pixel loss); and on the batch's probe names, if any
     (`batch["probe_labels"]`, Mixture's `--presence-probes`), which never enter the prompt.
     """
     walk, normal, logits, presence = outputs.walk, outputs.normal, outputs.logits, outputs.presence
@@ -64,9 +78,10 @@ def losses(outputs, batch, si_weight=0.0):
     seg_ok = torch.zeros_like(is_seg)
     presence_terms = []  # (summed BCE, count) of prompt entries and of probe names
     if outputs.probe_presence is not None:
-        probes = batch["probe_mask"]
-        bce = F.binary_cross_entropy_with_logits(outputs.probe_presence.float(), batch["probe_labels"], reduction="none")
-        presence_terms.append(((bce * probes).sum(), probes.sum()))
+        probe_labels = batch["probe_labels"]
+        weight = presence_weights(probe_labels > 0.5, batch["probe_mask"], labelled_share(batch["seg"]))
+        bce = F.binary_cross_entropy_with_logits(outputs.probe_presence.float(), probe_labels, reduction="none")
+        presence_terms.append(((bce * weight).sum(), weight.sum()))
     if is_seg.any():
         target = batch["seg"][is_seg]
         lg = logits[is_seg].float()
@@ -85,8 +100,9 @@ def losses(outputs, batch, si_weight=0.0):
             entries = batch["mask"][is_seg][named]  # [N, T]
             labels = target[named]
             present = torch.stack([(labels == k + 1).flatten(1).any(1) for k in range(entries.shape[1])], dim=1)
+            weight = presence_weights(present, entries, labelled_share(labels))
             bce = F.binary_cross_entropy_with_logits(presence[is_seg][named].float(), present.float(), reduction="none")
-            presence_terms.append(((bce * entries).sum(), entries.sum()))
+            presence_terms.append(((bce * weight).sum(), weight.sum()))
 
     keep = depth_ok | normal_ok | seg_ok
     parts = {}

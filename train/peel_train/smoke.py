@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from PIL import Image
 
 from .data import depth_to_walk, load_synth
@@ -415,6 +416,22 @@ def check_training(data, tmp, run_dir):
     scaled, reshaped = si(depth * 1.7), si(depth * torch.linspace(0.7, 1.4, 16))
     check(scaled < 1e-6 < 1e-2 < reshaped, f"scale-invariant depth term: {scaled:.1e} for the truth x 1.7, "
           f"{reshaped:.3f} for a changed shape")
+
+    # Presence labels: a name with no pixel is absent only as far as the label covers the photo (losses.presence_weights):
+    # on a photo with no labelled pixel its verdict costs nothing; on a fully labelled one, the whole cross-entropy.
+    from .generator import TASK_SEMANTIC
+    seg = torch.zeros(2, 4, 4, dtype=torch.long)
+    seg[1] = IGNORE
+    batch = {"task": torch.full((2,), TASK_SEMANTIC), "seg": seg, "mask": torch.ones(2, 1, dtype=torch.bool),
+             "matched": torch.zeros(2, dtype=torch.bool)}
+    def presence_loss(unlabelled_logit):
+        out = Outputs(torch.zeros(2, 1, 4, 4), torch.zeros(2, 3, 4, 4), torch.zeros(2, 2, 4, 4),
+                      torch.tensor([[1.5], [unlabelled_logit]]))
+        return float(losses(out, batch)[1]["presence"])
+    expected = float(F.binary_cross_entropy_with_logits(torch.tensor(1.5), torch.tensor(0.0)))
+    got = [presence_loss(x) for x in (-3.0, 3.0)]
+    check(all(abs(g - expected) < 1e-6 for g in got),
+          f"an absent name weighs the labelled share of its photo (presence loss {got}, expected {expected:.4f} twice)")
 
     # Data-parallel: 2 CPU processes (gloo) under torchrun.
     out = run([Path(sys.executable).parent / "torchrun", "--standalone", "--nproc_per_node", "2", "-m",
