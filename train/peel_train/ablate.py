@@ -374,6 +374,8 @@ def main():
     torch.set_num_threads(args.threads)
     torch.set_grad_enabled(False)
     student = Student(*(load_shipped(args.weights) if args.weights else load_checkpoint(args.checkpoint, args.data)))
+    if "gates" in args.parts and student.model.presence is None:
+        ap.error("--parts gates needs a model with a presence head")
     report = {"model": args.weights or args.checkpoint}
     t = time.time()
     if "voc" in args.parts:
@@ -381,17 +383,16 @@ def main():
             report[f"voc@{side}"] = voc(student, args.shared, side)
             print(f"voc@{side}", json.dumps({k: v for k, v in report[f"voc@{side}"].items() if "per_class" not in k}),
                   f"({time.time() - t:.0f}s)", flush=True)
-    if "fit" in args.parts:
+    if {"fit", "gates"} & set(args.parts):
         voc_teacher = {"voc": teachers.Teacher(args.shared, "deeplabv3_257_mv_gpu.tflite", 257)}
+    if "fit" in args.parts:
         train_files, val_files = teacher_photos(args.shared)
         report["teacher_agreement_trained_photos"] = teacher_agreement(student, voc_teacher, train_files)
         report["teacher_agreement_unseen_photos"] = teacher_agreement(student, voc_teacher, val_files)
         print("fit", json.dumps(report["teacher_agreement_trained_photos"]),
               json.dumps(report["teacher_agreement_unseen_photos"]), f"({time.time() - t:.0f}s)", flush=True)
     if "gates" in args.parts:
-        if student.model.presence is None:
-            ap.error("--parts gates needs a model with a presence head")
-        report["presence_gates"] = gates(student, args.shared, {"voc": teachers.Teacher(args.shared, "deeplabv3_257_mv_gpu.tflite", 257)})
+        report["presence_gates"] = gates(student, args.shared, voc_teacher)
         print("gates", json.dumps(report["presence_gates"]), f"({time.time() - t:.0f}s)", flush=True)
     if "camvid" in args.parts:
         for side in args.sizes:

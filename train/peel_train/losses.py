@@ -11,6 +11,7 @@ from .data import IGNORE
 # Weight of the presence head's binary cross-entropy beside the per-task losses.
 PRESENCE_WEIGHT = 0.5
 
+
 def labelled_share(seg):
     """[B,h,w] labels -> [B]: the share of each example's pixels that carry a label (not IGNORE)."""
     return (seg != IGNORE).float().flatten(1).mean(1)
