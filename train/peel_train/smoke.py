@@ -291,7 +291,7 @@ def check_training(data, tmp, run_dir):
     from .losses import losses
     from .mixture import NO_TARGET_TEMPLATES, Embedder, Mixture
     from .train import Batches, parse_args, phrase_table
-    from .generator import TASK_DEPTH, Outputs, PeelGenerator
+    from .generator import TASK_DEPTH, TASK_SEMANTIC, Outputs, PeelGenerator
 
     train = [sys.executable, "-m", "peel_train.train", "--data", data, "--batch", "2", "--total-steps", "6",
              "--checkpoint-every", "100", "--log-every", "1", "--device", "cpu", "--threads", "1", "--si-weight", "1",
@@ -419,7 +419,6 @@ def check_training(data, tmp, run_dir):
 
     # Presence labels: a name with no pixel is absent only as far as the label covers the photo (losses.presence_weights):
     # on a photo with no labelled pixel its verdict costs nothing; on a fully labelled one, the whole cross-entropy.
-    from .generator import TASK_SEMANTIC
     seg = torch.zeros(2, 4, 4, dtype=torch.long)
     seg[1] = IGNORE
     batch = {"task": torch.full((2,), TASK_SEMANTIC), "seg": seg, "mask": torch.ones(2, 1, dtype=torch.bool),
