@@ -42,6 +42,13 @@ SEG_TASKS = (TASK_SEMANTIC, TASK_INSTANCE, TASK_REFERRING)
 #            know what the photo holds names them (the evaluation names all 20 VOC classes).
 SEMANTIC_PROMPTS = ("mixed", "fixed", "absent")
 ABSENT_MAX = 24
+# `--copy-paste P`: this share of instance and referring examples on real photos gets 1-3 things pasted in, cut
+# out of photos whose masks and names are real (COCO128 train's annotations, the pets' trimaps), at 0.5-1.2x
+# their size (at most COPY_PASTE_AREA of the photo's box) and anywhere they fit (Ghiasi et al. 2021, "Simple Copy-Paste"). 100 COCO photos hold 638 things,
+# so most (photo, thing) pairs the student sees are new; the pasted things become instances and referents.
+COPY_PASTE_DONORS = ("coco", "pets")
+COPY_PASTE_SCALE = (0.5, 1.2)
+COPY_PASTE_AREA = 0.3  # a pet's trimap fills its photo: pasted whole, it would cover the photo it lands on
 # `--presence-probes N`: each semantic example also carries up to N probe names from its label set that the
 # prompt does not name, each labelled present (>= MIN_PIXELS pixels) or absent (none), for the presence head
 # alone: it learns from many absent names while the prompts stay as `prompts` draws them.
@@ -64,12 +71,13 @@ class Mixture:
     resumed run and data workers reproduce an unbroken run exactly.
     """
 
-    def __init__(self, sources, task_weights=None, prompts="mixed", probes=0):
+    def __init__(self, sources, task_weights=None, prompts="mixed", probes=0, copy_paste=0.0):
         if prompts not in SEMANTIC_PROMPTS:
             raise ValueError(f"semantic prompts must be one of {SEMANTIC_PROMPTS}, not {prompts!r}")
         self.task_weights = dict(task_weights or TASK_WEIGHTS)
         self.prompts = prompts
         self.probes = probes
+        self.copy_paste = copy_paste
         self.src = {name: samples for name, samples in sources.items() if samples}
         if "synth" not in self.src:
             raise SystemExit("the data has no synthetic scenes (synth.pkl): depth and normals need them")
@@ -82,6 +90,8 @@ class Mixture:
         self.things = {n: sorted({i["class"] for s in self.src[n] for i in s.get("instances", []) if i.get("thing")})
                        for n in NO_TARGET_SOURCES if n in self.src}
         # Repeat-factor sampling: a sample's "weight" (default 1) scales how often it is drawn.
+        self.donors = [(s, i) for n in COPY_PASTE_DONORS for s in self.src.get(n, [])
+                       for i in s.get("instances", []) if i.get("thing") and i["pixels"] >= 4 * MIN_PIXELS]
         self.cum_weights = {n: np.cumsum([float(s.get("weight", 1.0)) for s in v]) for n, v in self.src.items()}
         self.rng = random.Random(0)
 
@@ -145,7 +155,7 @@ class Mixture:
                 names = list(self.with_things)
                 weights = [0.5 if n == "synth" else 0.5 / max(1, len(names) - 1) for n in names]
                 name = rng.choices(names, weights=weights)[0]
-                ex = self.instance(self.pick(name, self.with_things[name]))
+                ex = self.instance(self.pasted(name, self.pick(name, self.with_things[name])))
             else:
                 real = [n for n in self.with_things if n != "synth"]
                 if "ccp" in self.src and rng.random() < REFERRING_CCP_SHARE:
@@ -156,7 +166,7 @@ class Mixture:
                     ex = self.referring_synth(s)
                 else:
                     name = rng.choice(real)
-                    s = self.pick(name, self.with_things[name])
+                    s = self.pasted(name, self.pick(name, self.with_things[name]))
                     ex = self.referring_templates(s)
                 if ex is not None and name in self.things and rng.random() < NO_TARGET_SHARE:
                     ex = self.no_target(ex, s, name)
@@ -210,6 +220,16 @@ class Mixture:
             picked = rng.sample(unnamed, min(len(unnamed), self.probes))
             ex["probes"] = [(wording(classes[c], rng), float(counts[c] > 0)) for c in picked]
         return ex
+
+    def pasted(self, name, s):
+        """s, or (a `copy_paste` share of the time, on real photos) s with 1-3 donor things pasted in."""
+        rng = self.rng
+        if name == "synth" or not self.donors or rng.random() >= self.copy_paste:
+            return s
+        for _ in range(rng.randint(1, 3)):
+            donor, thing = self.donors[rng.randrange(len(self.donors))]
+            s = paste(s, donor, thing, rng)
+        return s
 
     def instance(self, s):
         rng = self.rng
@@ -331,6 +351,46 @@ class Mixture:
             if "normal" in ex:
                 ex["normal"] = ex["normal"] * np.array([-1, 1, 1], np.float16)
         return ex
+
+
+def paste(s, donor, thing, rng):
+    """A copy of sample s with donor's instance `thing` pasted over it at a random scale and place: a new
+    instance (and, where s has a semantic map, labelled pixels there), the things it covers cut down to what
+    still shows (and dropped when nothing does)."""
+    x0, y0, x1, y1 = thing["bbox"]
+    h, w = s["rgb"].shape[:2]
+    fit = min(1.0, (COPY_PASTE_AREA * h * w / ((x1 - x0) * (y1 - y0))) ** 0.5)
+    scale = min(rng.uniform(*COPY_PASTE_SCALE) * fit, w / (x1 - x0), h / (y1 - y0))
+    cw, ch = max(1, round((x1 - x0) * scale)), max(1, round((y1 - y0) * scale))
+    rgb = Image.fromarray(np.ascontiguousarray(donor["rgb"][y0:y1, x0:x1])).resize((cw, ch), Image.BILINEAR)
+    cut = Image.fromarray((donor["instance"][y0:y1, x0:x1] == thing["id"]).astype(np.uint8)).resize((cw, ch), Image.NEAREST)
+    cut = np.asarray(cut).astype(bool)
+    if cut.sum() < MIN_PIXELS:
+        return s
+    px, py = rng.randint(0, w - cw), rng.randint(0, h - ch)
+    where = np.zeros((h, w), bool)
+    where[py:py + ch, px:px + cw] = cut
+    out = dict(s)
+    out["rgb"] = s["rgb"].copy()
+    out["rgb"][py:py + ch, px:px + cw][cut] = np.asarray(rgb)[cut]
+    instance = s["instance"].copy()
+    new_id = int(instance.max()) + 1
+    instance[where] = new_id
+    out["instance"] = instance
+    if "semantic" in s:
+        # Any labelled value: instance() ignores only unlabelled pixels; the pasted thing is labelled.
+        out["semantic"] = np.where(where, 0, s["semantic"]).astype(s["semantic"].dtype)
+    kept = []
+    for i in s.get("instances", []):
+        ys, xs = np.nonzero(instance == i["id"])
+        if len(xs):
+            kept.append({**i, "pixels": len(xs),
+                         "bbox": [int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1]})
+    ys, xs = np.nonzero(where)
+    kept.append({"id": new_id, "class": thing["class"], "thing": True, "pixels": len(xs),
+                 "bbox": [int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1]})
+    out["instances"] = kept
+    return out
 
 
 class Embedder:

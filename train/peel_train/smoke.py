@@ -289,8 +289,8 @@ def check_training(data, tmp, run_dir):
     from .pack import load_sources
     from .data import IGNORE
     from .losses import losses
-    from .mixture import NO_TARGET_TEMPLATES, Embedder, Mixture
-    from .train import Batches, parse_args, phrase_table
+    from .mixture import NO_TARGET_TEMPLATES, Embedder, Mixture, paste
+    from .train import Batches, parse_args, phrase_table, resolution_scale
     from .generator import TASK_DEPTH, TASK_SEMANTIC, Outputs, PeelGenerator
 
     train = [sys.executable, "-m", "peel_train.train", "--data", data, "--batch", "2", "--total-steps", "6",
@@ -403,6 +403,37 @@ def check_training(data, tmp, run_dir):
         added += 1
     check(added > 0 and not bad, f"no-target referring: {added} of 40 draws name an absent thing that paints nothing, "
           "the other phrases keep their pixels" + (f": {bad[:3]}" if bad else ""))
+
+    # Copy-paste: the pasted thing is a new instance of its class exactly where its pixels went, and the things
+    # it covers keep only what still shows; the sample it was pasted into is left as it was.
+    bad, pasted = [], 0
+    for seed in range(20):
+        rng = random.Random(seed)
+        base, donor = rng.sample(mix.src["synth"], 2)
+        thing = max((i for i in donor["instances"] if i.get("thing")), key=lambda i: i["pixels"], default=None)
+        if thing is None:
+            continue
+        before = (base["rgb"].copy(), base["instance"].copy())
+        out = paste(base, donor, thing, rng)
+        if out is base:
+            continue
+        pasted += 1
+        new = out["instances"][-1]
+        where = out["instance"] == new["id"]
+        changed = (out["rgb"] != base["rgb"]).any(-1)
+        shown = [(i["pixels"], i["bbox"]) for i in out["instances"]]
+        truth = []
+        for i in out["instances"]:
+            ys, xs = np.nonzero(out["instance"] == i["id"])
+            truth.append((len(xs), [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1] if len(xs) else None))
+        if (new["class"] != thing["class"] or new["id"] in {i["id"] for i in base["instances"]}
+                or not (changed <= where).all() or shown != truth
+                or not np.array_equal(before[0], base["rgb"]) or not np.array_equal(before[1], base["instance"])):
+            bad.append(f"seed {seed}: {new}, {shown[:3]} against {truth[:3]}")
+    check(pasted > 0 and not bad, f"copy-paste makes a consistent instance map in {pasted} of 20 pastes"
+          + (f": {bad[:2]}" if bad else ""))
+    halves = [resolution_scale(s, 100, 0.5, full_res_every=4) for s in range(8)] + [resolution_scale(60, 100, 0.5, 4)]
+    check(halves == [2, 2, 2, 1, 2, 2, 2, 1, 1], f"--full-res-every 4 puts every 4th half-resolution step at full ({halves})")
 
     # The scale-invariant depth term ignores a global scale and sees a change of shape.
     depth = torch.tensor(np.random.default_rng(0).uniform(0.5, 8.0, (2, 12, 16)))

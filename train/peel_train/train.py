@@ -111,8 +111,12 @@ def lr_factor(step, total, start=0, warmup=200):
     return warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
-def resolution_scale(step, total, low_res_until):
-    """1 (full cached resolution) or 2 (half) for this step of the curriculum."""
+def resolution_scale(step, total, low_res_until, full_res_every=0):
+    """1 (full cached resolution) or 2 (half) for this step of the curriculum. With full_res_every = N, every
+    Nth step of the half-resolution phase is at full resolution too, so that the presence head stays calibrated
+    for the app's input size and a checkpoint taken mid-run can be measured as the app paints."""
+    if full_res_every and step % full_res_every == full_res_every - 1:
+        return 1
     return 2 if step < low_res_until * total else 1
 
 
@@ -128,7 +132,7 @@ class StepBatches(torch.utils.data.Dataset):
     def __getitem__(self, step):
         seed = (self.args.seed * 1_000_003 + step) * 64 + self.rank
         examples = self.mix.batch(seed, self.args.batch)
-        scale = resolution_scale(step, self.args.total_steps, self.args.low_res_until)
+        scale = resolution_scale(step, self.args.total_steps, self.args.low_res_until, self.args.full_res_every)
         return collate(examples, self.embedder, random.Random(seed + 1), scale)
 
 
@@ -247,6 +251,8 @@ def parse_args(argv=None):
                     help="bf16 autocast (default: on CUDA only)")
     ap.add_argument("--low-res-until", type=float, default=0.0,
                     help="train at half resolution for this fraction of --total-steps")
+    ap.add_argument("--full-res-every", type=int, default=0,
+                    help="... except every this many steps (0: never), at full resolution")
     ap.add_argument("--freeze-blocks", type=int, default=0, help="freeze the stem and this many encoder blocks ...")
     ap.add_argument("--freeze-until", type=float, default=0.0, help="... for this fraction of --total-steps")
     ap.add_argument("--init", default=None, help="start from a model-only checkpoint (when the run has none)")
@@ -268,6 +274,9 @@ def parse_args(argv=None):
     ap.add_argument("--presence-probes", type=int, default=0,
                     help="up to this many unnamed classes per semantic example, labelled present or absent, "
                          "for the presence head alone (see mixture.Mixture)")
+    ap.add_argument("--copy-paste", type=float, default=0.0,
+                    help="this share of instance and referring examples on real photos gets things from other "
+                         "photos pasted in (mixture.paste)")
     ap.add_argument("--tasks", nargs="+", choices=TASKS, default=TASKS,
                     help="train only these tasks (at their usual relative weights; an ablation)")
     ap.add_argument("--semantic-prompts", choices=SEMANTIC_PROMPTS, default="mixed",
@@ -298,7 +307,7 @@ def main(argv=None):
     run.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(args.seed)
     mix = Mixture(load_sources(args.data), {TASKS.index(t): TASK_WEIGHTS[TASKS.index(t)] for t in args.tasks},
-                  args.semantic_prompts, args.presence_probes)
+                  args.semantic_prompts, args.presence_probes, args.copy_paste)
     embedder = Embedder(phrase_table(mix, args.data, args.shared))
 
     ckpt_path = run / "checkpoint.pt"
@@ -405,7 +414,7 @@ def main(argv=None):
                     if any(k in w for w in window)}
             rate = len(window) * args.batch * world / (time.time() - t_window)
             log.append({"step": step, "time_s": round(wall + time.time() - started, 1), "examples": seen,
-                        "res": "half" if resolution_scale(step - 1, args.total_steps, args.low_res_until) == 2 else "full",
+                        "res": "half" if resolution_scale(step - 1, args.total_steps, args.low_res_until, args.full_res_every) == 2 else "full",
                         **mean})
             if lead:
                 print(f"step {step} {rate:.1f} img/s " + " ".join(f"{k}={v:.3f}" for k, v in mean.items()),
