@@ -137,11 +137,11 @@ def check_plural_lookup():
 
 def check_architecture_constants():
     """generator.py and the Rust crates hold the same tasks (the protocol's `Task::ALL`, whose order
-    model.rs takes for the task rows), encoder blocks, feature taps and input normalization, read from
-    the Rust source so the two cannot drift apart."""
+    architecture.rs takes for the task rows), encoder blocks, feature taps and input normalization, read
+    from the Rust source so the two cannot drift apart."""
     import re
     from .generator import ENCODERS, NORMALIZATION, TASKS
-    model = (REPO / "crates/peel-model/src/model.rs").read_text()
+    model = (REPO / "crates/peel-model/src/architecture.rs").read_text()
     preprocess = (REPO / "crates/peel-model/src/preprocess.rs").read_text()
     prompt = (REPO / "crates/peel-protocol/src/prompt.rs").read_text()
     order = re.search(r"pub const ALL: \[Task; \d+\] = \[(.*?)\];", prompt)
@@ -149,7 +149,7 @@ def check_architecture_constants():
     names = dict(re.findall(r'Task::(\w+) => "(\w+)"', names.group(1))) if names else {}
     tasks = [names.get(v) for v in re.findall(r"Task::(\w+)", order.group(1))] if order else None
     check(tasks == TASKS and "TASKS: [&str; Task::ALL.len()]" in model,
-          f"generator.TASKS {TASKS} is the protocol's Task::ALL {tasks}, model.rs's task rows")
+          f"generator.TASKS {TASKS} is the protocol's Task::ALL {tasks}, architecture.rs's task rows")
     norm = re.search(r'pub const NORMALIZATION: &str = "(.*?)";', preprocess)
     check(norm is not None and norm.group(1) == NORMALIZATION,
           f"generator.NORMALIZATION {NORMALIZATION!r} is preprocess.rs's {norm and norm.group(1)!r}")

@@ -6,6 +6,7 @@ pub mod encode;
 pub mod error;
 pub mod io;
 pub mod metrics;
+#[cfg(feature = "model")]
 pub mod run;
 pub mod synth;
 pub mod tasks;

@@ -12,13 +12,14 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use peel_model::{Device, Generator, Upsampling};
+use peel_model::{Device, Generator};
 use peel_protocol::prompt::{self, Task};
 use serde_json::json;
 
 use crate::decode;
 use crate::error::{CliError, CliResult, Context, print_line};
 use crate::io::{self, Grid};
+use crate::upsample::UpsampleArg;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -45,24 +46,6 @@ pub struct Args {
     /// How the half-resolution painting is brought to the photo's size.
     #[arg(long, value_enum, default_value_t = UpsampleArg::Guided)]
     pub upsample: UpsampleArg,
-}
-
-/// `--upsample`: see `peel_model::preprocess::Upsampling`.
-#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UpsampleArg {
-    /// Joint bilateral upsampling guided by the photo: painted edges follow the photo's.
-    Guided,
-    /// Photo-blind: nearest neighbour for segmentation, bilinear for depth and normals.
-    Resize,
-}
-
-impl From<UpsampleArg> for Upsampling {
-    fn from(arg: UpsampleArg) -> Self {
-        match arg {
-            UpsampleArg::Guided => Upsampling::Guided,
-            UpsampleArg::Resize => Upsampling::Resize,
-        }
-    }
 }
 
 fn default_weights() -> PathBuf {

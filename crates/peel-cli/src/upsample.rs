@@ -7,13 +7,13 @@
 use std::path::PathBuf;
 
 use peel_model::preprocess::to_photo_size;
+use peel_model::Upsampling;
 use peel_model::upsample::Combine;
 use peel_protocol::prompt::Task;
 use serde_json::json;
 
 use crate::error::{CliError, CliResult, Context, print_line};
 use crate::io;
-use crate::run::UpsampleArg;
 use crate::tasks::TaskArg;
 
 #[derive(clap::Args, Debug)]
@@ -53,4 +53,22 @@ pub fn run(args: Args) -> CliResult {
         "out": args.out.display().to_string(),
     });
     print_line(&summary.to_string())
+}
+
+/// `--upsample`: see `peel_model::preprocess::Upsampling`.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpsampleArg {
+    /// Joint bilateral upsampling guided by the photo: painted edges follow the photo's.
+    Guided,
+    /// Photo-blind: nearest neighbour for segmentation, bilinear for depth and normals.
+    Resize,
+}
+
+impl From<UpsampleArg> for Upsampling {
+    fn from(arg: UpsampleArg) -> Self {
+        match arg {
+            UpsampleArg::Guided => Upsampling::Guided,
+            UpsampleArg::Resize => Upsampling::Resize,
+        }
+    }
 }

@@ -15,7 +15,7 @@ use peel_protocol::color::Rgb8;
 use peel_protocol::depth::DepthCodec;
 use peel_protocol::prompt::Request;
 
-use crate::model::{TASK_DEPTH, TASK_INSTANCE, TASK_NORMALS, TASK_REFERRING, TASK_SEMANTIC};
+use crate::architecture::{TASK_DEPTH, TASK_INSTANCE, TASK_NORMALS, TASK_REFERRING, TASK_SEMANTIC};
 use crate::phrases::{EmbedError, PhraseTable, UnknownPhrase};
 
 /// A semantic background colour within this distance (8-bit RGB units, Euclidean, inclusive)
@@ -53,7 +53,7 @@ pub struct Conditioning {
 
 impl Conditioning {
     pub fn task_name(&self) -> &'static str {
-        crate::model::TASKS[self.task]
+        crate::architecture::TASKS[self.task]
     }
 }
 

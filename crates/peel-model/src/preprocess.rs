@@ -16,7 +16,7 @@
 //!   (`FilterType::Triangle`) for depth and normals (blends of neighbouring colours on the depth
 //!   walk or the normal sphere decode to in-between values).
 
-use crate::model::{OUTPUT_STRIDE, SIZE_MULTIPLE};
+use crate::architecture::{OUTPUT_STRIDE, SIZE_MULTIPLE};
 use crate::upsample::{self, Combine};
 use image::{RgbImage, imageops::FilterType};
 

@@ -12,13 +12,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+#[cfg(feature = "burn")]
 use burn::prelude::*;
+#[cfg(feature = "burn")]
 use burn::store::{ModuleSnapshot, bridge};
 use safetensors::{Dtype, SafeTensors};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::model::{EncoderKind, GeneratorConfig, OUTPUT_STRIDE, PeelGenerator, SIZE_MULTIPLE, TASKS};
+use crate::architecture::{EncoderKind, GeneratorConfig, OUTPUT_STRIDE, SIZE_MULTIPLE, TASKS};
+#[cfg(feature = "burn")]
+use crate::model::PeelGenerator;
 use crate::preprocess::NORMALIZATION;
 
 /// The manifest format this build understands (3: the phrase table holds rows projected
@@ -49,7 +53,7 @@ pub struct Manifest {
     pub output_stride: u32,
     /// The input normalisation the weights were trained with; must be [`NORMALIZATION`].
     pub normalization: String,
-    /// Tasks the weights were trained for, by name (see [`crate::model::TASKS`]).
+    /// Tasks the weights were trained for, by name (see [`crate::architecture::TASKS`]).
     pub tasks: Vec<String>,
     /// File name of the safetensors weights, relative to the manifest.
     pub weights_file: String,
@@ -218,6 +222,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
+#[cfg(feature = "burn")]
 pub(crate) fn check_sha(file: &str, bytes: &[u8], expected: &str) -> Result<(), LoadError> {
     let actual = sha256_hex(bytes);
     if actual.eq_ignore_ascii_case(expected) {
@@ -290,6 +295,7 @@ fn is_quantized(name: &str) -> bool {
 }
 
 /// Builds the architecture the manifest names and fills it with `weights` (SHA-256 checked).
+#[cfg(feature = "burn")]
 pub fn load_model(manifest: &Manifest, weights: &[u8], device: &Device) -> Result<PeelGenerator, LoadError> {
     check_sha(&manifest.weights_file, weights, &manifest.sha256)?;
     let a = &manifest.architecture;
@@ -297,7 +303,7 @@ pub fn load_model(manifest: &Manifest, weights: &[u8], device: &Device) -> Resul
     let mut model = PeelGenerator::new(&config, device);
     let tensors = read_weights(weights, &tensor_shapes(&model))?
         .into_iter()
-        .map(|(name, data)| bridge::from_data(data, name, None))
+        .map(|w| bridge::from_data(TensorData::new(w.values, w.shape), w.name, None))
         .collect();
     let applied = model.apply(tensors, None, None, true);
     if !applied.missing.is_empty() || !applied.errors.is_empty() || !applied.unused.is_empty() {
@@ -309,15 +315,24 @@ pub fn load_model(manifest: &Manifest, weights: &[u8], device: &Device) -> Resul
 }
 
 /// Every tensor `model` holds, by its PyTorch-style name, with its shape.
+#[cfg(feature = "burn")]
 pub fn tensor_shapes(model: &PeelGenerator) -> BTreeMap<String, Vec<usize>> {
     model.collect(None, None, true).into_iter().map(|t| (t.name.clone(), t.shape.to_vec())).collect()
 }
 
+/// One tensor of a weights file, dequantized.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Weight {
+    pub name: String,
+    pub shape: Vec<usize>,
+    pub values: Vec<f32>,
+}
+
 /// Parses a weights file's bytes against the architecture's tensors (`expected`, from
-/// [`tensor_shapes`]): every tensor present with its dtype and shape and nothing else, int8
-/// weights dequantized with finite scales, float tensors finite. Builds no model, so the parser
-/// can be tested (and fuzzed) on its own.
-pub fn read_weights(weights: &[u8], expected: &BTreeMap<String, Vec<usize>>) -> Result<Vec<(String, TensorData)>, LoadError> {
+/// `tensor_shapes`): every tensor present with its dtype and shape and nothing else, int8
+/// weights dequantized with finite scales, float tensors finite. Needs neither a model nor Burn,
+/// so the parser can be tested (and fuzzed) on its own.
+pub fn read_weights(weights: &[u8], expected: &BTreeMap<String, Vec<usize>>) -> Result<Vec<Weight>, LoadError> {
     let bad = LoadError::Weights;
     let file = SafeTensors::deserialize(weights).map_err(|e| bad(format!("not a safetensors file: {e}")))?;
     let mut wanted: BTreeSet<String> = expected.keys().cloned().collect();
@@ -352,7 +367,7 @@ pub fn read_weights(weights: &[u8], expected: &BTreeMap<String, Vec<usize>>) -> 
             }
             values
         };
-        tensors.push((name.clone(), TensorData::new(values, shape.clone())));
+        tensors.push(Weight { name: name.clone(), shape: shape.clone(), values });
     }
     Ok(tensors)
 }
@@ -386,6 +401,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "burn")]
     fn the_architecture_names_its_tensors_like_pytorch() {
         let model = PeelGenerator::new(&GeneratorConfig::default(), &Device::flex());
         let names = tensor_shapes(&model);
@@ -408,6 +424,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "burn")]
     fn the_mobilenetv2_trunk_feeds_the_decoder_its_own_channels() {
         let config = GeneratorConfig { encoder: EncoderKind::MobileNetV2, ..GeneratorConfig::default() };
         let names = tensor_shapes(&PeelGenerator::new(&config, &Device::flex()));
