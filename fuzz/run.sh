@@ -52,11 +52,23 @@ case "${1:-}" in
     build
     scratch=$(mktemp -d)
     trap 'rm -rf "$scratch"' EXIT
+    # One target per core at a time (libFuzzer runs one thread): the same seconds each, less wall time.
+    jobs_max="${FUZZ_JOBS:-$(nproc)}"
+    smoke_one() {
+      # New inputs go to the scratch folder (first), the committed corpus is only read.
+      local status=0
+      "$BIN/$1" $(limits "$1") -max_total_time="$seconds" -print_final_stats=1 \
+        -artifact_prefix="$scratch/$1-" "$scratch/$1" "corpus/$1" >"$scratch/$1.log" 2>&1 || status=$?
+      echo "$status" >"$scratch/$1.status"
+    }
     for t in "${TARGETS[@]}"; do
       mkdir -p "$scratch/$t"
-      # New inputs go to the scratch folder (first), the committed corpus is only read.
-      if ! "$BIN/$t" $(limits "$t") -max_total_time="$seconds" -print_final_stats=1 \
-          -artifact_prefix="$scratch/" "$scratch/$t" "corpus/$t" >"$scratch/$t.log" 2>&1; then
+      while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n || true; done
+      smoke_one "$t" &
+    done
+    wait
+    for t in "${TARGETS[@]}"; do
+      if [ "$(cat "$scratch/$t.status")" != 0 ]; then
         tail -n 30 "$scratch/$t.log"
         echo "fuzz target $t failed; the input that failed is above (artifact in $scratch, kept)" >&2
         trap - EXIT
