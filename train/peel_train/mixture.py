@@ -224,7 +224,8 @@ class Mixture:
     def pasted(self, name, s):
         """s, or (a `copy_paste` share of the time, on real photos) s with 1-3 donor things pasted in."""
         rng = self.rng
-        if name == "synth" or not self.donors or rng.random() >= self.copy_paste:
+        # No draw at all without --copy-paste, so that runs without it take the examples they always took.
+        if not self.copy_paste or name == "synth" or not self.donors or rng.random() >= self.copy_paste:
             return s
         for _ in range(rng.randint(1, 3)):
             donor, thing = self.donors[rng.randrange(len(self.donors))]

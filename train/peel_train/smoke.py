@@ -432,6 +432,14 @@ def check_training(data, tmp, run_dir):
             bad.append(f"seed {seed}: {new}, {shown[:3]} against {truth[:3]}")
     check(pasted > 0 and not bad, f"copy-paste makes a consistent instance map in {pasted} of 20 pastes"
           + (f": {bad[:2]}" if bad else ""))
+    # Without --copy-paste a run draws exactly what it drew before copy-paste existed.
+    off = mix.fork()
+    off.donors = [(s, i) for s in mix.src["synth"] for i in s["instances"] if i.get("thing")]
+    off.rng = random.Random(0)
+    state = off.rng.getstate()
+    kept = off.pasted("photos", mix.src["synth"][0])
+    check(off.donors and kept is mix.src["synth"][0] and off.rng.getstate() == state,
+          "without --copy-paste, a real photo's example is left as it is and draws no random number")
     halves = [resolution_scale(s, 100, 0.5, full_res_every=4) for s in range(8)] + [resolution_scale(60, 100, 0.5, 4)]
     check(halves == [2, 2, 2, 1, 2, 2, 2, 1, 1], f"--full-res-every 4 puts every 4th half-resolution step at full ({halves})")
 
