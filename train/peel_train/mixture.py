@@ -44,8 +44,9 @@ SEMANTIC_PROMPTS = ("mixed", "fixed", "absent")
 ABSENT_MAX = 24
 # `--copy-paste P`: this share of instance and referring examples on real photos gets 1-3 things pasted in, cut
 # out of photos whose masks and names are real (COCO128 train's annotations, the pets' trimaps), at 0.5-1.2x
-# their size (at most COPY_PASTE_AREA of the photo's box) and anywhere they fit (Ghiasi et al. 2021, "Simple Copy-Paste"). 100 COCO photos hold 638 things,
-# so most (photo, thing) pairs the student sees are new; the pasted things become instances and referents.
+# their size (at most COPY_PASTE_AREA of the photo's box) and anywhere they fit (Ghiasi et al. 2021, "Simple
+# Copy-Paste"). 100 COCO photos hold 638 things, so most (photo, thing) pairs the student sees are new; the
+# pasted things become instances and referents. Measured at 1,200 steps it lost (docs/MODEL.md, "Redesign 4").
 COPY_PASTE_DONORS = ("coco", "pets")
 COPY_PASTE_SCALE = (0.5, 1.2)
 COPY_PASTE_AREA = 0.3  # a pet's trimap fills its photo: pasted whole, it would cover the photo it lands on
@@ -89,9 +90,9 @@ class Mixture:
         self.with_expr = [s for s in self.src["synth"] if s.get("expressions")]
         self.things = {n: sorted({i["class"] for s in self.src[n] for i in s.get("instances", []) if i.get("thing")})
                        for n in NO_TARGET_SOURCES if n in self.src}
-        # Repeat-factor sampling: a sample's "weight" (default 1) scales how often it is drawn.
         self.donors = [(s, i) for n in COPY_PASTE_DONORS for s in self.src.get(n, [])
                        for i in s.get("instances", []) if i.get("thing") and i["pixels"] >= 4 * MIN_PIXELS]
+        # Repeat-factor sampling: a sample's "weight" (default 1) scales how often it is drawn.
         self.cum_weights = {n: np.cumsum([float(s.get("weight", 1.0)) for s in v]) for n, v in self.src.items()}
         self.rng = random.Random(0)
 
