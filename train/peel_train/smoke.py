@@ -433,9 +433,8 @@ def check_training(data, tmp, run_dir):
     check(pasted > 0 and not bad, f"copy-paste makes a consistent instance map in {pasted} of 20 pastes"
           + (f": {bad[:2]}" if bad else ""))
     # Without --copy-paste a run draws exactly what it drew before copy-paste existed.
-    off = mix.fork()
+    off = mix.fork()  # its own RNG
     off.donors = [(s, i) for s in mix.src["synth"] for i in s["instances"] if i.get("thing")]
-    off.rng = random.Random(0)
     state = off.rng.getstate()
     kept = off.pasted("photos", mix.src["synth"][0])
     check(off.donors and kept is mix.src["synth"][0] and off.rng.getstate() == state,
