@@ -10,7 +10,8 @@ export async function firstVisitFiles(dist) {
     "page wasm": names.filter((n) => /^peel-app-.*_bg\.wasm$/.test(n)),
     "worker wasm": ["peel-worker_bg.wasm"],
     "JS, HTML, CSS": names.filter((n) => /\.(js|css|html)$/.test(n)),
-    // The core phrase table; the whole one follows the first painting (weights/manifest.json).
+    // The main network and the core phrase table; the whole table and the task networks (the
+    // segmentation network) follow the first painting, a depth map (weights/manifest.json).
     "weights, core phrases, manifest": ["weights/manifest.json", `weights/${manifest.weights_file}`,
       `weights/${manifest.core_phrases?.file ?? manifest.phrases_file}`],
   };

@@ -1,6 +1,6 @@
 // Everything a first visit downloads before its first painting (html, js, css, both wasm modules,
 // manifest, weights, the core phrase table), brotli-compressed as tests/serve.mjs sends it, stays
-// under 6 MB (issue 33). The whole phrase table follows the first painting.
+// under 6 MB (issue 33). The whole phrase table and the segmentation network follow the first painting.
 // Needs the built, precompressed dist/ (scripts/build-web.sh). No browser.
 import { test } from "node:test";
 import assert from "node:assert/strict";

@@ -1,7 +1,7 @@
 // A first visit paints with the core phrase table (weights/manifest.json's `core_phrases`: every
-// phrase and the words training saw). The whole table (every MiniLM and dictionary word) follows
-// the first painting, quietly, and is kept for the next visit; a prompt that needs it before it
-// has arrived waits for it and paints. The server holds the whole table back for a few seconds,
+// phrase and the words training saw). The whole table (every MiniLM and dictionary word) and the
+// segmentation network (`task_networks`) follow the first painting, quietly, and are kept for the
+// next visit; a painting that needs one before it has arrived waits for it and paints. The server holds the whole table back for a few seconds,
 // so a painting that waited for it could not finish first.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -14,6 +14,8 @@ const HOLD_MS = 5000;
 const manifest = JSON.parse(await readFile(join(DIST, "weights", "manifest.json"), "utf8"));
 const WHOLE = `/weights/${manifest.phrases_file}`;
 const CORE = `/weights/${manifest.core_phrases?.file}`;
+// Task networks (peel-gen-3's segmentation network) follow the first painting too (a depth map).
+const NETWORKS = (manifest.task_networks ?? []).map((n) => `/weights/${n.weights_file}`);
 // "pond" is a MiniLM word that no training phrase uses: only the whole table has it.
 const POND = 'Generate a semantic segmentation visualization image, using this color mapping: {"pond": "blue", "sky": "cyan"}';
 
@@ -38,6 +40,7 @@ test("A first visit paints with the core phrase table; the whole table follows t
     const fetched = (path) => sent.filter((e) => e.path === path && e.status === 200);
     assert.equal(fetched(CORE).length, 1, "the core table is part of the first load");
     assert.equal(fetched(WHOLE).length, 0, "the whole table is not part of the first load");
+    for (const network of NETWORKS) assert.equal(fetched(network).length, 0, `${network} is part of the first load`);
     // The first painting (depth) and a segmentation in training's words do not wait for it.
     const started = Date.now();
     await uploadAndRead(page);
@@ -47,8 +50,10 @@ test("A first visit paints with the core phrase table; the whole table follows t
     const pond = await paintTask(page, "semantic", POND);
     assert.equal(fetched(WHOLE).length, 1, "the whole table was downloaded once");
     assert.equal(pond.task, "semantic");
-    await page.waitForFunction(async (n) => (await (await caches.open("peel-weights")).keys()).length === n, 3, { timeout: 60_000 });
-    assert.deepEqual((await keptFiles(page)).sort(), [CORE, WHOLE, `/weights/${manifest.weights_file}`].sort());
+    for (const network of NETWORKS) assert.equal(fetched(network).length, 1, `${network} was downloaded once`);
+    const kept = [CORE, WHOLE, `/weights/${manifest.weights_file}`, ...NETWORKS];
+    await page.waitForFunction(async (n) => (await (await caches.open("peel-weights")).keys()).length === n, kept.length, { timeout: 60_000 });
+    assert.deepEqual((await keptFiles(page)).sort(), kept.sort());
     // The next visit loads the whole table from the cache and downloads no model file.
     sent.length = 0;
     await page.reload();
@@ -70,5 +75,8 @@ test("A first prompt that needs the whole phrase table waits for it and paints",
     assert.equal(sent.filter((e) => e.path === WHOLE && e.status === 200).length, 1);
     const statuses = await page.evaluate(() => window.__peelStatuses);
     assert.ok(statuses.some((s) => /rest of the vocabulary/.test(s)), `no word of the wait: ${statuses.join(" | ")}`);
+    if (NETWORKS.length) {
+      assert.ok(statuses.some((s) => /segmentation network/.test(s)), `no word of the network's wait: ${statuses.join(" | ")}`);
+    }
   });
 });

@@ -48,17 +48,41 @@ COLOURS = {
 }
 
 
-def load_shipped(weights_dir):
-    """-> (dequantized model, phrase rows, word rows). The rows are the shipped table's, already
-    multiplied by phrase_proj.weight (not shipped), which the model's `tokens` accepts as is."""
-    manifest = json.loads((Path(weights_dir) / "manifest.json").read_text())
-    state = dequantized_state(load_file(str(Path(weights_dir) / manifest["weights_file"])))
+class TaskRouted(torch.nn.Module):
+    """A model of several networks (the manifest's `task_networks`): each call goes to the network
+    that paints its task, as `Generator` routes it in the app."""
+
+    def __init__(self, main, by_task):
+        super().__init__()
+        self.main, self.by_task = main, by_task
+
+    def forward(self, image, task, *rest):
+        return self.by_task.get(int(task.reshape(-1)[0]), self.main)(image, task, *rest)
+
+
+def load_network(path):
+    state = dequantized_state(load_file(str(path)))
     model = PeelGenerator.for_state(state)
     # NaN, so that feeding 384-d rows to this model fails loudly instead of silently.
     state[FOLDED] = torch.full_like(model.phrase_proj.weight, float("nan"))
     model.load_state_dict(state)
+    return model.eval()
+
+
+def load_shipped(weights_dir):
+    """-> (dequantized model, phrase rows, word rows). The rows are the shipped table's, already
+    multiplied by phrase_proj.weight (not shipped), which the model's `tokens` accepts as is."""
+    manifest = json.loads((Path(weights_dir) / "manifest.json").read_text())
+    model = load_network(Path(weights_dir) / manifest["weights_file"])
+    networks = manifest.get("task_networks", [])
+    if networks:
+        by_task = {}
+        for spec in networks:
+            network = load_network(Path(weights_dir) / spec["weights_file"])
+            by_task.update({TASKS.index(t): network for t in spec["tasks"]})
+        model = TaskRouted(model, by_task).eval()
     phrases, words = lookups(load_table(Path(weights_dir) / manifest["phrases_file"]))
-    return model.eval(), phrases, words
+    return model, phrases, words
 
 
 def load_float(run_dir):

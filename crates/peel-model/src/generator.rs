@@ -1,5 +1,6 @@
-//! [`Generator`]: a loaded network, its phrase table and its manifest on one device, and the
-//! paint from a photo and a prompt to the painting at the photo's size.
+//! [`Generator`]: a loaded model (its main network, any task networks, its phrase table and its
+//! manifest) on one device, and the paint from a photo and a prompt to the painting at the
+//! photo's size.
 
 use burn::prelude::*;
 use image::RgbImage;
@@ -9,21 +10,23 @@ use crate::conditioning::{self, Conditioning, Painter};
 use crate::model::{self, PeelGenerator, Tokens};
 use crate::phrases::PhraseTable;
 use crate::preprocess::{self, Upsampling};
-use crate::state::{self, LoadError, Manifest, load_model};
+use crate::state::{self, LoadError, Manifest, load_model, load_network};
 use crate::upsample::Combine;
 use crate::{PaintError, PaintTimings};
 
-/// A loaded generator on one device: the network, the phrase table and the manifest.
+/// A loaded generator on one device: the networks, the phrase table and the manifest.
 pub struct Generator {
     manifest: Manifest,
     model: PeelGenerator,
+    /// `Manifest::task_networks`, in order; `None` until loaded (`Self::load_task_network`).
+    task_models: Vec<Option<PeelGenerator>>,
     phrases: PhraseTable,
     device: Device,
 }
 
 impl Generator {
-    /// Parses the manifest, checks both files' SHA-256, and loads the weights (dequantized) and
-    /// the whole phrase table.
+    /// Parses the manifest, checks both files' SHA-256, and loads the main network's weights
+    /// (dequantized) and the whole phrase table. Task networks wait for [`Self::load_task_network`].
     pub fn from_bytes(manifest_json: &[u8], weights: &[u8], phrases: &[u8], device: &Device) -> Result<Self, LoadError> {
         Self::load(manifest_json, weights, device, |manifest| {
             state::check_sha(&manifest.phrases_file, phrases, &manifest.phrases_sha256)?;
@@ -55,7 +58,36 @@ impl Generator {
         let manifest = Manifest::from_json(text)?;
         let model = load_model(&manifest, weights, device)?;
         let phrases = table(&manifest)?;
-        Ok(Self { manifest, model, phrases, device: device.clone() })
+        let task_models = manifest.task_networks.iter().map(|_| None).collect();
+        Ok(Self { manifest, model, task_models, phrases, device: device.clone() })
+    }
+
+    /// Loads task network `index` (`Manifest::task_networks`) from its weights file's bytes,
+    /// checked against the manifest's hash.
+    pub fn load_task_network(&mut self, index: usize, weights: &[u8]) -> Result<(), LoadError> {
+        let Some(spec) = self.manifest.task_networks.get(index) else {
+            return Err(LoadError::Architecture(format!("the manifest has no task network {index}")));
+        };
+        self.task_models[index] = Some(load_network(&spec.architecture, &spec.weights_file, &spec.sha256, weights, &self.device)?);
+        Ok(())
+    }
+
+    /// Whether task network `index` is loaded.
+    pub fn has_task_network(&self, index: usize) -> bool {
+        self.task_models.get(index).is_some_and(Option::is_some)
+    }
+
+    /// The network that paints task `task` (an index of [`crate::architecture::TASKS`]).
+    fn network(&self, task: usize) -> Result<&PeelGenerator, PaintError> {
+        let name = crate::architecture::TASKS.get(task).copied().unwrap_or_default();
+        let Some(index) = self.manifest.network_for(name) else {
+            return Ok(&self.model);
+        };
+        self.task_models[index].as_ref().ok_or_else(|| PaintError::NetworkNotLoaded {
+            task: name.to_string(),
+            file: self.manifest.task_networks[index].weights_file.clone(),
+            index,
+        })
     }
 
     /// Replaces the core phrase table with the whole one (`Manifest::phrases_file`), checked
@@ -80,13 +112,18 @@ impl Generator {
         let manifest = Manifest::from_json(text)?;
         let weights = read(&manifest.weights_file)?;
         let phrases = read(&manifest.phrases_file)?;
-        Self::from_bytes(&manifest_json, &weights, &phrases, device)
+        let mut generator = Self::from_bytes(&manifest_json, &weights, &phrases, device)?;
+        for (index, network) in manifest.task_networks.iter().enumerate() {
+            generator.load_task_network(index, &read(&network.weights_file)?)?;
+        }
+        Ok(generator)
     }
 
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
     }
 
+    /// The main network (the one that paints the tasks no task network claims).
     pub fn model(&self) -> &PeelGenerator {
         &self.model
     }
@@ -116,6 +153,7 @@ impl Generator {
         if shape[0] != 1 || shape[1] != 3 || shape[2] == 0 || shape[3] == 0 || !shape[2].is_multiple_of(m) || !shape[3].is_multiple_of(m) {
             return Err(PaintError::InputShape { shape: shape.to_vec(), multiple: m });
         }
+        let network = self.network(conditioning.task)?;
         let device = &self.device;
         let task = Tensor::<1, Int>::from_data(TensorData::new(vec![conditioning.task as i64], [1]), device);
         let t = conditioning.phrases.len();
@@ -127,7 +165,7 @@ impl Generator {
                 slots: Tensor::<2, Int>::from_data(TensorData::new(conditioning.slots.clone(), [1, t]), device),
             }
         });
-        let heads = self.model.forward(input, task, tokens.as_ref());
+        let heads = network.forward(input, task, tokens.as_ref());
         Ok(match &conditioning.painter {
             Painter::Depth => model::paint_depth(heads.walk),
             Painter::Normals => model::paint_normals(heads.normal),

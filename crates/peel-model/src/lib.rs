@@ -31,7 +31,7 @@ pub use phrases::{EmbedError, PhraseTable, UnknownPhrase};
 pub use preprocess::Upsampling;
 #[cfg(feature = "burn")]
 pub use state::load_model;
-pub use state::{CorePhrases, LoadError, Manifest};
+pub use state::{CorePhrases, LoadError, Manifest, TaskNetwork};
 
 /// Why a photo could not be painted.
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +46,10 @@ pub enum PaintError {
     InputShape { shape: Vec<usize>, multiple: usize },
     #[error("reading the painting back from the device failed: {0}")]
     Readback(String),
+    /// The task's network (`Manifest::task_networks[index]`) is not loaded yet: load it with
+    /// `Generator::load_task_network` and paint again.
+    #[error("the network that paints {task} ({file}) is not loaded yet")]
+    NetworkNotLoaded { task: String, file: String, index: usize },
 }
 
 /// Milliseconds spent in each step of [`Generator::paint_async`], by the caller's clock.

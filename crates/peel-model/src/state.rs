@@ -85,6 +85,28 @@ pub struct Manifest {
     /// Free-form evaluation figures.
     #[serde(default)]
     pub evaluation: serde_json::Value,
+    /// Networks of their own for some of `tasks` (absent in older manifests: one network paints
+    /// every task). The main network (`architecture`, `weights_file`) paints the rest.
+    #[serde(default)]
+    pub task_networks: Vec<TaskNetwork>,
+}
+
+/// A second network of the same architecture kind that paints some of the model's tasks from its
+/// own weights file. peel-gen-3 has one: a trunk trained for the segmentation tasks alone beside
+/// peel-gen-2's, because one small trunk kept either the class knowledge or the geometry, not
+/// both (docs/MODEL.md, "peel-gen-3"). The phrase table is this network's when it paints prompts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskNetwork {
+    /// The tasks it paints, by name; each also in [`Manifest::tasks`], and in no other network.
+    pub tasks: Vec<String>,
+    pub architecture: Architecture,
+    /// File name of its safetensors weights, relative to the manifest.
+    pub weights_file: String,
+    /// Lower-case hex SHA-256 of that file.
+    pub sha256: String,
+    /// Its size in bytes, for the page's download progress.
+    #[serde(default)]
+    pub weights_bytes: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -183,14 +205,7 @@ impl Manifest {
 
     fn validate(&self) -> Result<(), LoadError> {
         let bad = |m: String| Err(LoadError::Architecture(m));
-        let a = &self.architecture;
-        if a.kind != ARCHITECTURE_KIND || EncoderKind::from_name(&a.encoder).is_none() {
-            let encoders = EncoderKind::ALL.map(EncoderKind::name);
-            return bad(format!("architecture {:?} with encoder {:?} (expected {ARCHITECTURE_KIND:?} with one of {encoders:?})", a.kind, a.encoder));
-        }
-        if a.width == 0 || a.fine_width == 0 || a.phrase_dim == 0 || a.max_instances == 0 || a.width > 4096 || a.fine_width > 4096 || a.phrase_dim > 65536 || a.max_instances > 1024 {
-            return bad(format!("implausible sizes {a:?}"));
-        }
+        self.architecture.validate()?;
         if self.size_multiple as usize != SIZE_MULTIPLE || self.output_stride as usize != OUTPUT_STRIDE {
             return bad(format!(
                 "size_multiple {} and output_stride {} (this architecture has {SIZE_MULTIPLE} and {OUTPUT_STRIDE})",
@@ -209,12 +224,54 @@ impl Manifest {
         if let Some(task) = self.tasks.iter().find(|t| !TASKS.contains(&t.as_str())) {
             return bad(format!("unknown task {task:?} (known: {TASKS:?})"));
         }
+        if self.task_networks.len() > TASKS.len() {
+            return bad(format!("{} task networks for {} tasks", self.task_networks.len(), TASKS.len()));
+        }
+        let mut claimed = BTreeSet::new();
+        for (i, network) in self.task_networks.iter().enumerate() {
+            network.architecture.validate()?;
+            // One phrase table serves every network.
+            if network.architecture.width != self.architecture.width {
+                return bad(format!("task network {i} has width {}, the main network {}", network.architecture.width, self.architecture.width));
+            }
+            if network.tasks.is_empty() {
+                return bad(format!("task network {i} paints no task"));
+            }
+            if let Some(task) = network.tasks.iter().find(|t| !self.supports(t) || !claimed.insert(t.as_str())) {
+                return bad(format!("task network {i} paints {task:?}, which the manifest's tasks lack or another network paints"));
+            }
+            let files = [&self.weights_file, &self.phrases_file];
+            if files.contains(&&network.weights_file) || self.task_networks[..i].iter().any(|n| n.weights_file == network.weights_file) {
+                return bad(format!("task network {i} names the file {:?}, which another file of the model has", network.weights_file));
+            }
+        }
         Ok(())
     }
 
     /// Whether the weights were trained for the task named `name`.
     pub fn supports(&self, name: &str) -> bool {
         self.tasks.iter().any(|t| t == name)
+    }
+
+    /// The index in [`Self::task_networks`] of the network that paints `task`; `None` for the
+    /// main network.
+    pub fn network_for(&self, task: &str) -> Option<usize> {
+        self.task_networks.iter().position(|n| n.tasks.iter().any(|t| t == task))
+    }
+}
+
+impl Architecture {
+    fn validate(&self) -> Result<(), LoadError> {
+        let bad = |m: String| Err(LoadError::Architecture(m));
+        let a = self;
+        if a.kind != ARCHITECTURE_KIND || EncoderKind::from_name(&a.encoder).is_none() {
+            let encoders = EncoderKind::ALL.map(EncoderKind::name);
+            return bad(format!("architecture {:?} with encoder {:?} (expected {ARCHITECTURE_KIND:?} with one of {encoders:?})", a.kind, a.encoder));
+        }
+        if a.width == 0 || a.fine_width == 0 || a.phrase_dim == 0 || a.max_instances == 0 || a.width > 4096 || a.fine_width > 4096 || a.phrase_dim > 65536 || a.max_instances > 1024 {
+            return bad(format!("implausible sizes {a:?}"));
+        }
+        Ok(())
     }
 }
 
@@ -294,11 +351,16 @@ fn is_quantized(name: &str) -> bool {
     name.ends_with(".weight") && !FLOAT_WEIGHTS.contains(&name)
 }
 
-/// Builds the architecture the manifest names and fills it with `weights` (SHA-256 checked).
+/// Builds the main network the manifest names and fills it with `weights` (SHA-256 checked).
 #[cfg(feature = "burn")]
 pub fn load_model(manifest: &Manifest, weights: &[u8], device: &Device) -> Result<PeelGenerator, LoadError> {
-    check_sha(&manifest.weights_file, weights, &manifest.sha256)?;
-    let a = &manifest.architecture;
+    load_network(&manifest.architecture, &manifest.weights_file, &manifest.sha256, weights, device)
+}
+
+/// Builds `a` and fills it with `weights`, the file `file` whose SHA-256 must be `sha256`.
+#[cfg(feature = "burn")]
+pub fn load_network(a: &Architecture, file: &str, sha256: &str, weights: &[u8], device: &Device) -> Result<PeelGenerator, LoadError> {
+    check_sha(file, weights, sha256)?;
     let config = a.config().ok_or_else(|| LoadError::Architecture(format!("unknown encoder {:?}", a.encoder)))?;
     let mut model = PeelGenerator::new(&config, device);
     let tensors = read_weights(weights, &tensor_shapes(&model))?
@@ -387,6 +449,39 @@ mod tests {
         assert!(matches!(err, LoadError::Architecture(ref m) if m.contains("rgb / 255")), "{err}");
         value.as_object_mut().unwrap().remove("normalization");
         assert!(matches!(Manifest::from_json(&value.to_string()), Err(LoadError::Manifest(_))));
+    }
+
+    #[test]
+    fn task_networks_must_paint_known_tasks_each_once_from_files_of_their_own() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../weights/manifest.json");
+        let mut value: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let network = serde_json::json!({
+            "tasks": ["semantic", "referring"], "architecture": value["architecture"].clone(),
+            "weights_file": "scene.safetensors", "sha256": "00",
+        });
+        value["task_networks"] = serde_json::json!([network]);
+        let manifest = Manifest::from_json(&value.to_string()).expect("a valid task network");
+        assert_eq!(manifest.network_for("semantic"), Some(0));
+        assert_eq!(manifest.network_for("referring"), Some(0));
+        assert_eq!(manifest.network_for("depth"), None);
+        let refused = |edit: &dyn Fn(&mut serde_json::Value), needle: &str| {
+            let mut v = value.clone();
+            edit(&mut v);
+            let err = Manifest::from_json(&v.to_string()).expect_err(needle);
+            assert!(matches!(err, LoadError::Architecture(ref m) if m.contains(needle)), "{err}");
+        };
+        refused(&|v| v["task_networks"][0]["tasks"] = serde_json::json!(["segmentation"]), "\"segmentation\"");
+        refused(&|v| v["task_networks"][0]["tasks"] = serde_json::json!([]), "paints no task");
+        refused(&|v| v["task_networks"] = serde_json::json!([network.clone(), network.clone()]), "another network paints");
+        refused(&|v| v["task_networks"][0]["weights_file"] = v["weights_file"].clone(), "another file of the model");
+        refused(&|v| v["task_networks"][0]["architecture"]["width"] = 32.into(), "width 32");
+        refused(&|v| v["task_networks"][0]["architecture"]["encoder"] = "resnet".into(), "\"resnet\"");
+        refused(
+            &|v| {
+                v["tasks"] = serde_json::json!(["depth", "semantic"]);
+            },
+            "\"referring\"",
+        );
     }
 
     #[test]

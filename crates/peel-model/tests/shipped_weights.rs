@@ -35,6 +35,27 @@ fn shipped() -> (Value, Vec<u8>, Vec<u8>) {
     (manifest, weights, phrases)
 }
 
+/// The weights files of the manifest's task networks, in order.
+fn task_network_files(manifest: &Value) -> Vec<(String, Vec<u8>)> {
+    let networks = manifest["task_networks"].as_array().cloned().unwrap_or_default();
+    networks
+        .iter()
+        .map(|n| {
+            let file = n["weights_file"].as_str().unwrap().to_string();
+            let bytes = std::fs::read(weights_dir().join(&file)).expect("task network file");
+            (file, bytes)
+        })
+        .collect()
+}
+
+/// Loads the manifest's task networks into `generator`, as the page does after the first painting.
+fn with_task_networks(mut generator: Generator, manifest: &Value) -> Generator {
+    for (index, (_, bytes)) in task_network_files(manifest).iter().enumerate() {
+        generator.load_task_network(index, bytes).unwrap();
+    }
+    generator
+}
+
 fn load(manifest: &Value, weights: &[u8], phrases: &[u8]) -> Result<Generator, LoadError> {
     Generator::from_bytes(manifest.to_string().as_bytes(), weights, phrases, &Device::flex())
 }
@@ -180,6 +201,9 @@ fn weights_of_another_shape_are_refused_even_with_a_matching_checksum() {
     std::fs::write(dir.join("manifest.json"), manifest.to_string()).unwrap();
     std::fs::write(dir.join(manifest["weights_file"].as_str().unwrap()), &weights).unwrap();
     std::fs::write(dir.join(manifest["phrases_file"].as_str().unwrap()), &phrases).unwrap();
+    for (file, bytes) in task_network_files(&manifest) {
+        std::fs::write(dir.join(file), bytes).unwrap();
+    }
     let err = Generator::load_dir(&dir, &Device::flex()).err().unwrap();
     assert!(matches!(err, LoadError::Weights(_)), "{err}");
     assert!(err.to_string().contains("\"lateral2.bias\" has shape [33], expected [32]"), "{err}");
@@ -204,6 +228,9 @@ fn weights_of_another_shape_are_refused_even_with_a_matching_checksum() {
     // A different width in the manifest.
     let (mut manifest, weights, phrases) = shipped();
     manifest["architecture"]["width"] = 96.into();
+    for network in manifest.get_mut("task_networks").and_then(Value::as_array_mut).into_iter().flatten() {
+        network["architecture"]["width"] = 96.into();
+    }
     assert!(matches!(load(&manifest, &weights, &phrases), Err(LoadError::Weights(_))));
 }
 
@@ -319,6 +346,7 @@ fn the_core_table_paints_every_phrase_it_takes_as_the_whole_table_does() {
     let core = std::fs::read(weights_dir().join(core_spec["file"].as_str().expect("the manifest names a core table"))).unwrap();
     let json = manifest.to_string();
     let first_visit = Generator::from_core_bytes(json.as_bytes(), &weights, &core, &Device::flex()).unwrap();
+    let first_visit = with_task_networks(first_visit, &manifest);
     let (core_table, whole_table) = (first_visit.phrase_table(), generator().phrase_table());
     assert!(!core_table.is_complete() && whole_table.is_complete());
     // Every phrase, and the words they are made of: the rows training saw.
@@ -359,4 +387,57 @@ fn the_core_table_paints_every_phrase_it_takes_as_the_whole_table_does() {
     first_visit.complete_phrases(&whole).unwrap();
     assert!(first_visit.phrase_table().is_complete());
     assert_eq!(first_visit.paint(&photo, &pond).unwrap(), generator().paint(&photo, &pond).unwrap());
+}
+
+#[test]
+fn each_task_network_paints_its_tasks_once_loaded_and_only_from_its_own_file() {
+    let (manifest, weights, phrases) = shipped();
+    let files = task_network_files(&manifest);
+    if files.is_empty() {
+        println!("this model has one network: nothing to check");
+        return;
+    }
+    let photo = image::RgbImage::from_fn(96, 64, |x, y| image::Rgb([(x * 2) as u8, (y * 3) as u8, 120]));
+    let depth = parse("Generate a metric depth map of the input image.").unwrap();
+    let mut partial = load(&manifest, &weights, &phrases).unwrap();
+    // The main network paints before any task network is loaded, as it does after.
+    assert_eq!(partial.paint(&photo, &depth).unwrap(), generator().paint(&photo, &depth).unwrap());
+    for (index, network) in manifest["task_networks"].as_array().unwrap().iter().enumerate() {
+        let (file, bytes) = &files[index];
+        assert!(!partial.has_task_network(index));
+        for task in network["tasks"].as_array().unwrap() {
+            let prompt = match task.as_str().unwrap() {
+                "semantic" => r#"using this color mapping: {"person": "red", "sky": "blue"}"#,
+                "instance" => "Generate an instance segmentation visualization of this image. Each person is colored differently.",
+                "referring" => "A segmentation map image. The person on the left is rendered in yellow.",
+                "normals" => "Generate a surface normal map of the input image.",
+                _ => "Generate a metric depth map of the input image.",
+            };
+            let err = partial.paint(&photo, &parse(prompt).unwrap()).unwrap_err();
+            assert!(matches!(err, PaintError::NetworkNotLoaded { index: i, .. } if i == index), "{err}");
+            assert!(err.to_string().contains(file.as_str()), "{err}");
+        }
+        // Another file's bytes, or a damaged copy, are refused by the manifest's hash.
+        let err = partial.load_task_network(index, &weights).unwrap_err();
+        assert!(matches!(err, LoadError::Checksum { .. }) && err.to_string().contains(file.as_str()), "{err}");
+        let mut damaged = bytes.clone();
+        damaged[bytes.len() / 2] ^= 1;
+        assert!(matches!(partial.load_task_network(index, &damaged), Err(LoadError::Checksum { .. })));
+        partial.load_task_network(index, bytes).unwrap();
+        assert!(partial.has_task_network(index));
+    }
+    assert!(matches!(partial.load_task_network(files.len(), &weights), Err(LoadError::Architecture(_))));
+    // Loaded, it paints as `load_dir`'s generator does; the main network would paint otherwise.
+    let request = parse(r#"using this color mapping: {"person": "red", "sky": "blue"}"#).unwrap();
+    let raw = |generator: &Generator| {
+        let conditioning = generator.condition(&request).unwrap();
+        let x = Tensor::<4>::from_floats(TensorData::new((0..3 * 64 * 96).map(|i| ((i * 37 % 255) as f32) / 127.5 - 1.0).collect(), [1, 3, 64, 96]), &Device::flex());
+        generator.paint_tensor(x, &conditioning).unwrap().into_data().to_vec::<f32>().unwrap()
+    };
+    let painted = raw(&partial);
+    assert!(painted == raw(generator()), "the loaded task network paints otherwise than load_dir's");
+    let mut one_network = manifest.clone();
+    one_network.as_object_mut().unwrap().remove("task_networks");
+    let main_only = load(&one_network, &weights, &phrases).unwrap();
+    assert!(raw(&main_only) != painted, "the task network paints what the main network would");
 }

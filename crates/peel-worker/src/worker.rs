@@ -74,22 +74,74 @@ struct State {
     generator: Option<Generator>,
     /// The last photo painted, decoded and at display size, for `Paint` without a file.
     photo: Option<Rc<RgbImage>>,
-    whole_table: WholeTable,
+    whole_table: Deferred,
+    /// One per `Manifest::task_networks`.
+    task_networks: Vec<Deferred>,
 }
 
-/// Where the whole phrase table is while the generator paints with the core one (a first
-/// visit: the core table is all a first painting waits for; the rest follows it).
+/// A model file that the first painting does not wait for: the whole phrase table (the core one
+/// paints until it comes) and the task networks (peel-gen-3's segmentation network: the first
+/// painting is depth). Each follows the first painting, or is fetched at once when a painting
+/// needs it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Part {
+    WholeTable,
+    TaskNetwork(usize),
+}
+
+/// Where a [`Part`] is.
 #[derive(Default)]
-enum WholeTable {
+enum Deferred {
     /// The generator has it.
     #[default]
     InUse,
-    /// Not asked for yet: after the next painting, or at once when a prompt needs it.
+    /// Not asked for yet: after the next painting, or at once when a painting needs it.
     Wanted,
     Downloading,
     /// Checked against the manifest's hash; handed to the generator when it is not painting.
     Arrived(Vec<u8>),
     Failed(String),
+}
+
+impl State {
+    fn deferred(&mut self, part: Part) -> Option<&mut Deferred> {
+        match part {
+            Part::WholeTable => Some(&mut self.whole_table),
+            Part::TaskNetwork(i) => self.task_networks.get_mut(i),
+        }
+    }
+
+    /// The parts still wanted, the task networks first (a segmentation cannot paint without
+    /// its network; it can with the core table).
+    fn wanted(&self) -> Vec<Part> {
+        let networks = (0..self.task_networks.len()).map(Part::TaskNetwork);
+        networks.chain([Part::WholeTable]).filter(|&p| matches!(self.deferred_ref(p), Some(Deferred::Wanted))).collect()
+    }
+
+    fn deferred_ref(&self, part: Part) -> Option<&Deferred> {
+        match part {
+            Part::WholeTable => Some(&self.whole_table),
+            Part::TaskNetwork(i) => self.task_networks.get(i),
+        }
+    }
+}
+
+impl Part {
+    /// The part's file and hash, as the manifest names them.
+    fn file(self, manifest: &Manifest) -> Option<(String, String)> {
+        match self {
+            Part::WholeTable => Some((manifest.phrases_file.clone(), manifest.phrases_sha256.clone())),
+            Part::TaskNetwork(i) => manifest.task_networks.get(i).map(|n| (n.weights_file.clone(), n.sha256.clone())),
+        }
+    }
+
+    /// What the page is told while a painting waits for it.
+    fn waiting_text(self) -> &'static str {
+        match self {
+            Part::WholeTable => "Loading the rest of the vocabulary (once)…",
+            Part::TaskNetwork(_) => "Loading the segmentation network (once)…",
+        }
+    }
 }
 
 pub fn start() {
@@ -118,10 +170,14 @@ pub fn start() {
             if let FromWorker::Painted { timings, .. } = &mut reply {
                 (timings.received_at_ms, timings.sent_at_ms) = (received_at, epoch_ms());
             }
+            let painted = matches!(reply, FromWorker::Painted { .. });
             post(&reply);
-            // The painting is on its way: now the rest of the phrase table may take the bandwidth.
-            if matches!(state.borrow().whole_table, WholeTable::Wanted) {
-                download_whole_table(state.clone()).await;
+            // A painting is on its way: now the deferred files may take the bandwidth.
+            if painted {
+                let wanted = state.borrow().wanted();
+                for part in wanted {
+                    download(state.clone(), part).await;
+                }
             }
         });
     });
@@ -226,6 +282,14 @@ async fn load(state: &Rc<RefCell<State>>, request: BackendRequest, test_gpu_fail
         Some(core) => (&core.file, &core.sha256, core.bytes),
         None => (&manifest.phrases_file, &manifest.phrases_sha256, manifest.phrases_bytes),
     };
+    // Task networks a visit kept load with the rest; the others follow the first painting.
+    let mut kept_networks = Vec::new();
+    for network in &manifest.task_networks {
+        kept_networks.push(match &cache {
+            Some(cache) => cached_model_file(cache, &network.weights_file, &network.sha256).await,
+            None => None,
+        });
+    }
     let download = Download::new(manifest.weights_bytes.zip(table_bytes).map(|(w, p)| w + p));
     let table = async {
         match whole_cached {
@@ -251,7 +315,7 @@ async fn load(state: &Rc<RefCell<State>>, request: BackendRequest, test_gpu_fail
     // Only the auto mode needs the model on both backends (to time them).
     let on_cpu = || build(Device::flex());
 
-    let (generator, backend, reason) = match request {
+    let (mut generator, backend, reason) = match request {
         BackendRequest::Cpu => (on_cpu()?, "CPU", "CPU requested".to_string()),
         BackendRequest::WebGpu => {
             let (device, adapter) = webgpu_device().await?;
@@ -311,71 +375,97 @@ async fn load(state: &Rc<RefCell<State>>, request: BackendRequest, test_gpu_fail
         backend: backend.to_string(),
         backend_reason: reason,
     };
-    let whole_table = if core.is_some() { WholeTable::Wanted } else { WholeTable::InUse };
+    let whole_table = if core.is_some() { Deferred::Wanted } else { Deferred::InUse };
+    let task_networks = kept_networks
+        .into_iter()
+        .enumerate()
+        .map(|(index, kept)| match kept {
+            Some(bytes) => match generator.load_task_network(index, &bytes) {
+                Ok(()) => Deferred::InUse,
+                Err(e) => Deferred::Failed(e.to_string()),
+            },
+            None => Deferred::Wanted,
+        })
+        .collect();
     let mut state = state.borrow_mut();
-    (state.generator, state.whole_table) = (Some(generator), whole_table);
+    (state.generator, state.whole_table, state.task_networks) = (Some(generator), whole_table, task_networks);
     Ok(ready)
 }
 
-/// Downloads the whole phrase table (quietly: a painting is on screen), keeps it for the next
-/// visit and offline use, and hands it to the generator.
-async fn download_whole_table(state: Rc<RefCell<State>>) {
-    state.borrow_mut().whole_table = WholeTable::Downloading;
-    let manifest = state.borrow().generator.as_ref().map(|generator| generator.manifest().clone());
-    let Some(manifest) = manifest else {
-        state.borrow_mut().whole_table = WholeTable::Wanted;
-        return;
-    };
+/// Downloads `part` (quietly: a painting is on screen), keeps it for the next visit and offline
+/// use, and hands it to the generator.
+async fn download(state: Rc<RefCell<State>>, part: Part) {
+    let file = state.borrow().generator.as_ref().and_then(|generator| part.file(generator.manifest()));
+    let Some((file, sha256)) = file else { return };
+    // Someone else may have started it since it was found wanted.
+    match state.borrow_mut().deferred(part) {
+        Some(deferred @ Deferred::Wanted) => *deferred = Deferred::Downloading,
+        _ => return,
+    }
     let cache = weights_cache().await;
-    let (file, sha256) = (&manifest.phrases_file, &manifest.phrases_sha256);
-    let whole_table = match fetch_model_file(cache.as_ref(), file, sha256, &Download::quiet()).await {
+    let arrived = match fetch_model_file(cache.as_ref(), &file, &sha256, &Download::quiet()).await {
         Ok((bytes, cached)) => {
             // Checked here, so a damaged download is not kept (the generator checks again).
-            if peel_model::state::sha256_hex(&bytes) != *sha256 {
-                WholeTable::Failed(format!("the downloaded {file} does not match the manifest's SHA-256"))
+            if peel_model::state::sha256_hex(&bytes) != sha256 {
+                Deferred::Failed(format!("the downloaded {file} does not match the manifest's SHA-256"))
             } else {
                 if let (Some(cache), false) = (&cache, cached) {
-                    keep(cache, file, sha256, &bytes).await;
+                    keep(cache, &file, &sha256, &bytes).await;
                 }
-                WholeTable::Arrived(bytes)
+                Deferred::Arrived(bytes)
             }
         }
-        Err(e) => WholeTable::Failed(e),
+        Err(e) => Deferred::Failed(e),
     };
-    state.borrow_mut().whole_table = whole_table;
-    hand_over_whole_table(&state);
+    if let Some(deferred) = state.borrow_mut().deferred(part) {
+        *deferred = arrived;
+    }
+    hand_over(&state);
 }
 
-/// Gives an arrived whole table to the generator, unless it is out painting.
-fn hand_over_whole_table(state: &Rc<RefCell<State>>) {
+/// Gives the arrived parts to the generator, unless it is out painting.
+fn hand_over(state: &Rc<RefCell<State>>) {
     let mut state = state.borrow_mut();
-    let State { generator: Some(generator), whole_table, .. } = &mut *state else { return };
-    if let WholeTable::Arrived(bytes) = whole_table {
-        *whole_table = match generator.complete_phrases(bytes) {
-            Ok(()) => WholeTable::InUse,
-            Err(e) => WholeTable::Failed(e.to_string()),
-        };
+    let State { generator: Some(generator), whole_table, task_networks, .. } = &mut *state else { return };
+    let parts = std::iter::once((Part::WholeTable, whole_table)).chain(task_networks.iter_mut().enumerate().map(|(i, d)| (Part::TaskNetwork(i), d)));
+    for (part, deferred) in parts {
+        if let Deferred::Arrived(bytes) = deferred {
+            let handed = match part {
+                Part::WholeTable => generator.complete_phrases(bytes),
+                Part::TaskNetwork(i) => generator.load_task_network(i, bytes),
+            };
+            *deferred = match handed {
+                Ok(()) => Deferred::InUse,
+                Err(e) => Deferred::Failed(e.to_string()),
+            };
+        }
     }
 }
 
-/// Waits until the generator holds the whole phrase table, downloading it if no one has.
-async fn await_whole_table(state: &Rc<RefCell<State>>) -> Result<(), String> {
+/// Waits until the generator holds `part`, downloading it if no one has.
+async fn await_part(state: &Rc<RefCell<State>>, part: Part) -> Result<(), String> {
     loop {
-        hand_over_whole_table(state);
-        let waiting = match &state.borrow().whole_table {
-            WholeTable::InUse => return Ok(()),
-            WholeTable::Failed(why) => Some(Err(why.clone())),
-            WholeTable::Wanted => None,
-            WholeTable::Downloading | WholeTable::Arrived(_) => Some(Ok(())),
+        hand_over(state);
+        let waiting = match state.borrow().deferred_ref(part) {
+            None | Some(Deferred::InUse) => return Ok(()),
+            Some(Deferred::Failed(why)) => Some(Err(why.clone())),
+            Some(Deferred::Wanted) => None,
+            Some(Deferred::Downloading | Deferred::Arrived(_)) => Some(Ok(())),
         };
         match waiting {
-            // A later prompt tries again.
+            // A later painting tries again.
             Some(Err(why)) => {
-                state.borrow_mut().whole_table = WholeTable::Wanted;
-                return Err(format!("this prompt needs the whole phrase table, which could not be loaded: {why}"));
+                if let Some(deferred) = state.borrow_mut().deferred(part) {
+                    *deferred = Deferred::Wanted;
+                }
+                let what = match part {
+                    Part::WholeTable => "this prompt needs the whole phrase table",
+                    Part::TaskNetwork(_) => "this task needs the segmentation network",
+                };
+                return Err(format!("{what}, which could not be loaded: {why}"));
             }
             Some(Ok(())) => sleep_ms(50).await,
-            None => download_whole_table(state.clone()).await,
+            None => download(state.clone(), part).await,
         }
     }
 }
@@ -464,11 +554,17 @@ async fn paint(state: &Rc<RefCell<State>>, file: Option<&[u8]>, prompt_text: &st
         None => state.borrow().photo.clone().ok_or("the worker has no photo to paint again: choose the photo once more")?,
     };
     let decode_ms = now_ms() - decode_started;
-    hand_over_whole_table(state);
+    hand_over(state);
     let mut painted = paint_with_generator(state, &photo, &request).await?;
-    if let Err(PaintError::Condition(ConditionError::NeedsWholeTable { .. })) = painted {
-        progress("Loading the rest of the vocabulary (once)…");
-        await_whole_table(state).await?;
+    // A painting may need each deferred part once: the whole table, then the task's network.
+    for _ in 0..2 {
+        let part = match &painted {
+            Err(PaintError::Condition(ConditionError::NeedsWholeTable { .. })) => Part::WholeTable,
+            Err(PaintError::NetworkNotLoaded { index, .. }) => Part::TaskNetwork(*index),
+            _ => break,
+        };
+        progress(part.waiting_text());
+        await_part(state, part).await?;
         painted = paint_with_generator(state, &photo, &request).await?;
     }
     let (visualization, stages) = match painted {
