@@ -118,6 +118,23 @@ def smoke(args, tmp):
     check(manifest["architecture"].get("presence") is True and Image.open(painted).size[0] > 0,
           "`peel run` loads an export with a presence head (manifest architecture.presence) and paints with it")
 
+    # pair.py: the export as both networks of a pair. The segmentation tasks go to the task
+    # network (evaluate.TaskRouted, and the app's Generator); the same bytes paint the same picture.
+    pair = tmp / "pair"
+    run([sys.executable, "-m", "peel_train.pair", "--geometry", out, "--scene", out, "--geometry-fixtures",
+         tmp / "fixtures", "--scene-fixtures", tmp / "fixtures", "--weights", pair / "weights",
+         "--fixtures", pair / "fixtures", "--name", "smoke-pair"])
+    pair_manifest = json.loads((pair / "weights" / "manifest.json").read_text())
+    routed = load_shipped(pair / "weights")[0]
+    check([n["tasks"] for n in pair_manifest["task_networks"]] == [["semantic", "instance", "referring"]]
+          and sorted(routed.by_task) == [2, 3, 4] and "log" not in pair_manifest["training"]["scene network"],
+          "pair.py: the scene network paints the segmentation tasks, and the manifest carries no loss log")
+    paired = tmp / "pair-painting.png"
+    run([args.peel, "run", "--weights", pair / "weights", "--prompt", 'Generate a semantic segmentation visualization image, '
+         'using this color mapping: {"chair": "red", "sofa": "blue"}', "--out", paired, scene / "rgb.png"])
+    check(np.array_equal(np.asarray(Image.open(paired)), np.asarray(Image.open(painted))),
+          "`peel run` paints with a pair's task network as with the same network alone")
+
 
 def check_plural_lookup():
     """vocab.singular (training phrases) finds the row the app's PhraseTable::word_row finds: the
