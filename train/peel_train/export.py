@@ -10,7 +10,8 @@ an optional `FILE.json` note from the trainer), or a format-2 `weights/` directo
 weights dequantize exactly and re-quantize to the same int8). Conv and Linear weights become int8,
 symmetric, one scale per output channel (NAME + NAME.qscale); everything else stays float32.
 `phrase_proj.weight` is not shipped: it is folded into the phrase table, whose rows are MiniLM
-embeddings times phrase_proj.weight (see vocab.py), int8 with one scale per row. The table's
+embeddings times phrase_proj.weight (see vocab.py), int8 with one scale per row (4-bit for the
+words training never saw). The table's
 phrases and words are the training table's (`--data`: phrases.pkl or a packed data file; a
 format-2 directory carries its own) plus MiniLM's whole words and the dictionary words of
 `peel_train/dictionary-words.txt` (`--table-words-only` skips both).
@@ -218,7 +219,8 @@ def main():
             words384.update(zip(needed, minilm_embed_cached(needed)))
     else:
         phrases384, words384 = open_vocabulary(table)
-    shipped = project_table(phrases384, words384, deq[FOLDED].numpy())
+    # Words training never saw are stored at 4 bits (vocab.project_table).
+    shipped = project_table(phrases384, words384, deq[FOLDED].numpy(), seen=set(table["word_list"]))
     save_table(shipped, out / "phrases.safetensors")
 
     params = sum(p.numel() for p in model.parameters())
@@ -263,7 +265,8 @@ def main():
                         "into the phrase table",
         "vocabulary": {
             "rows": "all-MiniLM-L6-v2 embeddings times phrase_proj.weight (no bias), int8 with one "
-                    "scale per row; the row names are in the phrase file's metadata",
+                    "scale per row (4-bit, two a byte, for the words training never saw: words_4bit); "
+                    "the row names are in the phrase file's metadata",
             "phrase_count": len(shipped["phrase_list"]), "word_count": len(shipped["word_list"]),
             "stopwords": STOPWORDS,
         },

@@ -48,7 +48,7 @@ REPO = Path(__file__).resolve().parents[2]
 # MiniLM embeddings of the open vocabulary's words, computed once (about a minute on 2 CPU cores).
 EMBEDDING_CACHE = REPO / "target/peel-vocab/minilm-embeddings.npz"
 # Keys of the shipped phrase file's safetensors metadata: the row names, newline-joined.
-PHRASES_KEY, WORDS_KEY = "phrases", "words"
+PHRASES_KEY, WORDS_KEY, WORDS_4BIT_KEY = "phrases", "words", "words_4bit"
 
 
 def normalize(text: str) -> str:
@@ -161,11 +161,26 @@ def minilm_words():
     return sorted({t for t in tokens if re.fullmatch(r"[a-z]{2,}", t) and t not in STOPWORDS})
 
 
-def quantize_rows(m: np.ndarray):
-    scale = np.abs(m).max(axis=1, keepdims=True) / 127.0
+def quantize_rows(m: np.ndarray, top=127):
+    """Symmetric, one scale per row: int8 (top 127), or the 4-bit levels (top 7) as int8 values."""
+    scale = np.abs(m).max(axis=1, keepdims=True) / float(top)
     scale = np.maximum(scale, 1e-12).astype(np.float32)
-    q = np.clip(np.round(m / scale), -127, 127).astype(np.int8)
+    q = np.clip(np.round(m / scale), -top, top).astype(np.int8)
     return q, scale
+
+
+def pack_4bit(q: np.ndarray):
+    """int8 values in -8..7, [rows, d] -> uint8 [rows, d / 2], the low nibble first (Rust's
+    `phrases::Table::read`)."""
+    nibbles = (q.astype(np.int16) & 0xF).astype(np.uint8)
+    return (nibbles[:, 0::2] | (nibbles[:, 1::2] << 4)).astype(np.uint8)
+
+
+def unpack_4bit(b: np.ndarray):
+    q = np.empty((b.shape[0], b.shape[1] * 2), np.int8)
+    q[:, 0::2] = (b.astype(np.int16) << 12 >> 12).astype(np.int8)
+    q[:, 1::2] = (b.astype(np.int16) << 8 >> 12).astype(np.int8)
+    return q
 
 
 def make_table(phrases: dict, words: dict):
@@ -205,22 +220,45 @@ def open_vocabulary(training_table, cache=EMBEDDING_CACHE):
     return phrases, words
 
 
-def project_table(phrases: dict, words: dict, weight: np.ndarray):
-    """The shipped table: every 384-d row times phrase_proj.weight [384, d] (no bias), int8."""
+def project_table(phrases: dict, words: dict, weight: np.ndarray, seen=None):
+    """The shipped table: every 384-d row times phrase_proj.weight [384, d] (no bias), int8. With
+    `seen` (the words training saw), every other word is quantized to 4 bits instead (stored so by
+    save_table, listed in the table's "words_4bit"): the network never learned those rows' fine
+    detail, and they are most of the table."""
     weight = np.asarray(weight, np.float64)
     project = lambda rows: {k: (np.asarray(v, np.float64) @ weight).astype(np.float32) for k, v in rows.items()}
-    return make_table(project(phrases), project(words))
+    projected = project(words)
+    table = make_table(project(phrases), projected)
+    if seen is not None:
+        rows = [i for i, w in enumerate(table["word_list"]) if w not in seen]
+        if rows:
+            q, scale = quantize_rows(np.stack([projected[table["word_list"][i]] for i in rows]), top=7)
+            table["words"][rows], table["words.qscale"][rows] = q, scale
+        table[WORDS_4BIT_KEY] = [table["word_list"][i] for i in rows]
+    return table
 
 
 def save_table(table, path):
-    """Writes a table as safetensors, the row names in the metadata (newline-joined)."""
+    """Writes a table as safetensors, the row names in the metadata (newline-joined); the words
+    listed in `table["words_4bit"]` go to the 4-bit tensor."""
     from safetensors.numpy import save_file
 
     names = table["phrase_list"] + table["word_list"]
     if any(not n or "\n" in n or normalize(n) != n for n in names):
         raise ValueError("table entries must be non-empty normalized text")
-    save_file({k: table[k] for k in ("phrases", "phrases.qscale", "words", "words.qscale")}, str(path),
-              metadata={PHRASES_KEY: "\n".join(table["phrase_list"]), WORDS_KEY: "\n".join(table["word_list"])})
+    four = set(table.get(WORDS_4BIT_KEY, ()))
+    keep = [i for i, w in enumerate(table["word_list"]) if w not in four]
+    low = [i for i, w in enumerate(table["word_list"]) if w in four]
+    tensors = {k: table[k] for k in ("phrases", "phrases.qscale")}
+    tensors.update({"words": table["words"][keep], "words.qscale": table["words.qscale"][keep]})
+    metadata = {PHRASES_KEY: "\n".join(table["phrase_list"]), WORDS_KEY: "\n".join(table["word_list"][i] for i in keep)}
+    if low:
+        q = table["words"][low]
+        if np.abs(q.astype(np.int16)).max() > 7:
+            raise ValueError("a 4-bit word row holds a value outside -7..7")
+        tensors.update({WORDS_4BIT_KEY: pack_4bit(q), WORDS_4BIT_KEY + ".qscale": table["words.qscale"][low]})
+        metadata[WORDS_4BIT_KEY] = "\n".join(table["word_list"][i] for i in low)
+    save_file(tensors, str(path), metadata=metadata)
     sort_metadata(path)
 
 
@@ -297,6 +335,13 @@ def load_table(path):
     table = load_file(str(path))
     table["phrase_list"] = meta[PHRASES_KEY].split("\n") if meta[PHRASES_KEY] else []
     table["word_list"] = meta[WORDS_KEY].split("\n") if meta[WORDS_KEY] else []
+    # 4-bit words after the int8 ones, as int8 values (the order Rust reads them in).
+    four = meta[WORDS_4BIT_KEY].split("\n") if meta.get(WORDS_4BIT_KEY) else []
+    if four:
+        table["words"] = np.concatenate([table["words"], unpack_4bit(table.pop(WORDS_4BIT_KEY))])
+        table["words.qscale"] = np.concatenate([table["words.qscale"], table.pop(WORDS_4BIT_KEY + ".qscale")])
+        table["word_list"] += four
+    table[WORDS_4BIT_KEY] = four
     return table
 
 

@@ -19,6 +19,9 @@
 //! The file holds `phrases` and `words` (`I8`, `[rows, d]`) with `phrases.qscale` and
 //! `words.qscale` (`F32`, `[rows, 1]`, value = q × scale), and the row names, newline-joined, in
 //! its metadata under `phrases` and `words`. The manifest gives the row counts and stopwords.
+//! Words that training never saw may instead be in `words_4bit` (`U8`, `[rows, d / 2]`, two
+//! 4-bit values a byte, low nibble first) with `words_4bit.qscale` and their own metadata list:
+//! rows the network has no calibrated use for, at half the bytes.
 //!
 //! A first visit may load the **core** table instead (`Manifest::core_phrases`): every phrase row
 //! and the rows of the words those phrases are made of, byte for byte the whole table's. It
@@ -36,6 +39,7 @@ use crate::state::Vocabulary;
 /// Tensor (and metadata key) names in `phrases.safetensors`.
 const PHRASES: &str = "phrases";
 const WORDS: &str = "words";
+const WORDS_4BIT: &str = "words_4bit";
 
 /// Why no embedding exists for a phrase, with the known words nearest to its own.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -100,13 +104,16 @@ impl Table {
         self.values[i * self.dim..(i + 1) * self.dim].iter().map(move |&q| f32::from(q) * scale)
     }
 
-    /// Reads tensor `name`, its scales and its row names (metadata `name`), `expected_rows` long.
+    /// Reads tensor `name`, its scales and its row names (metadata `name`), `expected_rows` long:
+    /// int8 rows, or with `packed` 4-bit ones, two to a byte (`U8 [rows, dim / 2]`, the low
+    /// nibble first, each a two's-complement value in -8..=7).
     fn read(
         file: &SafeTensors,
         metadata: &HashMap<String, String>,
         name: &str,
         expected_rows: usize,
         dim: usize,
+        packed: bool,
     ) -> Result<Self, String> {
         let names = metadata.get(name).ok_or_else(|| format!("the file's metadata has no {name:?} list"))?;
         let entries: Vec<&str> = if names.is_empty() { Vec::new() } else { names.split('\n').collect() };
@@ -122,14 +129,34 @@ impl Table {
                 return Err(format!("{name} entry {entry:?} appears twice"));
             }
         }
-        let values = crate::state::tensor_of(file, name, Dtype::I8, &[expected_rows, dim])?;
+        let values: Vec<i8> = if packed {
+            if !dim.is_multiple_of(2) {
+                return Err(format!("{name} packs two values a byte, but rows are {dim} long"));
+            }
+            let bytes = crate::state::tensor_of(file, name, Dtype::U8, &[expected_rows, dim / 2])?;
+            bytes.iter().flat_map(|&b| [((b << 4) as i8) >> 4, (b as i8) >> 4]).collect()
+        } else {
+            crate::state::tensor_of(file, name, Dtype::I8, &[expected_rows, dim])?.iter().map(|&b| b as i8).collect()
+        };
         let scale_name = format!("{name}.qscale");
         let scales = crate::state::f32_values(crate::state::tensor_of(file, &scale_name, Dtype::F32, &[expected_rows, 1])?);
         if let Some(bad) = scales.iter().position(|s| !s.is_finite()) {
             return Err(format!("{scale_name} row {bad} is not finite"));
         }
-        let values = values.iter().map(|&b| b as i8).collect();
         Ok(Self { dim, values, scales, index })
+    }
+
+    /// `other`'s rows after this table's.
+    fn append(&mut self, other: Table) -> Result<(), String> {
+        let offset = self.scales.len();
+        for (entry, i) in other.index {
+            if self.index.insert(entry.clone(), offset + i).is_some() {
+                return Err(format!("the word {entry:?} is listed at 8 and at 4 bits"));
+            }
+        }
+        self.values.extend(other.values);
+        self.scales.extend(other.scales);
+        Ok(())
     }
 }
 
@@ -237,7 +264,7 @@ impl PhraseTable {
     fn read(bytes: &[u8], vocabulary: &Vocabulary, word_count: usize, dim: usize, complete: bool) -> Result<Self, String> {
         let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| format!("not a safetensors file: {e}"))?;
         let file = SafeTensors::deserialize(bytes).map_err(|e| format!("not a safetensors file: {e}"))?;
-        let expected = [PHRASES, "phrases.qscale", WORDS, "words.qscale"];
+        let expected = [PHRASES, "phrases.qscale", WORDS, "words.qscale", WORDS_4BIT, "words_4bit.qscale"];
         let mut names: Vec<String> = file.names().into_iter().map(str::to_string).collect();
         names.sort();
         if let Some(extra) = names.iter().find(|n| !expected.contains(&n.as_str())) {
@@ -245,8 +272,20 @@ impl PhraseTable {
         }
         let empty = HashMap::new();
         let metadata = header.metadata().as_ref().unwrap_or(&empty);
-        let phrases = Table::read(&file, metadata, PHRASES, vocabulary.phrase_count, dim)?;
-        let words = Table::read(&file, metadata, WORDS, word_count, dim)?;
+        let phrases = Table::read(&file, metadata, PHRASES, vocabulary.phrase_count, dim, false)?;
+        // Words training never saw may be stored at 4 bits (`WORDS_4BIT`), after the int8 ones.
+        let four_bit = names.iter().any(|n| n == WORDS_4BIT) || metadata.contains_key(WORDS_4BIT);
+        let four_bit_rows = match metadata.get(WORDS_4BIT) {
+            Some(list) if !list.is_empty() => list.split('\n').count(),
+            _ => 0,
+        };
+        let int8_rows = word_count.checked_sub(four_bit_rows).ok_or_else(|| {
+            format!("{four_bit_rows} {WORDS_4BIT} listed in the file, more than the manifest's {word_count} words")
+        })?;
+        let mut words = Table::read(&file, metadata, WORDS, int8_rows, dim, false)?;
+        if four_bit {
+            words.append(Table::read(&file, metadata, WORDS_4BIT, four_bit_rows, dim, true)?)?;
+        }
         let stopwords = vocabulary.stopwords.clone();
         // Only the whole table refuses words, so only it needs the search.
         let spelling = match complete {
@@ -576,5 +615,50 @@ pub(crate) mod tests {
         refuse(&only, vocabulary(1, 0), 4, "phrases.qscale");
         let extra = safetensors::serialize(vec![("surprise", TensorView::new(Dtype::I8, vec![1, 4], &data[..4]).unwrap())], None).unwrap();
         refuse(&extra, vocabulary(1, 0), 4, "unexpected tensor \"surprise\"");
+    }
+
+    /// The tiny table with its last two words ("left", "background") at 4 bits.
+    fn four_bit_bytes(last: &[[u8; 2]], names: &str) -> Vec<u8> {
+        let f32s = |v: &[f32]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
+        let i8s = |rows: &[[i8; 4]]| rows.iter().flatten().map(|&q| q as u8).collect::<Vec<u8>>();
+        let (pq, ps, wq, ws) = (i8s(&PHRASE_ROWS), f32s(&[0.1, 0.01]), i8s(&WORD_ROWS[..3]), f32s(&WORD_SCALES[..3]));
+        let (q4, s4) = (last.iter().flatten().copied().collect::<Vec<u8>>(), f32s(&WORD_SCALES[3..]));
+        let tensors = vec![
+            (PHRASES, TensorView::new(Dtype::I8, vec![2, 4], &pq).unwrap()),
+            ("phrases.qscale", TensorView::new(Dtype::F32, vec![2, 1], &ps).unwrap()),
+            (WORDS, TensorView::new(Dtype::I8, vec![3, 4], &wq).unwrap()),
+            ("words.qscale", TensorView::new(Dtype::F32, vec![3, 1], &ws).unwrap()),
+            (WORDS_4BIT, TensorView::new(Dtype::U8, vec![last.len(), 2], &q4).unwrap()),
+            ("words_4bit.qscale", TensorView::new(Dtype::F32, vec![2, 1], &s4).unwrap()),
+        ];
+        let metadata = HashMap::from([
+            (PHRASES.to_string(), PHRASE_NAMES.join("\n")),
+            (WORDS.to_string(), WORD_NAMES[..3].join("\n")),
+            (WORDS_4BIT.to_string(), names.to_string()),
+        ]);
+        safetensors::serialize(tensors, Some(metadata)).unwrap()
+    }
+
+    #[test]
+    fn words_stored_at_4_bits_read_as_the_same_rows() {
+        // "left" [1, 1, 1, 1] and "background" [0, 1, 0, 0], low nibble first; and two's
+        // complement: -8 and 7, -1 and 0.
+        let bytes = four_bit_bytes(&[[0x11, 0x11], [0x10, 0x00]], "left\nbackground");
+        let table = PhraseTable::from_bytes(&bytes, &vocabulary(2, 5), 4).unwrap();
+        for text in WORD_NAMES.iter().chain(&PHRASE_NAMES).chain(&["the red sky on the left"]) {
+            assert_eq!(table.embed(text), tiny_table().embed(text), "{text}");
+        }
+        assert_eq!(table.embed("the left").unwrap(), vec![2.0, 2.0, 2.0, 2.0]);
+        let signed = four_bit_bytes(&[[0x78, 0x0f], [0x10, 0x00]], "left\nbackground");
+        assert_eq!(PhraseTable::from_bytes(&signed, &vocabulary(2, 5), 4).unwrap().embed("the left").unwrap(), vec![-16.0, 14.0, -2.0, 0.0]);
+        // The lists must agree with the tensors and the manifest, and a word is listed once.
+        let refuse = |bytes: &[u8], words: usize, needle: &str| {
+            let err = PhraseTable::from_bytes(bytes, &vocabulary(2, words), 4).unwrap_err();
+            assert!(err.contains(needle), "expected {needle:?} in {err:?}");
+        };
+        refuse(&bytes, 6, "3 words listed in the file, the manifest says 4");
+        refuse(&bytes, 1, "2 words_4bit listed in the file, more than the manifest's 1 words");
+        refuse(&four_bit_bytes(&[[0x11, 0x11], [0x10, 0x00]], "left"), 4, "has shape [2, 2], expected [1, 2]");
+        refuse(&four_bit_bytes(&[[0x11, 0x11], [0x10, 0x00]], "left\nred"), 5, "listed at 8 and at 4 bits");
     }
 }
