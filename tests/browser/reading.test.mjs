@@ -57,7 +57,10 @@ test("Before/after slider and legend: the painting covers only the left part, an
   await withPage({ webgpu: false, query: "?backend=cpu" }, async ({ page }) => {
     assert.equal(await waitForState(page, ["ready", "load-failed"]), "ready", await page.locator("#status").textContent());
     await uploadAndRead(page);
-    const semantic = await paintTask(page, "semantic", 'Generate a semantic segmentation visualization image, using this color mapping: {"cat": "orange", "sky": "blue"}');
+    // Two names that are in the photo (coffee.png: a cup on a table), so that both entries paint: a
+    // name that is not there paints nothing (peel-gen-3's presence head), and the legend would have
+    // nothing to show alone.
+    const semantic = await paintTask(page, "semantic", 'Generate a semantic segmentation visualization image, using this color mapping: {"table": "orange", "background": "blue"}');
     // The overlay's pixels now, against the photo alone (opacity 0): which columns changed, and to what colours.
     const snapshot = () => page.evaluate(() => {
       const c = document.getElementById("overlay");
