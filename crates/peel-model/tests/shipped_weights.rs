@@ -432,7 +432,7 @@ fn each_task_network_paints_its_tasks_once_loaded_and_only_from_its_own_file() {
     let raw = |generator: &Generator| {
         let conditioning = generator.condition(&request).unwrap();
         let x = Tensor::<4>::from_floats(TensorData::new((0..3 * 64 * 96).map(|i| ((i * 37 % 255) as f32) / 127.5 - 1.0).collect(), [1, 3, 64, 96]), &Device::flex());
-        generator.paint_tensor(x, &conditioning).unwrap().into_data().to_vec::<f32>().unwrap()
+        generator.paint_tensor(x, &conditioning).unwrap().into_data().try_to_vec::<f32>().unwrap()
     };
     let painted = raw(&partial);
     assert!(painted == raw(generator()), "the loaded task network paints otherwise than load_dir's");
