@@ -22,6 +22,14 @@ IGNORE = 255  # a label map's "no answer" value (the one definition: the trainer
 MIN_PIXELS = 64  # the smallest region (pixels) that counts as present, for a class, an instance or a referent
 
 
+def extent(mask):
+    """A mask's pixel count and bounding box [x0, y0, x1, y1) (x1, y1 exclusive; None when empty)."""
+    ys, xs = np.nonzero(mask)
+    if not len(xs):
+        return 0, None
+    return int(len(xs)), [int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1]
+
+
 def depth_to_walk(depth):
     """The protocol's depth squash (λ = −3, c = 10/3): f = 1 − (1 + d/10)^−2; sky (inf) -> 1."""
     d = np.nan_to_num(np.maximum(depth.astype(np.float64), 0.0), posinf=np.inf)  # f64, as the Rust codec
@@ -116,11 +124,9 @@ def load_coco(shared, split):
         inst = np.asarray(inst).astype(np.uint16)
         kept = []
         for i in instances:
-            ys, xs = np.nonzero(inst == i["id"])
-            if len(xs) >= 16:
-                i["bbox"] = [int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1]
-                i["pixels"] = int(len(xs))
-                kept.append(i)
+            pixels, bbox = extent(inst == i["id"])
+            if pixels >= 16:
+                kept.append({**i, "pixels": pixels, "bbox": bbox})
         samples.append({
             "rgb": np.asarray(cover_crop(img, Image.BILINEAR)),
             "semantic": np.asarray(cover_crop(Image.fromarray(sem), Image.NEAREST)),

@@ -10,7 +10,7 @@ import torch
 from PIL import Image, ImageFilter
 
 from . import ccp
-from .data import IGNORE, MIN_PIXELS
+from .data import IGNORE, MIN_PIXELS, extent
 from .generator import (MAX_INSTANCES, PHRASE_DIM, TASK_DEPTH, TASK_INSTANCE, TASK_NORMALS, TASK_REFERRING,
                         TASK_SEMANTIC)
 from .vocab import CAMVID_CLASSES, SYNONYMS, VOC_CLASSES, embed, lookups, normalize
@@ -384,13 +384,11 @@ def paste(s, donor, thing, rng):
         out["semantic"] = np.where(where, 0, s["semantic"]).astype(s["semantic"].dtype)
     kept = []
     for i in s.get("instances", []):
-        ys, xs = np.nonzero(instance == i["id"])
-        if len(xs):
-            kept.append({**i, "pixels": len(xs),
-                         "bbox": [int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1]})
-    ys, xs = np.nonzero(where)
-    kept.append({"id": new_id, "class": thing["class"], "thing": True, "pixels": len(xs),
-                 "bbox": [int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1]})
+        pixels, bbox = extent(instance == i["id"])
+        if pixels:
+            kept.append({**i, "pixels": pixels, "bbox": bbox})
+    pixels, bbox = extent(where)
+    kept.append({"id": new_id, "class": thing["class"], "thing": True, "pixels": pixels, "bbox": bbox})
     out["instances"] = kept
     return out
 
