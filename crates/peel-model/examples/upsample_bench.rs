@@ -1,7 +1,7 @@
 //! Times bringing a painting to a photo's size: the plain resize against the guided upsampling,
 //! for segmentation (vote) and depth/normals (average). Prints the median of 15 runs for two
 //! cases: a 128×96 painting to a 1024×768 photo, and the app's own case, the network's painting
-//! (half its 256-px input: 128×85 for a 451×300 photo) to the photo as it was dropped.
+//! (half its input, whose long side is 256 px: 128×80 for a 451×300 photo) at the photo's size.
 //!
 //!     cargo run --release -p peel-model --example upsample_bench [PHOTO]
 //!
