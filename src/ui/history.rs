@@ -78,36 +78,31 @@ fn store(db: &IdbDatabase, mode: IdbTransactionMode) -> Result<IdbObjectStore, J
     db.transaction_with_str_and_mode(STORE, mode)?.object_store(STORE)
 }
 
-/// Keeps `reply` (just painted and shown over the photo on screen) in the history.
+/// Keeps `reply` (just painted and shown over the photo on screen) in the history. The encoding
+/// (a PNG and a JPEG, some milliseconds) waits until the browser has drawn the painting, so that
+/// it does not hold the result back from the screen.
 pub(super) fn keep(page: &mut Page, reply: &Reply) {
     // Only a painting of the photo the page shows (the browser may still be decoding a new one).
     if page.worker_photo != Some(page.photo_id) || page.shown_photo != page.photo_id {
         return;
     }
     let Some(photo) = &page.photo else { return };
-    let record = (|| -> Result<js_sys::Object, String> {
-        let painting = peel_protocol::export::rgb_png(&reply.visualization, reply.width, reply.height).map_err(|e| e.to_string())?;
-        let (photo, photo_width, photo_height) = photo_jpeg(&page.document, photo).map_err(|e| format!("{e:?}"))?;
-        let record = js_sys::Object::new();
-        let set = |key: &str, value: &JsValue| Reflect::set(&record, &key.into(), value).map(|_| ()).map_err(|e| format!("{e:?}"));
-        set("time", &js_sys::Date::now().into())?;
-        set("task", &reply.task.name().into())?;
-        set("prompt", &reply.prompt.as_str().into())?;
-        set("width", &reply.width.into())?;
-        set("height", &reply.height.into())?;
-        set("painting", &Uint8Array::from(painting.as_slice()))?;
-        set("photo", &photo)?;
-        set("photo_width", &photo_width.into())?;
-        set("photo_height", &photo_height.into())?;
-        Ok(record)
-    })();
-    let record = match record {
-        Ok(record) => record,
-        Err(e) => return web_sys::console::warn_1(&format!("The painting could not be kept in the history: {e}").into()),
+    // A copy of the photo, taken now: the page closes its own when the next photo comes.
+    let photo = match web_sys::window().ok_or_else(|| JsValue::from("no window")).and_then(|w| w.create_image_bitmap_with_image_bitmap(photo)) {
+        Ok(copy) => JsFuture::from(copy),
+        Err(e) => return web_sys::console::warn_1(&format!("The painting could not be kept in the history: {e:?}").into()),
     };
+    let (task, prompt, visualization, width, height) = (reply.task, reply.prompt.clone(), reply.visualization.clone(), reply.width, reply.height);
+    let document = page.document.clone();
     let weak = page.history.page.clone();
     wasm_bindgen_futures::spawn_local(async move {
         let kept = async {
+            let photo: ImageBitmap = photo.await?.dyn_into()?;
+            after_next_frame(&document).await;
+            let encoded = peel_protocol::export::rgb_png(&visualization, width, height).map_err(|e| JsValue::from(e.to_string()));
+            let record = encoded.and_then(|painting| history_record(&document, &photo, task, &prompt, &painting, width, height));
+            photo.close();
+            let record = record?;
             let db = database(&weak).await?;
             done(&store(&db, IdbTransactionMode::Readwrite)?.add(&record)?).await?;
             // The oldest go once there are more than the limit.
@@ -133,6 +128,51 @@ pub(super) fn keep(page: &mut Page, reply: &Reply) {
             list(&page);
         }
     });
+}
+
+/// One history entry: the painting (`painting`, PNG) with its task, prompt and photo.
+fn history_record(
+    document: &web_sys::Document,
+    photo: &ImageBitmap,
+    task: Task,
+    prompt: &str,
+    painting: &[u8],
+    width: u32,
+    height: u32,
+) -> Result<js_sys::Object, JsValue> {
+    let (photo, photo_width, photo_height) = photo_jpeg(document, photo)?;
+    let record = js_sys::Object::new();
+    for (key, value) in [
+        ("time", js_sys::Date::now().into()),
+        ("task", task.name().into()),
+        ("prompt", prompt.into()),
+        ("width", width.into()),
+        ("height", height.into()),
+        ("painting", Uint8Array::from(painting).into()),
+        ("photo", photo.into()),
+        ("photo_width", photo_width.into()),
+        ("photo_height", photo_height.into()),
+    ] {
+        Reflect::set(&record, &key.into(), &value)?;
+    }
+    Ok(record)
+}
+
+/// Resolves in a task after the browser's next frame (at once in a hidden tab, which draws no
+/// frames): what runs after it no longer delays what the page has just put on screen.
+async fn after_next_frame(document: &web_sys::Document) {
+    let Some(window) = web_sys::window() else { return };
+    let hidden = document.hidden();
+    let promise = Promise::new(&mut |resolve, _| {
+        if hidden {
+            let _ = window.set_timeout_with_callback(&resolve);
+            return;
+        }
+        let timer = window.clone();
+        let task = Closure::once_into_js(move || timer.set_timeout_with_callback(&resolve));
+        let _ = window.request_animation_frame(task.unchecked_ref());
+    });
+    let _ = JsFuture::from(promise).await;
 }
 
 /// The photo's copy kept with a painting: JPEG bytes, at most [`PHOTO_SIDE`] px, and its size.

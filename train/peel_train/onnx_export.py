@@ -27,7 +27,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from .evaluate import load_shipped, preprocess
+from .evaluate import TaskRouted, load_shipped, preprocess
 from .generator import TASK_DEPTH, paint_depth
 
 PROMPT = "Generate a metric depth map of the input image."
@@ -60,6 +60,9 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
 
     model, _, _ = load_shipped(args.weights)
+    if isinstance(model, TaskRouted):
+        # The network that paints depth, as Peel's `Generator` routes the prompt.
+        model = model.by_task.get(TASK_DEPTH, model.main)
     painter = DepthPainter(model).eval()
     image = preprocess(Image.open(args.photo))
     with torch.no_grad():

@@ -102,10 +102,26 @@ pub fn guided(painting: &RgbImage, photo: &RgbImage, combine: Combine) -> RgbIma
     let guide = pixels(photo);
     let range = range_weights();
     let (xs, ys) = (Axis::new(pw, width), Axis::new(ph, height));
+    match combine {
+        Combine::Average => average_by_rows(colours, footprint, guide, pw as usize, (width, height), (&xs, &ys), &range),
+        Combine::Vote => vote_by_pixels(colours, footprint, guide, pw as usize, (width, height), (&xs, &ys), &range),
+    }
+}
 
+/// [`Combine::Vote`] a photo pixel at a time: most windows of a segmentation hold one colour,
+/// which neighbouring pixels share, and the rest few.
+fn vote_by_pixels(
+    colours: &[[u8; 3]],
+    footprint: &[[u8; 3]],
+    guide: &[[u8; 3]],
+    pw: usize,
+    (width, height): (u32, u32),
+    (xs, ys): (&Axis, &Axis),
+    range: &[f32],
+) -> RgbImage {
     let mut out = vec![[0u8; 3]; guide.len()];
     for (y, out_row) in out.chunks_exact_mut(width as usize).enumerate() {
-        let rows = ys.index[y].map(|r| r * pw as usize);
+        let rows = ys.index[y].map(|r| r * pw);
         let row_weights = &ys.weight[y];
         let guide_row = &guide[y * width as usize..][..width as usize];
         // Whether the last window held one colour, and which (neighbouring pixels share windows).
@@ -132,13 +148,89 @@ pub fn guided(painting: &RgbImage, photo: &RgbImage, combine: Combine) -> RgbIma
                 let distance = p[0].abs_diff(f[0]) as usize + p[1].abs_diff(f[1]) as usize + p[2].abs_diff(f[2]) as usize;
                 (colours[q], row_weights[k / TAPS] * column_weights[k % TAPS] * range[distance])
             });
-            *out = match combine {
-                Combine::Vote => vote(weighted),
-                Combine::Average => average(weighted),
-            };
+            *out = vote(weighted);
         }
     }
     RgbImage::from_raw(width, height, out.into_flattened()).expect("one RGB pixel per photo pixel")
+}
+
+/// [`Combine::Average`] a photo row at a time: for each of the window's samples in turn, the
+/// distances, weights and sums of the whole row, in plain loops over contiguous arrays that the
+/// compiler vectorises (the painting's samples are gathered once per painting row, not once per
+/// photo pixel). The sums run in the same order as a pixel at a time, so the result is the same
+/// to the bit.
+fn average_by_rows(
+    colours: &[[u8; 3]],
+    footprint: &[[u8; 3]],
+    guide: &[[u8; 3]],
+    painted_width: usize,
+    (width, height): (u32, u32),
+    (xs, ys): (&Axis, &Axis),
+    range: &[f32],
+) -> RgbImage {
+    let width = width as usize;
+    let painted_height = colours.len() / painted_width;
+    // Per painting row and window column: the footprint's and the painting's colours at each
+    // photo column, channel by channel.
+    let gather = |image: &[[u8; 3]], row: usize, tap: usize, channel: usize| -> Vec<u8> {
+        xs.index.iter().map(|columns| image[row * painted_width + columns[tap]][channel]).collect()
+    };
+    let planes = |image: &[[u8; 3]]| -> Vec<[[Vec<u8>; 3]; TAPS]> {
+        (0..painted_height).map(|row| std::array::from_fn(|tap| std::array::from_fn(|c| gather(image, row, tap, c)))).collect()
+    };
+    let (foot_planes, colour_planes) = (planes(footprint), planes(colours));
+    let column_weights: [Vec<f32>; TAPS] = std::array::from_fn(|tap| xs.weight.iter().map(|w| w[tap]).collect());
+
+    let mut out = vec![0u8; width * height as usize * 3];
+    let (mut distance, mut weight) = (vec![0u16; width], vec![0f32; width]);
+    let mut sums = [vec![0f32; width], vec![0f32; width], vec![0f32; width]];
+    let mut total = vec![0f32; width];
+    let mut guide_planes = [vec![0u8; width], vec![0u8; width], vec![0u8; width]];
+    for (y, (guide_row, out_row)) in guide.chunks_exact(width).zip(out.chunks_exact_mut(width * 3)).enumerate() {
+        for (c, plane) in guide_planes.iter_mut().enumerate() {
+            plane.iter_mut().zip(guide_row).for_each(|(g, p)| *g = p[c]);
+        }
+        sums.iter_mut().chain([&mut total]).for_each(|s| s.fill(0.0));
+        for (&row, &row_weight) in ys.index[y].iter().zip(&ys.weight[y]) {
+            for tap in 0..TAPS {
+                // Every slice cut to the row's width, so that the loops carry no bounds checks.
+                let [fr, fg, fb] = foot_planes[row][tap].each_ref().map(|f| &f[..width]);
+                let [pr, pg, pb] = guide_planes.each_ref().map(|p| &p[..width]);
+                let distance = &mut distance[..width];
+                for x in 0..width {
+                    distance[x] = u16::from(pr[x].abs_diff(fr[x])) + u16::from(pg[x].abs_diff(fg[x])) + u16::from(pb[x].abs_diff(fb[x]));
+                }
+                let (weight, column_weights) = (&mut weight[..width], &column_weights[tap][..width]);
+                for x in 0..width {
+                    weight[x] = row_weight * column_weights[x] * range[usize::from(distance[x]).min(range.len() - 1)];
+                }
+                for (sum, plane) in sums.iter_mut().zip(&colour_planes[row][tap]) {
+                    let (sum, plane) = (&mut sum[..width], &plane[..width]);
+                    for x in 0..width {
+                        sum[x] += weight[x] * f32::from(plane[x]);
+                    }
+                }
+                let total = &mut total[..width];
+                for x in 0..width {
+                    total[x] += weight[x];
+                }
+            }
+        }
+        for (c, sum) in sums.iter().enumerate() {
+            for ((out, &s), &t) in out_row.iter_mut().skip(c).step_by(3).zip(sum).zip(&total) {
+                *out = round_to_u8(s / t);
+            }
+        }
+    }
+    RgbImage::from_raw(width as u32, height, out).expect("one RGB pixel per photo pixel")
+}
+
+/// `x.round()` (halves away from zero) as a byte, in operations that vectorise (`round` itself is
+/// a library call on x86 and in wasm).
+fn round_to_u8(x: f32) -> u8 {
+    let whole = x.trunc();
+    let rounded = if (x - whole).abs() >= 0.5 { whole + x.signum() } else { whole };
+    rounded.clamp(0.0, 255.0) as u8
 }
 
 /// The colour with the largest total weight (ties: the colour met first).
@@ -155,18 +247,6 @@ fn vote(weighted: impl Iterator<Item = ([u8; 3], f32)>) -> [u8; 3] {
         }
     }
     ballots[..n].iter().fold(ballots[0], |best, &b| if b.1 > best.1 { b } else { best }).0
-}
-
-/// The weighted mean colour, rounded.
-fn average(weighted: impl Iterator<Item = ([u8; 3], f32)>) -> [u8; 3] {
-    let (mut sum, mut total) = ([0f32; 3], 0f32);
-    for (colour, w) in weighted {
-        for (s, c) in sum.iter_mut().zip(colour) {
-            *s += w * f32::from(c);
-        }
-        total += w;
-    }
-    sum.map(|s| (s / total).round().clamp(0.0, 255.0) as u8)
 }
 
 #[cfg(test)]
@@ -238,6 +318,52 @@ mod tests {
         assert!(result.pixels().all(|p| palette.contains(p)));
         // Every colour of the painting survives (the vote is not stuck on one of them).
         assert!(palette.iter().all(|c| result.pixels().any(|p| p == c)));
+    }
+
+    /// [`Combine::Average`] as the module's documentation defines it, one photo pixel at a time.
+    fn average_one_pixel_at_a_time(painting: &RgbImage, photo: &RgbImage) -> RgbImage {
+        let footprint = imageops::thumbnail(photo, painting.width(), painting.height());
+        let (xs, ys) = (Axis::new(painting.width(), photo.width()), Axis::new(painting.height(), photo.height()));
+        let range = range_weights();
+        RgbImage::from_fn(photo.width(), photo.height(), |x, y| {
+            let p = photo.get_pixel(x, y).0;
+            let (mut sum, mut total) = ([0f32; 3], 0f32);
+            for (&row, &row_weight) in ys.index[y as usize].iter().zip(&ys.weight[y as usize]) {
+                for (&column, &column_weight) in xs.index[x as usize].iter().zip(&xs.weight[x as usize]) {
+                    let f = footprint.get_pixel(column as u32, row as u32).0;
+                    let distance: usize = (0..3).map(|c| usize::from(p[c].abs_diff(f[c]))).sum();
+                    let w = row_weight * column_weight * range[distance];
+                    for (s, c) in sum.iter_mut().zip(painting.get_pixel(column as u32, row as u32).0) {
+                        *s += w * f32::from(c);
+                    }
+                    total += w;
+                }
+            }
+            Rgb(sum.map(|s| (s / total).round().clamp(0.0, 255.0) as u8))
+        })
+    }
+
+    #[test]
+    fn average_by_rows_is_the_definition_to_the_bit() {
+        let (photo, _) = two_region_photo();
+        // A smooth ramp with a step and some noise: windows of one colour, of a few, of many.
+        let painting = RgbImage::from_fn(37, 23, |x, y| {
+            let noise = ((x * 31 + y * 17) % 7) as u8;
+            Rgb([(x * 6) as u8 + noise, if x > 20 { 200 } else { 30 }, (y * 9) as u8])
+        });
+        for (w, h) in [(256, 192), (451, 300), (37, 23), (20, 11), (1, 5)] {
+            let photo = imageops::resize(&photo, w, h, FilterType::Triangle);
+            assert_eq!(guided(&painting, &photo, Combine::Average), average_one_pixel_at_a_time(&painting, &photo), "{w}x{h}");
+        }
+    }
+
+    #[test]
+    fn rounding_to_a_byte_is_rounding() {
+        let edges = [0.0, 0.499_999_97, 0.5, 0.500_000_06, 1.5, 2.5, 127.5, 254.5, 254.499_98, 255.0, 255.4, 300.0, -0.4, -3.0];
+        let grid = (0..=2_600_000).map(|i| i as f32 * 1e-4);
+        for x in edges.into_iter().chain(grid) {
+            assert_eq!(round_to_u8(x), x.round().clamp(0.0, 255.0) as u8, "{x}");
+        }
     }
 
     #[test]
