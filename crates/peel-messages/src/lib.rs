@@ -134,6 +134,11 @@ pub struct StageTimings {
     pub received_at_ms: f64,
     #[serde(default)]
     pub sent_at_ms: f64,
+    /// Deferred files (the whole phrase table, task networks) wanted, downloading or not yet
+    /// handed to the generator when the worker answered: until this is 0, a paint shares the
+    /// worker with loading them (the benchmark's warm paints start after).
+    #[serde(default)]
+    pub parts_loading: u32,
 }
 
 /// A word of the prompt the model does not know, and the known words nearest to it.

@@ -118,6 +118,12 @@ impl State {
         networks.chain([Part::WholeTable]).filter(|&p| matches!(self.deferred_ref(p), Some(Deferred::Wanted))).collect()
     }
 
+    /// How many deferred parts are not yet in the generator (nor failed).
+    fn parts_loading(&self) -> u32 {
+        let parts = std::iter::once(&self.whole_table).chain(&self.task_networks);
+        parts.filter(|d| matches!(d, Deferred::Wanted | Deferred::Downloading | Deferred::Arrived(_))).count() as u32
+    }
+
     fn deferred_ref(&self, part: Part) -> Option<&Deferred> {
         match part {
             Part::WholeTable => Some(&self.whole_table),
@@ -168,6 +174,7 @@ pub fn start() {
             };
             let mut reply = reply.unwrap_or_else(failed);
             if let FromWorker::Painted { timings, .. } = &mut reply {
+                timings.parts_loading = state.borrow().parts_loading();
                 (timings.received_at_ms, timings.sent_at_ms) = (received_at, epoch_ms());
             }
             let painted = matches!(reply, FromWorker::Painted { .. });
