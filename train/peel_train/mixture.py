@@ -49,6 +49,7 @@ ABSENT_MAX = 24
 # pasted things become instances and referents. Measured at 1,200 steps it lost (docs/MODEL.md, "Redesign 4").
 COPY_PASTE_DONORS = ("coco", "pets")
 COPY_PASTE_SCALE = (0.5, 1.2)
+ZOOM_MAX = 1.5  # --zoom: a depth or normals example is cropped to 1/z of each side, z up to this, and enlarged back
 COPY_PASTE_AREA = 0.3  # a pet's trimap fills its photo: pasted whole, it would cover the photo it lands on
 # `--presence-probes N`: each semantic example also carries up to N probe names from its label set that the
 # prompt does not name, each labelled present (>= MIN_PIXELS pixels) or absent (none), for the presence head
@@ -72,13 +73,14 @@ class Mixture:
     resumed run and data workers reproduce an unbroken run exactly.
     """
 
-    def __init__(self, sources, task_weights=None, prompts="mixed", probes=0, copy_paste=0.0):
+    def __init__(self, sources, task_weights=None, prompts="mixed", probes=0, copy_paste=0.0, zoom=0.0):
         if prompts not in SEMANTIC_PROMPTS:
             raise ValueError(f"semantic prompts must be one of {SEMANTIC_PROMPTS}, not {prompts!r}")
         self.task_weights = dict(task_weights or TASK_WEIGHTS)
         self.prompts = prompts
         self.probes = probes
         self.copy_paste = copy_paste
+        self.zoom = zoom
         self.src = {name: samples for name, samples in sources.items() if samples}
         if "synth" not in self.src:
             raise SystemExit("the data has no synthetic scenes (synth.pkl): depth and normals need them")
@@ -329,8 +331,13 @@ class Mixture:
         return self.referring(s, cands)
 
     def augment(self, ex):
-        """Photometric changes a camera makes (so synthetic depth transfers to photos) and flips."""
+        """Photometric changes a camera makes (so synthetic depth transfers to photos), flips and, for
+        this share (`zoom`) of depth and normals examples, a longer lens: the photo cropped about a
+        random point and enlarged back. Depth and camera-frame normals stay as they are, so the network
+        learns that a thing's size in the picture does not give its distance without the lens."""
         rng = self.rng
+        if self.zoom and ("walk" in ex or "normal" in ex) and rng.random() < self.zoom:
+            ex = zoomed(ex, rng.uniform(1.0, ZOOM_MAX), rng.random(), rng.random())
         rgb = ex["rgb"].astype(np.float32)
         rgb = rgb * rng.uniform(0.8, 1.2) + rng.uniform(-20, 20)
         if rng.random() < 0.3:
@@ -353,6 +360,23 @@ class Mixture:
             if "normal" in ex:
                 ex["normal"] = ex["normal"] * np.array([-1, 1, 1], np.float16)
         return ex
+
+
+def zoomed(ex, z, fx, fy):
+    """`ex` seen through a lens z times longer: the crop of 1/z of each side whose corner is at
+    (fx, fy) of the free range, enlarged back to the full size (the photo bilinear; depth and normals
+    nearest, so no value is invented between a near and a far surface)."""
+    h, w = ex["rgb"].shape[:2]
+    ch, cw = max(2, round(h / z)), max(2, round(w / z))
+    y0, x0 = round(fy * (h - ch)), round(fx * (w - cw))
+    out = dict(ex)
+    out["rgb"] = np.asarray(Image.fromarray(np.ascontiguousarray(ex["rgb"][y0:y0 + ch, x0:x0 + cw])).resize((w, h), Image.BILINEAR))
+    rows = np.minimum(y0 + (np.arange(h) * ch) // h, y0 + ch - 1)
+    cols = np.minimum(x0 + (np.arange(w) * cw) // w, x0 + cw - 1)
+    for k in ("walk", "normal"):
+        if k in ex:
+            out[k] = ex[k][rows[:, None], cols[None, :]]
+    return out
 
 
 def paste(s, donor, thing, rng):

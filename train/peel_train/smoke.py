@@ -306,7 +306,7 @@ def check_training(data, tmp, run_dir):
     from .pack import load_sources
     from .data import IGNORE
     from .losses import losses
-    from .mixture import NO_TARGET_TEMPLATES, Embedder, Mixture, paste
+    from .mixture import NO_TARGET_TEMPLATES, Embedder, Mixture, paste, zoomed
     from .train import Batches, parse_args, phrase_table, resolution_scale
     from .generator import TASK_DEPTH, TASK_SEMANTIC, Outputs, PeelGenerator
 
@@ -456,6 +456,19 @@ def check_training(data, tmp, run_dir):
     kept = off.pasted("photos", mix.src["synth"][0])
     check(off.donors and kept is mix.src["synth"][0] and off.rng.getstate() == state,
           "without --copy-paste, a real photo's example is left as it is and draws no random number")
+    # --zoom: a longer lens keeps every depth and normal value where it was (nearest), only magnified.
+    scene = mix.src["synth"][0]
+    h, w = scene["rgb"].shape[:2]
+    ex = {"rgb": scene["rgb"], "walk": scene["walk"], "normal": scene["normal"]}
+    same = zoomed(ex, 1.0, 0.3, 0.7)
+    near = zoomed(ex, 1.5, 1.0, 0.0)  # the crop's corner at the right edge, the top
+    ch, cw = round(h / 1.5), round(w / 1.5)
+    check(all(np.array_equal(same[k], ex[k], equal_nan=True) for k in ("rgb", "walk", "normal"))
+          and all(near[k].shape == ex[k].shape for k in ("rgb", "walk", "normal"))
+          and np.array_equal(near["walk"][0, 0], ex["walk"][0, w - cw], equal_nan=True)
+          and np.array_equal(near["normal"][-1, -1], ex["normal"][ch - 1, w - 1])
+          and np.isin(near["walk"][~np.isnan(near["walk"])], ex["walk"]).all(),
+          "--zoom crops about the chosen corner and enlarges back, depth and normals by nearest (z = 1 changes nothing)")
     halves = [resolution_scale(s, 100, 0.5, full_res_every=4) for s in range(8)] + [resolution_scale(60, 100, 0.5, 4)]
     check(halves == [2, 2, 2, 1, 2, 2, 2, 1, 1], f"--full-res-every 4 puts every 4th half-resolution step at full ({halves})")
 

@@ -277,6 +277,9 @@ def parse_args(argv=None):
     ap.add_argument("--copy-paste", type=float, default=0.0,
                     help="this share of instance and referring examples on real photos gets things from other "
                          "photos pasted in (mixture.paste)")
+    ap.add_argument("--zoom", type=float, default=0.0,
+                    help="this share of depth and normals examples is seen through a longer lens: cropped and "
+                         "enlarged back, depth unchanged (mixture.zoomed)")
     ap.add_argument("--tasks", nargs="+", choices=TASKS, default=TASKS,
                     help="train only these tasks (at their usual relative weights; an ablation)")
     ap.add_argument("--semantic-prompts", choices=SEMANTIC_PROMPTS, default="mixed",
@@ -307,7 +310,7 @@ def main(argv=None):
     run.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(args.seed)
     mix = Mixture(load_sources(args.data), {TASKS.index(t): TASK_WEIGHTS[TASKS.index(t)] for t in args.tasks},
-                  args.semantic_prompts, args.presence_probes, args.copy_paste)
+                  args.semantic_prompts, args.presence_probes, args.copy_paste, args.zoom)
     embedder = Embedder(phrase_table(mix, args.data, args.shared))
 
     ckpt_path = run / "checkpoint.pt"
