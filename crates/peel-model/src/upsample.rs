@@ -96,133 +96,140 @@ pub fn guided(painting: &RgbImage, photo: &RgbImage, combine: Combine) -> RgbIma
         return RgbImage::new(width, height);
     }
     // The photo averaged over each painted pixel's footprint: what the painter saw there.
-    let footprint_image = imageops::thumbnail(photo, pw, ph);
-    let footprint = pixels(&footprint_image);
-    let colours = pixels(painting);
-    let guide = pixels(photo);
-    let range = range_weights();
-    let (xs, ys) = (Axis::new(pw, width), Axis::new(ph, height));
+    let footprint = imageops::thumbnail(photo, pw, ph);
+    let window = Window {
+        colours: pixels(painting),
+        footprint: pixels(&footprint),
+        guide: pixels(photo),
+        painted_width: pw as usize,
+        size: (width, height),
+        xs: Axis::new(pw, width),
+        ys: Axis::new(ph, height),
+        range: range_weights(),
+    };
     match combine {
-        Combine::Average => average_by_rows(colours, footprint, guide, pw as usize, (width, height), (&xs, &ys), &range),
-        Combine::Vote => vote_by_pixels(colours, footprint, guide, pw as usize, (width, height), (&xs, &ys), &range),
+        Combine::Average => window.average_by_rows(),
+        Combine::Vote => window.vote_by_pixels(),
     }
 }
 
-/// [`Combine::Vote`] a photo pixel at a time: most windows of a segmentation hold one colour,
-/// which neighbouring pixels share, and the rest few.
-fn vote_by_pixels(
-    colours: &[[u8; 3]],
-    footprint: &[[u8; 3]],
-    guide: &[[u8; 3]],
-    pw: usize,
-    (width, height): (u32, u32),
-    (xs, ys): (&Axis, &Axis),
-    range: &[f32],
-) -> RgbImage {
-    let mut out = vec![[0u8; 3]; guide.len()];
-    for (y, out_row) in out.chunks_exact_mut(width as usize).enumerate() {
-        let rows = ys.index[y].map(|r| r * pw);
-        let row_weights = &ys.weight[y];
-        let guide_row = &guide[y * width as usize..][..width as usize];
-        // Whether the last window held one colour, and which (neighbouring pixels share windows).
-        let mut last_window: Option<([usize; TAPS], Option<[u8; 3]>)> = None;
-        for (x, (out, &p)) in out_row.iter_mut().zip(guide_row).enumerate() {
-            let columns = xs.index[x];
-            let samples = || (0..TAPS * TAPS).map(|k| rows[k / TAPS] + columns[k % TAPS]);
-            let single_colour = match last_window {
-                Some((window, colour)) if window == columns => colour,
-                _ => {
-                    let first = colours[rows[0] + columns[0]];
-                    let colour = samples().all(|q| colours[q] == first).then_some(first);
-                    last_window = Some((columns, colour));
-                    colour
-                }
-            };
-            if let Some(colour) = single_colour {
-                *out = colour;
-                continue;
-            }
-            let column_weights = &xs.weight[x];
-            let weighted = samples().enumerate().map(|(k, q)| {
-                let f = footprint[q];
-                let distance = p[0].abs_diff(f[0]) as usize + p[1].abs_diff(f[1]) as usize + p[2].abs_diff(f[2]) as usize;
-                (colours[q], row_weights[k / TAPS] * column_weights[k % TAPS] * range[distance])
-            });
-            *out = vote(weighted);
-        }
-    }
-    RgbImage::from_raw(width, height, out.into_flattened()).expect("one RGB pixel per photo pixel")
-}
-
-/// [`Combine::Average`] a photo row at a time: for each of the window's samples in turn, the
-/// distances, weights and sums of the whole row, in plain loops over contiguous arrays that the
-/// compiler vectorises (the painting's samples are gathered once per painting row, not once per
-/// photo pixel). The sums run in the same order as a pixel at a time, so the result is the same
-/// to the bit.
-fn average_by_rows(
-    colours: &[[u8; 3]],
-    footprint: &[[u8; 3]],
-    guide: &[[u8; 3]],
+/// What each photo pixel's window reads: the painting, the photo over each painted pixel's
+/// footprint, the photo itself, and the weights.
+struct Window<'a> {
+    colours: &'a [[u8; 3]],
+    footprint: &'a [[u8; 3]],
+    guide: &'a [[u8; 3]],
     painted_width: usize,
-    (width, height): (u32, u32),
-    (xs, ys): (&Axis, &Axis),
-    range: &[f32],
-) -> RgbImage {
-    let width = width as usize;
-    let painted_height = colours.len() / painted_width;
-    // Per painting row and window column: the footprint's and the painting's colours at each
-    // photo column, channel by channel.
-    let gather = |image: &[[u8; 3]], row: usize, tap: usize, channel: usize| -> Vec<u8> {
-        xs.index.iter().map(|columns| image[row * painted_width + columns[tap]][channel]).collect()
-    };
-    let planes = |image: &[[u8; 3]]| -> Vec<[[Vec<u8>; 3]; TAPS]> {
-        (0..painted_height).map(|row| std::array::from_fn(|tap| std::array::from_fn(|c| gather(image, row, tap, c)))).collect()
-    };
-    let (foot_planes, colour_planes) = (planes(footprint), planes(colours));
-    let column_weights: [Vec<f32>; TAPS] = std::array::from_fn(|tap| xs.weight.iter().map(|w| w[tap]).collect());
+    /// The photo's width and height.
+    size: (u32, u32),
+    xs: Axis,
+    ys: Axis,
+    range: Vec<f32>,
+}
 
-    let mut out = vec![0u8; width * height as usize * 3];
-    let (mut distance, mut weight) = (vec![0u16; width], vec![0f32; width]);
-    let mut sums = [vec![0f32; width], vec![0f32; width], vec![0f32; width]];
-    let mut total = vec![0f32; width];
-    let mut guide_planes = [vec![0u8; width], vec![0u8; width], vec![0u8; width]];
-    for (y, (guide_row, out_row)) in guide.chunks_exact(width).zip(out.chunks_exact_mut(width * 3)).enumerate() {
-        for (c, plane) in guide_planes.iter_mut().enumerate() {
-            plane.iter_mut().zip(guide_row).for_each(|(g, p)| *g = p[c]);
+impl Window<'_> {
+    /// [`Combine::Vote`] a photo pixel at a time: most windows of a segmentation hold one colour,
+    /// which neighbouring pixels share, and the rest few.
+    fn vote_by_pixels(&self) -> RgbImage {
+        let Self { colours, footprint, guide, painted_width: pw, size: (width, height), ref xs, ref ys, ref range } = *self;
+        let mut out = vec![[0u8; 3]; guide.len()];
+        for (y, out_row) in out.chunks_exact_mut(width as usize).enumerate() {
+            let rows = ys.index[y].map(|r| r * pw);
+            let row_weights = &ys.weight[y];
+            let guide_row = &guide[y * width as usize..][..width as usize];
+            // Whether the last window held one colour, and which (neighbouring pixels share windows).
+            let mut last_window: Option<([usize; TAPS], Option<[u8; 3]>)> = None;
+            for (x, (out, &p)) in out_row.iter_mut().zip(guide_row).enumerate() {
+                let columns = xs.index[x];
+                let samples = || (0..TAPS * TAPS).map(|k| rows[k / TAPS] + columns[k % TAPS]);
+                let single_colour = match last_window {
+                    Some((window, colour)) if window == columns => colour,
+                    _ => {
+                        let first = colours[rows[0] + columns[0]];
+                        let colour = samples().all(|q| colours[q] == first).then_some(first);
+                        last_window = Some((columns, colour));
+                        colour
+                    }
+                };
+                if let Some(colour) = single_colour {
+                    *out = colour;
+                    continue;
+                }
+                let column_weights = &xs.weight[x];
+                let weighted = samples().enumerate().map(|(k, q)| {
+                    let f = footprint[q];
+                    let distance = p[0].abs_diff(f[0]) as usize + p[1].abs_diff(f[1]) as usize + p[2].abs_diff(f[2]) as usize;
+                    (colours[q], row_weights[k / TAPS] * column_weights[k % TAPS] * range[distance])
+                });
+                *out = vote(weighted);
+            }
         }
-        sums.iter_mut().chain([&mut total]).for_each(|s| s.fill(0.0));
-        for (&row, &row_weight) in ys.index[y].iter().zip(&ys.weight[y]) {
-            for tap in 0..TAPS {
-                // Every slice cut to the row's width, so that the loops carry no bounds checks.
-                let [fr, fg, fb] = foot_planes[row][tap].each_ref().map(|f| &f[..width]);
-                let [pr, pg, pb] = guide_planes.each_ref().map(|p| &p[..width]);
-                let distance = &mut distance[..width];
-                for x in 0..width {
-                    distance[x] = u16::from(pr[x].abs_diff(fr[x])) + u16::from(pg[x].abs_diff(fg[x])) + u16::from(pb[x].abs_diff(fb[x]));
-                }
-                let (weight, column_weights) = (&mut weight[..width], &column_weights[tap][..width]);
-                for x in 0..width {
-                    weight[x] = row_weight * column_weights[x] * range[usize::from(distance[x]).min(range.len() - 1)];
-                }
-                for (sum, plane) in sums.iter_mut().zip(&colour_planes[row][tap]) {
-                    let (sum, plane) = (&mut sum[..width], &plane[..width]);
+        RgbImage::from_raw(width, height, out.into_flattened()).expect("one RGB pixel per photo pixel")
+    }
+
+    /// [`Combine::Average`] a photo row at a time: for each of the window's samples in turn, the
+    /// distances, weights and sums of the whole row, in plain loops over contiguous arrays that the
+    /// compiler vectorises (the painting's samples are gathered once per painting row, not once per
+    /// photo pixel). The sums run in the same order as a pixel at a time, so the result is the same
+    /// to the bit.
+    fn average_by_rows(&self) -> RgbImage {
+        let Self { colours, footprint, guide, painted_width, size: (width, height), ref xs, ref ys, ref range } = *self;
+        let width = width as usize;
+        let painted_height = colours.len() / painted_width;
+        // Per painting row and window column: the footprint's and the painting's colours at each
+        // photo column, channel by channel.
+        let gather = |image: &[[u8; 3]], row: usize, tap: usize, channel: usize| -> Vec<u8> {
+            xs.index.iter().map(|columns| image[row * painted_width + columns[tap]][channel]).collect()
+        };
+        let planes = |image: &[[u8; 3]]| -> Vec<[[Vec<u8>; 3]; TAPS]> {
+            (0..painted_height).map(|row| std::array::from_fn(|tap| std::array::from_fn(|c| gather(image, row, tap, c)))).collect()
+        };
+        let (foot_planes, colour_planes) = (planes(footprint), planes(colours));
+        let column_weights: [Vec<f32>; TAPS] = std::array::from_fn(|tap| xs.weight.iter().map(|w| w[tap]).collect());
+
+        let mut out = vec![0u8; width * height as usize * 3];
+        let (mut distance, mut weight) = (vec![0u16; width], vec![0f32; width]);
+        let mut sums = [vec![0f32; width], vec![0f32; width], vec![0f32; width]];
+        let mut total = vec![0f32; width];
+        let mut guide_planes = [vec![0u8; width], vec![0u8; width], vec![0u8; width]];
+        for (y, (guide_row, out_row)) in guide.chunks_exact(width).zip(out.chunks_exact_mut(width * 3)).enumerate() {
+            for (c, plane) in guide_planes.iter_mut().enumerate() {
+                plane.iter_mut().zip(guide_row).for_each(|(g, p)| *g = p[c]);
+            }
+            sums.iter_mut().chain([&mut total]).for_each(|s| s.fill(0.0));
+            for (&row, &row_weight) in ys.index[y].iter().zip(&ys.weight[y]) {
+                for tap in 0..TAPS {
+                    // Every slice cut to the row's width, so that the loops carry no bounds checks.
+                    let [fr, fg, fb] = foot_planes[row][tap].each_ref().map(|f| &f[..width]);
+                    let [pr, pg, pb] = guide_planes.each_ref().map(|p| &p[..width]);
+                    let distance = &mut distance[..width];
                     for x in 0..width {
-                        sum[x] += weight[x] * f32::from(plane[x]);
+                        distance[x] = u16::from(pr[x].abs_diff(fr[x])) + u16::from(pg[x].abs_diff(fg[x])) + u16::from(pb[x].abs_diff(fb[x]));
+                    }
+                    let (weight, column_weights) = (&mut weight[..width], &column_weights[tap][..width]);
+                    for x in 0..width {
+                        weight[x] = row_weight * column_weights[x] * range[usize::from(distance[x]).min(range.len() - 1)];
+                    }
+                    for (sum, plane) in sums.iter_mut().zip(&colour_planes[row][tap]) {
+                        let (sum, plane) = (&mut sum[..width], &plane[..width]);
+                        for x in 0..width {
+                            sum[x] += weight[x] * f32::from(plane[x]);
+                        }
+                    }
+                    let total = &mut total[..width];
+                    for x in 0..width {
+                        total[x] += weight[x];
                     }
                 }
-                let total = &mut total[..width];
-                for x in 0..width {
-                    total[x] += weight[x];
+            }
+            for (c, sum) in sums.iter().enumerate() {
+                for ((out, &s), &t) in out_row.iter_mut().skip(c).step_by(3).zip(sum).zip(&total) {
+                    *out = round_to_u8(s / t);
                 }
             }
         }
-        for (c, sum) in sums.iter().enumerate() {
-            for ((out, &s), &t) in out_row.iter_mut().skip(c).step_by(3).zip(sum).zip(&total) {
-                *out = round_to_u8(s / t);
-            }
-        }
+        RgbImage::from_raw(width as u32, height, out).expect("one RGB pixel per photo pixel")
     }
-    RgbImage::from_raw(width as u32, height, out).expect("one RGB pixel per photo pixel")
 }
 
 /// `x.round()` (halves away from zero) as a byte, in operations that vectorise (`round` itself is
