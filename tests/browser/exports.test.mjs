@@ -284,9 +284,12 @@ test("One decode: the page's downloads are byte for byte the files `peel decode`
     assertSameBytes(normalsFile.name, normalsFile.bytes, await readFile(join(dir, "cli-peel-normals.npy")));
     assert.deepEqual(normalsSummary.mean.map(Math.fround), normals.values.mean.map(Math.fround));
 
-    // Segmentation, with each task's example prompt: the label map, the legend and every mask.
+    // Segmentation, with each task's example prompt: the label map, the legend and every mask. The
+    // instances are of a thing coffee.png holds (the example's people are not in it, and a legend
+    // without entries would leave no mask to compare).
+    const prompts = { instance: "Generate an instance segmentation visualization of this image. Each table is colored differently." };
     for (const task of ["semantic", "instance", "referring"]) {
-      const result = await paintTask(page, task);
+      const result = await paintTask(page, task, prompts[task]);
       painting = await savePainting(task);
       const labels = join(dir, `cli-peel-${task}-labels.png`);
       const masks = join(dir, `cli-${task}-masks`);
