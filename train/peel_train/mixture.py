@@ -336,8 +336,9 @@ class Mixture:
     def augment(self, ex):
         """Photometric changes a camera makes (so synthetic depth transfers to photos), flips and, for
         this share (`zoom`) of depth and normals examples, a longer lens: the photo cropped about a
-        random point and enlarged back. Depth and camera-frame normals stay as they are, so the network
-        learns that a thing's size in the picture does not give its distance without the lens."""
+        random point and enlarged back. Depth and camera-frame normals stay as they are: meant to teach
+        that a thing's size in the picture does not give its distance without the lens (measured, it
+        cost every δ1 instead; see ZOOM_MAX)."""
         rng = self.rng
         if self.zoom and ("walk" in ex or "normal" in ex) and rng.random() < self.zoom:
             ex = zoomed(ex, rng.uniform(1.0, ZOOM_MAX), rng.random(), rng.random())
