@@ -57,7 +57,7 @@ def label_photos(teachers, shared, voc_teacher, files, untrusted, box_trusted, l
         sem = merged_label(shared, voc_teacher, *(cached(teachers, t, key, path) for t in teachers_merged(voc_teacher)))
         sem[np.isin(sem, [names.index(c) for c in untrusted["merged"]])] = IGNORE
         ssd = cached(teachers, "ssd", key, path)
-        box_things(shared, ssd, sem, names, box_trusted)
+        box_things(shared, ssd, sem, rgb, names, box_trusted)
         s = {"rgb": rgb, "semantic": sem, "classes": names, "source": key}
         inst, lst = instances_from(shared, ssd, sem, names)  # the box things' masks become instances here too
         if lst:

@@ -165,16 +165,16 @@ def instances_from(shared, ssd, semantic, names, score=SSD_SCORE):
     return out, instances
 
 
-# ---- things no semantic teacher knows: a mask inside each SSD box ------------------------------------------
+# ---- things no semantic teacher knows: a mask cut inside each SSD box ----------------------------------------
 
-# How a box becomes a mask, measured on COCO128 train2017 (`measure_box_masks`; docs/MODEL.md, "Box masks"):
-#   box       every pixel of the box: mean IoU 0.50 with the true masks of matched detections
-#   ellipse   the ellipse inscribed in the box: 0.54 (most things are rounder than their boxes)
-# GrabCut inside the box (opencv, at 49e2b56) scored 0.36: on 256x192 crops it left a third of the masks empty.
-BOX_MASK_METHODS = ("box", "ellipse")
-BOX_MASK_METHOD = "ellipse"
-BOX_MIN_SIDE = 6  # boxes narrower or shorter than this (crop pixels) are too small to label
-BOX_SCORE = 0.6  # SSD's score for a box class (higher than SSD_SCORE: the box is the whole label)
+# How a box becomes a mask (measured on COCO128 train2017 by `measure_box_masks`, docs/MODEL.md "Box masks"):
+#   box       every pixel of the box
+#   grabcut   OpenCV's GrabCut initialised with the box (outside it is background)
+#   grabcut+teachers  the same, and pixels the merged teachers are sure are another class start as background
+BOX_MASK_METHODS = ("box", "grabcut", "grabcut+teachers")
+BOX_MASK_METHOD = "grabcut"
+BOX_MARGIN = 0.25  # GrabCut sees the box and this share of its size around it
+BOX_MIN_SIDE = 6  # boxes narrower or shorter than this (crop pixels) are too small to cut
 
 
 def box_classes(shared):
@@ -192,28 +192,54 @@ def photo_classes(shared):
     return merged_classes(shared) + box_classes(shared)
 
 
-def box_mask(box, shape, method=BOX_MASK_METHOD):
-    """bool mask (of `shape`) of the thing inside `box` (x0, y0, x1, y1 in crop pixels), or None if the box is
-    too small."""
-    h, w = shape
-    x0, y0, x1, y1 = np.clip(np.asarray(box, np.float64), 0, [w, h, w, h])
+def box_mask(rgb, box, method, sure_other=None, iterations=4):
+    """bool HxW mask of the thing inside `box` (x0, y0, x1, y1 in crop pixels), or None if the box is too small.
+
+    sure_other: bool HxW, pixels the teachers are sure belong to some other class (for "grabcut+teachers").
+    """
+    import cv2
+
+    h, w = rgb.shape[:2]
+    x0, y0, x1, y1 = np.clip(np.round(box).astype(int), 0, [w, h, w, h])
     if x1 - x0 < BOX_MIN_SIDE or y1 - y0 < BOX_MIN_SIDE:
         return None
-    yy, xx = np.mgrid[:h, :w] + 0.5  # pixel centres
+    out = np.zeros((h, w), bool)
     if method == "box":
-        return (xx >= x0) & (xx < x1) & (yy >= y0) & (yy < y1)
-    cx, cy, rx, ry = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) / 2, (y1 - y0) / 2
-    return ((xx - cx) / rx) ** 2 + ((yy - cy) / ry) ** 2 <= 1
+        out[y0:y1, x0:x1] = True
+        return out
+    mx, my = round(BOX_MARGIN * (x1 - x0)), round(BOX_MARGIN * (y1 - y0))
+    cx0, cy0, cx1, cy1 = max(0, x0 - mx), max(0, y0 - my), min(w, x1 + mx), min(h, y1 + my)
+    crop = np.ascontiguousarray(rgb[cy0:cy1, cx0:cx1, ::-1])  # OpenCV wants BGR
+    mask = np.full(crop.shape[:2], cv2.GC_BGD, np.uint8)
+    mask[y0 - cy0:y1 - cy0, x0 - cx0:x1 - cx0] = cv2.GC_PR_FGD
+    if method == "grabcut+teachers" and sure_other is not None:
+        inside = mask == cv2.GC_PR_FGD
+        mask[inside & sure_other[cy0:cy1, cx0:cx1]] = cv2.GC_PR_BGD
+    if (mask == cv2.GC_BGD).sum() == 0 or (mask != cv2.GC_BGD).sum() == 0:
+        # GrabCut needs both sides; a box covering the whole crop keeps a one-pixel frame as background.
+        mask[0, :] = mask[-1, :] = cv2.GC_BGD
+        mask[:, 0] = mask[:, -1] = cv2.GC_BGD
+    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    try:
+        cv2.grabCut(crop, mask, None, bgd, fgd, iterations, cv2.GC_INIT_WITH_MASK)
+    except cv2.error:
+        return None  # e.g. a flat box GrabCut cannot model
+    fg = (mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)
+    out[cy0:cy1, cx0:cx1] = fg
+    out[:y0] = out[y1:] = False
+    out[:, :x0] = out[:, x1:] = False
+    return out
 
 
-def box_things(shared, ssd, semantic, names, trusted, score=BOX_SCORE):
-    """Labels the box classes SSD finds (best score first) with the mask `box_mask` draws inside each box.
+def box_things(shared, ssd, semantic, rgb, names, trusted, method=BOX_MASK_METHOD, score=SSD_SCORE):
+    """Labels the box classes SSD finds (best score first) with a mask cut inside each box.
 
     semantic: label map over `names` (photo_classes); only pixels no teacher answered (IGNORE: merged_label
     leaves the boxes of things outside the merged classes so) are labelled. The rest of each box stays IGNORE.
     Returns the new instances [(class, bool mask)], in the order they were labelled.
     """
     labels = ssd_names(shared)
+    sure_other = semantic != IGNORE
     found = []
     for k in np.argsort(-ssd["scores"]):
         if ssd["scores"][k] < score:
@@ -221,7 +247,7 @@ def box_things(shared, ssd, semantic, names, trusted, score=BOX_SCORE):
         cls = labels[int(ssd["classes"][k])] if 0 <= int(ssd["classes"][k]) < len(labels) else "???"
         if cls not in trusted:
             continue
-        mask = box_mask(ssd["boxes"][k], semantic.shape)
+        mask = box_mask(rgb, ssd["boxes"][k], method, sure_other)
         if mask is None:
             continue
         mask &= semantic == IGNORE

@@ -11,7 +11,7 @@ from PIL import Image
 
 from ..data import IGNORE, MIN_PIXELS, coco_classes, cover_crop
 from ..vocab import CAMVID_CLASSES, VOC_CLASSES
-from .labels import (BOX_MASK_METHOD, BOX_MASK_METHODS, BOX_SCORE, COCO_ALIASES, PET_CLASSES, STREET_FRACTION,
+from .labels import (BOX_MASK_METHOD, BOX_MASK_METHODS, COCO_ALIASES, PET_CLASSES, SSD_SCORE, STREET_FRACTION,
                      VOC_TO_MERGED, ade_agreement, ade_classes, box_classes, box_mask, cityscapes_classes,
                      instances_from, is_street, load_pet, lut, merged_classes, merged_label, pet_stems, ssd_names,
                      teachers_merged)
@@ -309,11 +309,11 @@ def box_iou(a, b):
     return inter / union if union > 0 else 0.0
 
 
-def measure_box_masks(teachers, shared, voc_teacher, scores=(0.5, 0.6, 0.7)):
-    """SSD detections of the box classes against COCO128 train2017's instance polygons. At each score threshold:
-    the share of detections that match an instance of their class (box IoU >= 0.5, greedy, best score first), and
-    for each BOX_MASK_METHODS the mean IoU of the mask (as `box_things` labels it) with the matched instance's.
-    Per class at BOX_SCORE, and the classes trusted there for BOX_MASK_METHOD."""
+def measure_box_masks(teachers, shared, voc_teacher):
+    """SSD detections of the box classes (score >= SSD_SCORE) against COCO128 train2017's instance polygons: per
+    class, the share of detections that match an instance of their class (box IoU >= 0.5), and for each
+    BOX_MASK_METHODS the mean IoU of the cut mask (as `box_things` labels it) with the matched instance's mask.
+    Ends with the classes trusted for BOX_MASK_METHOD."""
     from ..data import load_coco
 
     classes = set(box_classes(shared))
@@ -323,54 +323,47 @@ def measure_box_masks(teachers, shared, voc_teacher, scores=(0.5, 0.6, 0.7)):
                                           .glob("*.png"))
              if (Path(shared) / "data/coco128/instance_segmentation/labels/train2017" / f"{mask.stem}.txt").exists()]
     assert len(stems) == len(samples)
-    per = {t: {} for t in scores}
+    per = {}
     for stem, s in zip(stems, samples):
         key = f"coco128/train2017/{stem}"
         img = Path(shared) / "data/coco128/images/train2017" / f"{stem}.jpg"
         ssd = cached(teachers, "ssd", key, img)
         sem = merged_label(shared, voc_teacher, *(cached(teachers, t, key, img) for t in teachers_merged(voc_teacher)))
         gt = [dict(i, **{"class": COCO_ALIASES.get(i["class"], i["class"])}) for i in s["instances"]]
-        for threshold in scores:
-            used = set()
-            for k in np.argsort(-ssd["scores"]):
-                if ssd["scores"][k] < threshold:
-                    break
-                cls = labels[int(ssd["classes"][k])] if 0 <= int(ssd["classes"][k]) < len(labels) else "???"
-                if cls not in classes:
-                    continue
-                row = per[threshold].setdefault(cls, {"detections": 0, "matched": 0, **{m: [] for m in BOX_MASK_METHODS}})
-                row["detections"] += 1
-                cands = [(box_iou(ssd["boxes"][k], i["bbox"]), i["id"]) for i in gt
-                         if i["class"] == cls and i["id"] not in used]
-                best = max(cands, default=(0.0, None))
-                if best[0] < 0.5:
-                    continue
-                used.add(best[1])
-                row["matched"] += 1
-                truth = s["instance"] == best[1]
-                for m in BOX_MASK_METHODS:
-                    mask = box_mask(ssd["boxes"][k], truth.shape, m)
-                    mask = np.zeros_like(truth) if mask is None else mask & (sem == IGNORE)
-                    row[m].append(float((mask & truth).sum() / max((mask | truth).sum(), 1)))
-
-    def pool(rows):
-        return {"detections": sum(r["detections"] for r in rows), "matched": sum(r["matched"] for r in rows),
-                **{m: [v for r in rows for v in r[m]] for m in BOX_MASK_METHODS}}
-
-    def summary(r):
-        return {"detections": r["detections"], "precision": round(r["matched"] / max(r["detections"], 1), 3),
-                **{f"{m} mean IoU": round(float(np.mean(r[m])), 3) if r[m] else None for m in BOX_MASK_METHODS}}
+        used = set()
+        for k in np.argsort(-ssd["scores"]):
+            if ssd["scores"][k] < SSD_SCORE:
+                break
+            cls = labels[int(ssd["classes"][k])] if 0 <= int(ssd["classes"][k]) < len(labels) else "???"
+            if cls not in classes:
+                continue
+            row = per.setdefault(cls, {"detections": 0, "matched": 0, **{m: [] for m in BOX_MASK_METHODS}})
+            row["detections"] += 1
+            cands = [(box_iou(ssd["boxes"][k], i["bbox"]), i["id"]) for i in gt if i["class"] == cls and i["id"] not in used]
+            best = max(cands, default=(0.0, None))
+            if best[0] < 0.5:
+                continue
+            used.add(best[1])
+            row["matched"] += 1
+            truth = s["instance"] == best[1]
+            for m in BOX_MASK_METHODS:
+                mask = box_mask(s["rgb"], ssd["boxes"][k], m, sem != IGNORE)
+                mask = np.zeros_like(truth) if mask is None else mask & (sem == IGNORE)
+                row[m].append(float((mask & truth).sum() / max((mask | truth).sum(), 1)))
+    summary = lambda r: {"detections": r["detections"], "precision": round(r["matched"] / max(r["detections"], 1), 3),
+                         **{f"{m} mean IoU": round(float(np.mean(r[m])), 3) if r[m] else None for m in BOX_MASK_METHODS}}
+    pooled = {"detections": sum(r["detections"] for r in per.values()),
+              "matched": sum(r["matched"] for r in per.values()),
+              **{m: [v for r in per.values() for v in r[m]] for m in BOX_MASK_METHODS}}
+    report = {"pooled": summary(pooled), "classes": {c: summary(r) for c, r in sorted(per.items())}}
 
     def passes(r):
         return (r["matched"] / max(r["detections"], 1) >= TRUST_PRECISION
                 and bool(r[BOX_MASK_METHOD]) and float(np.mean(r[BOX_MASK_METHOD])) >= BOX_TRUST_IOU)
+    report["trusted"] = sorted(c for c in classes
+                               if (passes(per[c]) if c in per and per[c]["detections"] >= BOX_TRUST_MIN else passes(pooled)))
+    return report
 
-    chosen = per[BOX_SCORE]
-    pooled = pool(chosen.values())
-    return {**{f"pooled, score >= {t}": summary(pool(per[t].values())) for t in scores},
-            f"classes, score >= {BOX_SCORE}": {c: summary(r) for c, r in sorted(chosen.items())},
-            "trusted": sorted(c for c in classes if (passes(chosen[c]) if c in chosen and chosen[c]["detections"]
-                                                     >= BOX_TRUST_MIN else passes(pooled)))}
 
 def measure(shared, voc_teacher):
     """Every measurement above -> target/peel-teachers/report.json (report-voc513.json for that VOC teacher)."""
