@@ -10,9 +10,9 @@ from PIL import Image
 
 from ..data import IGNORE, MIN_PIXELS, cover_crop, write_pickle
 from ..vocab import VOC_CLASSES
-from .labels import (PET_CLASSES, box_things, cityscapes_classes, instances_from, is_street, load_pet,
-                     merged_label, pet_class, pet_stems, photo_classes, teachers_merged)
-from .measuring import BOX_REPORT, measure, untrusted_classes
+from .labels import (PET_CLASSES, cityscapes_classes, instances_from, is_street, load_pet,
+                     merged_classes, merged_label, pet_class, pet_stems, teachers_merged)
+from .measuring import measure, untrusted_classes
 from .running import cached, confident, make_teachers, report_path
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
@@ -40,10 +40,9 @@ def repeat_factors(samples, t=0.1):
     return samples
 
 
-def label_photos(teachers, shared, voc_teacher, files, untrusted, box_trusted, log_every=200):
-    """Merged (ADE20K x2 + VOC + selfie) samples, the box classes in `box_trusted` cut inside their SSD boxes, with
-    SSD instances; and Cityscapes samples for street scenes."""
-    names = photo_classes(shared)
+def label_photos(teachers, shared, voc_teacher, files, untrusted, log_every=200):
+    """Merged (ADE20K x2 + VOC + selfie) samples with SSD instances, and Cityscapes samples for street scenes."""
+    names = merged_classes(shared)
     merged, street = [], []
     t0 = time.time()
     for n, (key, path) in enumerate(files):
@@ -56,10 +55,8 @@ def label_photos(teachers, shared, voc_teacher, files, untrusted, box_trusted, l
         ade = cached(teachers, "ade", key, path)
         sem = merged_label(shared, voc_teacher, *(cached(teachers, t, key, path) for t in teachers_merged(voc_teacher)))
         sem[np.isin(sem, [names.index(c) for c in untrusted["merged"]])] = IGNORE
-        ssd = cached(teachers, "ssd", key, path)
-        box_things(shared, ssd, sem, rgb, names, box_trusted)
         s = {"rgb": rgb, "semantic": sem, "classes": names, "source": key}
-        inst, lst = instances_from(shared, ssd, sem, names)  # the box things' masks become instances here too
+        inst, lst = instances_from(shared, cached(teachers, "ssd", key, path), sem, names)
         if lst:
             s["instance"], s["instances"] = inst, lst
         merged.append(s)
@@ -107,20 +104,17 @@ def describe(samples):
 def build(shared, out, voc_teacher, duts_limit=None):
     if not report_path("report", voc_teacher).exists():
         measure(shared, voc_teacher)
-    report = json.loads(report_path("report", voc_teacher).read_text())
-    untrusted = untrusted_classes(shared, voc_teacher, report)
+    untrusted = untrusted_classes(shared, voc_teacher, json.loads(report_path("report", voc_teacher).read_text()))
     print("not trusted, never labelled:", json.dumps(untrusted), flush=True)
-    box_trusted = report[BOX_REPORT]["trusted"]
-    print("box classes labelled:", json.dumps(box_trusted), flush=True)
     teachers = make_teachers(shared)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    summary = {"untrusted": untrusted, "box classes": box_trusted}
+    summary = {"untrusted": untrusted}
     sets, street_all = {}, []
     for name, folder in (("photos_merged", "photos"), ("duts_merged", "duts-sample")):
         t = time.time()
         files = photo_files(shared, folder)[:duts_limit if folder == "duts-sample" else None]
-        sets[name], street = label_photos(teachers, shared, voc_teacher, files, untrusted, box_trusted)
+        sets[name], street = label_photos(teachers, shared, voc_teacher, files, untrusted)
         street_all += street
         print(f"{name}: {len(sets[name])} samples ({len(street)} street scenes) in {time.time() - t:.0f}s", flush=True)
     repeat_factors([s for samples in sets.values() for s in samples])  # one class frequency over both

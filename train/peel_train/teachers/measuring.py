@@ -11,10 +11,9 @@ from PIL import Image
 
 from ..data import IGNORE, MIN_PIXELS, coco_classes, cover_crop
 from ..vocab import CAMVID_CLASSES, VOC_CLASSES
-from .labels import (BOX_MASK_METHOD, BOX_MASK_METHODS, COCO_ALIASES, PET_CLASSES, SSD_SCORE, STREET_FRACTION,
-                     VOC_TO_MERGED, ade_agreement, ade_classes, box_classes, box_mask, cityscapes_classes,
-                     instances_from, is_street, load_pet, lut, merged_classes, merged_label, pet_stems, ssd_names,
-                     teachers_merged)
+from .labels import (COCO_ALIASES, PET_CLASSES, STREET_FRACTION, VOC_TO_MERGED, ade_agreement,
+                     ade_classes, cityscapes_classes, instances_from, is_street, load_pet, lut, merged_classes,
+                     merged_label, pet_stems, ssd_names, teachers_merged)
 from .running import CACHE, THRESHOLDS, cached, confident, infer, make_teachers, report_path
 
 # COCO classes a teacher may fairly call one of its own classes or "other": not scored.
@@ -218,7 +217,6 @@ def measure_pets(teachers, shared, voc_teacher):
 TRUST_PRECISION = 0.5  # a class whose measured pixel precision is lower is never labelled
 TRUST_MIN_PIXELS = 2000  # a class predicted on fewer measured pixels than this counts as unmeasured (kept)
 MERGED_REPORT = "merged ade+voc+selfie+ssd on COCO128 train2017"
-BOX_REPORT = "box masks on COCO128 train2017"
 
 
 def untrusted_classes(shared, voc_teacher, report):
@@ -297,74 +295,6 @@ def measure_instances(teachers, shared, voc_teacher, untrusted):
     return report
 
 
-BOX_TRUST_IOU = 0.5  # a box class is labelled only if its masks' mean IoU with the ground truth reaches this...
-BOX_TRUST_MIN = 3  # ...measured over at least this many detections (fewer: the pooled figures decide)
-
-
-def box_iou(a, b):
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
-def measure_box_masks(teachers, shared, voc_teacher):
-    """SSD detections of the box classes (score >= SSD_SCORE) against COCO128 train2017's instance polygons: per
-    class, the share of detections that match an instance of their class (box IoU >= 0.5), and for each
-    BOX_MASK_METHODS the mean IoU of the cut mask (as `box_things` labels it) with the matched instance's mask.
-    Ends with the classes trusted for BOX_MASK_METHOD."""
-    from ..data import load_coco
-
-    classes = set(box_classes(shared))
-    labels = ssd_names(shared)
-    samples = load_coco(shared, "train2017")
-    stems = [mask.stem for mask in sorted((Path(shared) / "data/coco128/semantic_segmentation/masks/train2017")
-                                          .glob("*.png"))
-             if (Path(shared) / "data/coco128/instance_segmentation/labels/train2017" / f"{mask.stem}.txt").exists()]
-    assert len(stems) == len(samples)
-    per = {}
-    for stem, s in zip(stems, samples):
-        key = f"coco128/train2017/{stem}"
-        img = Path(shared) / "data/coco128/images/train2017" / f"{stem}.jpg"
-        ssd = cached(teachers, "ssd", key, img)
-        sem = merged_label(shared, voc_teacher, *(cached(teachers, t, key, img) for t in teachers_merged(voc_teacher)))
-        gt = [dict(i, **{"class": COCO_ALIASES.get(i["class"], i["class"])}) for i in s["instances"]]
-        used = set()
-        for k in np.argsort(-ssd["scores"]):
-            if ssd["scores"][k] < SSD_SCORE:
-                break
-            cls = labels[int(ssd["classes"][k])] if 0 <= int(ssd["classes"][k]) < len(labels) else "???"
-            if cls not in classes:
-                continue
-            row = per.setdefault(cls, {"detections": 0, "matched": 0, **{m: [] for m in BOX_MASK_METHODS}})
-            row["detections"] += 1
-            cands = [(box_iou(ssd["boxes"][k], i["bbox"]), i["id"]) for i in gt if i["class"] == cls and i["id"] not in used]
-            best = max(cands, default=(0.0, None))
-            if best[0] < 0.5:
-                continue
-            used.add(best[1])
-            row["matched"] += 1
-            truth = s["instance"] == best[1]
-            for m in BOX_MASK_METHODS:
-                mask = box_mask(s["rgb"], ssd["boxes"][k], m, sem != IGNORE)
-                mask = np.zeros_like(truth) if mask is None else mask & (sem == IGNORE)
-                row[m].append(float((mask & truth).sum() / max((mask | truth).sum(), 1)))
-    summary = lambda r: {"detections": r["detections"], "precision": round(r["matched"] / max(r["detections"], 1), 3),
-                         **{f"{m} mean IoU": round(float(np.mean(r[m])), 3) if r[m] else None for m in BOX_MASK_METHODS}}
-    pooled = {"detections": sum(r["detections"] for r in per.values()),
-              "matched": sum(r["matched"] for r in per.values()),
-              **{m: [v for r in per.values() for v in r[m]] for m in BOX_MASK_METHODS}}
-    report = {"pooled": summary(pooled), "classes": {c: summary(r) for c, r in sorted(per.items())}}
-
-    def passes(r):
-        return (r["matched"] / max(r["detections"], 1) >= TRUST_PRECISION
-                and bool(r[BOX_MASK_METHOD]) and float(np.mean(r[BOX_MASK_METHOD])) >= BOX_TRUST_IOU)
-    report["trusted"] = sorted(c for c in classes
-                               if (passes(per[c]) if c in per and per[c]["detections"] >= BOX_TRUST_MIN else passes(pooled)))
-    return report
-
-
 def measure(shared, voc_teacher):
     """Every measurement above -> target/peel-teachers/report.json (report-voc513.json for that VOC teacher)."""
     teachers = make_teachers(shared)
@@ -378,7 +308,6 @@ def measure(shared, voc_teacher):
     report["merged, untrusted classes dropped, on COCO128 train2017"] = measure_final(teachers, shared, voc_teacher,
                                                                                      report["untrusted"])
     report["instances on COCO128 train2017"] = measure_instances(teachers, shared, voc_teacher, report["untrusted"])
-    report[BOX_REPORT] = measure_box_masks(teachers, shared, voc_teacher)
     CACHE.mkdir(parents=True, exist_ok=True)
     report_path("report", voc_teacher).write_text(json.dumps(report, indent=1))
     print(json.dumps(report, indent=1))
