@@ -194,16 +194,17 @@ def teacher_labelled(voc_teacher, files):
         yield img, teachers.confident(teachers.infer(voc_teacher, "voc", img), "voc")
 
 
-def teacher_agreement(student, voc_teacher, files):
-    """mIoU of the student (all VOC names) against the VOC teacher's confident labels, on the teacher's crop."""
+def teacher_agreement(student, pairs):
+    """mIoU of the student (all VOC names) against the VOC teacher's confident labels (`teacher_labelled`
+    pairs), on the teacher's crop."""
     full, present = Confusion(21), Confusion(21)
-    for img, lab in teacher_labelled(voc_teacher, files):
+    for img, lab in pairs:
         full.add(predict(student, img, VOC_CLASSES, range(21)), lab)
         here = sorted(int(c) for c in np.unique(lab) if c != IGNORE)
         if here:
             present.add(predict(student, img, [VOC_CLASSES[c] for c in here], here), lab)
     return {"all_named_miou": full.miou(), "all_named_objects_miou": full.miou(VOC_OBJECTS),
-            "present_named_miou": present.miou(), "photos": len(files)}
+            "present_named_miou": present.miou(), "photos": len(pairs)}
 
 
 # Ways to apply the presence head's logits p [1,T] to the entries' pixel logits at inference: not at all, as
@@ -217,12 +218,10 @@ GATES = {
 }
 
 
-def gates(student, shared, voc_teacher):
-    """VOC 14 and the VOC teacher's labels on unseen (COCO128 val) and trained photos (every 10th), all and
-    present classes named, under each of GATES: one forward per photo and prompt, re-gated."""
-    train_files, val_files = teacher_photos(shared)
-    sets = {"voc14": ((img, lab) for _, img, lab in voc_items(shared)),
-            "unseen": teacher_labelled(voc_teacher, val_files), "trained": teacher_labelled(voc_teacher, train_files)}
+def gates(student, shared, labelled):
+    """VOC 14 and the VOC teacher's labels on unseen (COCO128 val) and trained photos (every 10th: `labelled`),
+    all and present classes named, under each of GATES: one forward per photo and prompt, re-gated."""
+    sets = {"voc14": ((img, lab) for _, img, lab in voc_items(shared)), **labelled}
     report = {}
     for set_name, pairs in sets.items():
         scores = {(prompt, gate): Confusion(21) for prompt in ("all", "present") for gate in GATES}
@@ -384,15 +383,18 @@ def main():
             print(f"voc@{side}", json.dumps({k: v for k, v in report[f"voc@{side}"].items() if "per_class" not in k}),
                   f"({time.time() - t:.0f}s)", flush=True)
     if {"fit", "gates"} & set(args.parts):
+        # The teacher labels each photo once for both parts.
         voc_teacher = {"voc": teachers.Teacher(args.shared, "deeplabv3_257_mv_gpu.tflite", 257)}
-    if "fit" in args.parts:
         train_files, val_files = teacher_photos(args.shared)
-        report["teacher_agreement_trained_photos"] = teacher_agreement(student, voc_teacher, train_files)
-        report["teacher_agreement_unseen_photos"] = teacher_agreement(student, voc_teacher, val_files)
+        labelled = {"unseen": list(teacher_labelled(voc_teacher, val_files)),
+                    "trained": list(teacher_labelled(voc_teacher, train_files))}
+    if "fit" in args.parts:
+        report["teacher_agreement_trained_photos"] = teacher_agreement(student, labelled["trained"])
+        report["teacher_agreement_unseen_photos"] = teacher_agreement(student, labelled["unseen"])
         print("fit", json.dumps(report["teacher_agreement_trained_photos"]),
               json.dumps(report["teacher_agreement_unseen_photos"]), f"({time.time() - t:.0f}s)", flush=True)
     if "gates" in args.parts:
-        report["presence_gates"] = gates(student, args.shared, voc_teacher)
+        report["presence_gates"] = gates(student, args.shared, labelled)
         print("gates", json.dumps(report["presence_gates"]), f"({time.time() - t:.0f}s)", flush=True)
     if "camvid" in args.parts:
         for side in args.sizes:

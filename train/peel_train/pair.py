@@ -5,7 +5,8 @@ normals, and a scene network that paints the segmentation tasks (manifest `task_
         --geometry-fixtures ../crates/peel-model/tests/fixtures --scene-fixtures ../target/cand-2d/fixtures \
         --weights ../target/gen3/weights --fixtures ../target/gen3/fixtures --name peel-gen-3
 
-Each input is an `export.py` directory. The geometry network's weights file stays the main one
+Each input is an `export.py` directory; --geometry may also be a pair (the shipped `weights/`), whose
+main network is then kept as it is, to replace only the scene network. The geometry network's weights file stays the main one
 (`peel-gen.safetensors`, loaded first: the app's first painting is depth); the scene network's
 becomes `peel-gen-scene.safetensors`, which the page fetches after the first painting or when a
 segmentation needs it. The phrase tables are the scene network's: its `phrase_proj.weight` is
@@ -47,9 +48,12 @@ def main():
         raise SystemExit("write the pair somewhere else than its inputs, then move it")
     geo = json.loads((geo_dir / "manifest.json").read_text())
     scene = json.loads((scene_dir / "manifest.json").read_text())
-    for m, d in ((geo, geo_dir), (scene, scene_dir)):
-        if m.get("task_networks"):
-            raise SystemExit(f"{d} is already a pair")
+    if scene.get("task_networks"):
+        raise SystemExit(f"{scene_dir} is already a pair")
+    if geo.get("task_networks"):
+        # A pair as --geometry gives its main network, unchanged (e.g. ../weights, to replace only the scene's).
+        geo = {**geo, "name": geo["training"]["geometry network"]["name"],
+               "training": geo["training"]["geometry network"]}
     out.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(geo_dir / geo["weights_file"], out / "peel-gen.safetensors")
     shutil.copyfile(scene_dir / scene["weights_file"], out / SCENE_FILE)
