@@ -5,11 +5,11 @@ normals, and a scene network that paints the segmentation tasks (manifest `task_
         --geometry-fixtures ../crates/peel-model/tests/fixtures --scene-fixtures ../target/cand-2d/fixtures \
         --weights ../target/gen3/weights --fixtures ../target/gen3/fixtures --name peel-gen-3
 
-Each input is an `export.py` directory; --geometry may also be a pair (the shipped `weights/`), whose
-main network is then kept as it is, to replace only the scene network. The geometry network's weights file stays the main one
-(`peel-gen.safetensors`, loaded first: the app's first painting is depth); the scene network's
-becomes `peel-gen-scene.safetensors`, which the page fetches after the first painting or when a
-segmentation needs it. The phrase tables are the scene network's: its `phrase_proj.weight` is
+Each input is an `export.py` directory; --geometry may also be a pair (the shipped `weights/`),
+whose main network is then kept as it is, to replace only the scene network. The geometry network's
+weights file stays the main one (`peel-gen.safetensors`, loaded first: the app's first painting is
+depth); the scene network's becomes `peel-gen-scene.safetensors`, which the page fetches after the
+first painting or when a segmentation needs it. The phrase tables are the scene network's: its `phrase_proj.weight` is
 folded into them, and depth and normals take no phrases. The parity fixtures are each network's
 own, for its tasks.
 """
