@@ -8,6 +8,7 @@
 #   absent     the same, half the semantic prompts also naming up to 24 absent classes
 #   semantic   semantic segmentation only, today's prompts
 #   fixed      semantic only, every prompt the source's whole label set in one fixed order (a fixed class head)
+#   semantic513  (b) semantic only with today's prompts, on those labels (the control: labels513)
 #   labels513  today's recipe on labels re-made with the 513-px VOC teacher (target/peel-data-513)
 #   absent513  absent prompts on those labels
 #   imagenet   today's recipe with the encoder put back to ImageNet's EfficientNet-Lite0 and frozen whole
@@ -30,6 +31,10 @@
 #   presence-probes  presence-mixed plus 16 probe names per semantic example (--presence-probes): unnamed
 #              classes labelled present or absent that train the presence head alone
 #   presence-probes-g2  the same on peel-gen-2 itself (the default INIT), without the anchor
+# (e) Input size, from the scene network in train/checkpoints/peel-gen.pt with its recipe's flags, every step at
+# full resolution, probed at 256 and 320 px:
+#   side256    the control: the scene network fine-tuned at the cached 256 px
+#   side320    the same at 320 px (--input-side: the cached crops enlarged)
 # INIT=FILE (a model-only checkpoint with its FILE.json) starts the arms there instead of peel-gen.pt.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -41,14 +46,18 @@ total=$((start + steps))
 low_res=$(python3 -c "print(($start + 0.7 * $steps) / $total)")
 py() { PYTHONPATH=. nice -n 19 ../.venv/bin/python "$@"; }
 mkdir -p ../target/ablate
+scene=(--lr 1.5e-4 --low-res-until 0 --freeze-blocks 0 --anchor-encoder 1 --semantic-prompts absent --presence-head
+       --tasks semantic instance referring)
 for arm in "$@"; do
   data=../target/peel-data
+  sizes=(256)
   case $arm in
     control) flags=() ;;
     absent) flags=(--semantic-prompts absent) ;;
     semantic) flags=(--tasks semantic) ;;
     fixed) flags=(--tasks semantic --semantic-prompts fixed) ;;
     labels513) data=../target/peel-data-513; flags=() ;;
+    semantic513) data=../target/peel-data-513; flags=(--tasks semantic) ;;
     absent513) data=../target/peel-data-513; flags=(--semantic-prompts absent) ;;
     imagenet) flags=(--encoder-from-imagenet --freeze-blocks 16) ;;
     voctrunk) data=../target/peel-data-513; flags=(--encoder mobilenetv2 --freeze-blocks 13) ;;
@@ -63,6 +72,8 @@ for arm in "$@"; do
     presence-mixed) data=../target/peel-data-513; flags=(--anchor-encoder 1 --presence-head) ;;
     presence-probes) data=../target/peel-data-513; flags=(--anchor-encoder 1 --presence-head --presence-probes 16) ;;
     presence-probes-g2) data=../target/peel-data-513; flags=(--presence-head --presence-probes 16) ;;
+    side256) data=../target/peel-data-513; flags=("${scene[@]}"); sizes=(256 320) ;;
+    side320) data=../target/peel-data-513; flags=("${scene[@]}" --input-side 320); sizes=(256 320) ;;
     *) echo "unknown arm $arm" >&2; exit 2 ;;
   esac
   run=../target/ablate/run-$arm
@@ -70,5 +81,5 @@ for arm in "$@"; do
     --total-steps "$total" --batch 16 --lr 2e-4 --si-weight 2 --low-res-until "$low_res" \
     --freeze-blocks 4 --freeze-until 1.0 "${flags[@]}" --workers 1 --threads 1 --seed 0 > "$run.log" 2>&1
   py -m peel_train.ablate --checkpoint "$run/checkpoint.pt" --data "$data" --out "../target/ablate/$arm.json" \
-    >> "$run.log" 2>&1
+    --sizes "${sizes[@]}" >> "$run.log" 2>&1
 done

@@ -39,6 +39,7 @@ from .data import IGNORE, cover_crop
 from .evaluate import load_shipped, voc_palette
 from .generator import TASK_SEMANTIC, PeelGenerator
 from .sizes import model_size
+from .teachers.building import IMAGE_SUFFIXES
 from .train import load_model_only, load_pretrained
 from .vocab import CAMVID_CLASSES, VOC_CLASSES, embed, lookups
 
@@ -271,52 +272,78 @@ def encoder_features(encoder, rgb):
     return f.flatten(1).T
 
 
-def encoder_probe(encoders, shared, data, count=1500, hidden=(0, 256), epochs=8):
-    """(a) What the encoder alone knows: a classifier over the 21 VOC classes (linear, or one hidden layer) on
+def cells(label, cell=16):
+    """Each `cell`x`cell` cell's most common VOC label, IGNORE where under half the cell is labelled."""
+    h, w = label.shape[0] // cell, label.shape[1] // cell
+    lab = label[: h * cell, : w * cell].reshape(h, cell, w, cell).transpose(0, 2, 1, 3).reshape(-1, cell * cell)
+    return np.array([np.bincount(c, minlength=256)[:21].argmax() if (c < 21).mean() >= 0.5 else IGNORE for c in lab])
+
+
+def photo_at(shared, sample, side):
+    """A training photo (photos.pkl sample) at `side` x 3/4 side: the cached crop at 256, else the original file
+    on the same centre crop, with its cached label enlarged (nearest)."""
+    if side == 256:
+        return sample["rgb"], sample["semantic"]
+    size = (side, side * 3 // 4)
+    path = next(p for p in (Path(shared) / "data").glob(sample["source"] + ".*")
+                if p.suffix.lower() in IMAGE_SUFFIXES)
+    rgb = np.asarray(cover_crop(Image.open(path).convert("RGB"), Image.BILINEAR, size))
+    return rgb, np.asarray(Image.fromarray(sample["semantic"]).resize(size, Image.NEAREST))
+
+
+def encoder_probe(encoders, shared, data, sides=(256,), count=1500, hidden=(0, 256), epochs=8):
+    """(a, e) What the encoder alone knows: a classifier over the 21 VOC classes (linear, or one hidden layer) on
     frozen stride-16/32 features of `count` training photos, against their VOC teacher labels (photos.pkl in
-    `data`, confident pixels only, the most common label of each 16x16 cell); scored on VOC 14 as the student."""
+    `data`, confident pixels only, the most common label of each 16x16 cell), at each input long side in
+    `sides`; scored on VOC 14 as the student, and against the 513-px VOC teacher's confident labels on the
+    COCO128 val photos (never trained on), at the same side."""
     with open(Path(data) / "photos.pkl", "rb") as f:
         samples = pickle.load(f)
     rng = np.random.default_rng(0)
     samples = [samples[i] for i in rng.permutation(len(samples))[:count]]
+    voc513 = {"voc513": teachers.Teacher(shared, "deeplabv3_mnv2_pascal_quant.tflite", 513, "logits/semantic/BiasAdd")}
+    unseen = [(Image.open(p).convert("RGB"), teachers.confident(teachers.infer(voc513, "voc513", cover_crop(
+        Image.open(p).convert("RGB"), Image.BILINEAR)), "voc513")) for p in teacher_photos(shared)[1]]
     out = {}
-    for enc_name, encoder in encoders.items():
-        feats, labels = [], []
-        for s in samples:
-            lab = s["semantic"].reshape(s["semantic"].shape[0] // 16, 16, s["semantic"].shape[1] // 16, 16)
-            lab = lab.transpose(0, 2, 1, 3).reshape(-1, 256)
-            mode = np.array([np.bincount(c, minlength=256)[:21].argmax() if (c < 21).mean() >= 0.5 else IGNORE
-                             for c in lab])
-            feats.append(encoder_features(encoder, s["rgb"]))
-            labels.append(torch.from_numpy(mode))
-        x, y = torch.cat(feats), torch.cat(labels).long()
-        keep = y != IGNORE
-        x, y = x[keep], y[keep]
-        mean, std = x.mean(0), x.std(0) + 1e-6
-        for h in hidden:
-            torch.manual_seed(0)
-            head = torch.nn.Linear(x.shape[1], 21) if h == 0 else torch.nn.Sequential(
-                torch.nn.Linear(x.shape[1], h), torch.nn.ReLU(), torch.nn.Linear(h, 21))
-            opt = torch.optim.Adam(head.parameters(), 1e-3)
-            with torch.enable_grad():
-                for _ in range(epochs):
-                    for idx in torch.randperm(len(y)).split(512):
-                        loss = F.cross_entropy(head((x[idx] - mean) / std), y[idx])
-                        opt.zero_grad()
-                        loss.backward()
-                        opt.step()
-            conf = Confusion(21)
-            for _, img, lab in voc_items(shared):
-                tw, th = model_size(*img.size, 256)
-                rgb = np.asarray(img.resize((tw, th), Image.BILINEAR))
-                f = encoder_features(encoder, rgb)
-                logits = head((f - mean) / std).T.reshape(21, th // 16, tw // 16)
-                up = F.interpolate(logits[None], size=lab.shape, mode="bilinear", align_corners=False)[0]
-                conf.add(up.argmax(0).numpy(), lab)
-            kind = "linear" if h == 0 else f"mlp{h}"
-            out[f"encoder_{enc_name}_{kind}_voc14_miou"] = conf.miou()
-            out[f"encoder_{enc_name}_{kind}_voc14_objects_miou"] = conf.miou(VOC_OBJECTS)
-            print(enc_name, kind, round(conf.miou(), 3), f"({len(y)} cells)", flush=True)
+    for side in sides:
+        photos = [photo_at(shared, s, side) for s in samples]
+        for enc_name, encoder in encoders.items():
+            x = torch.cat([encoder_features(encoder, rgb) for rgb, _ in photos])
+            y = torch.from_numpy(np.concatenate([cells(lab) for _, lab in photos])).long()
+            keep = y != IGNORE
+            x, y = x[keep], y[keep]
+            mean, std = x.mean(0), x.std(0) + 1e-6
+            for h in hidden:
+                torch.manual_seed(0)
+                head = torch.nn.Linear(x.shape[1], 21) if h == 0 else torch.nn.Sequential(
+                    torch.nn.Linear(x.shape[1], h), torch.nn.ReLU(), torch.nn.Linear(h, 21))
+                opt = torch.optim.Adam(head.parameters(), 1e-3)
+                with torch.enable_grad():
+                    for _ in range(epochs):
+                        for idx in torch.randperm(len(y)).split(512):
+                            loss = F.cross_entropy(head((x[idx] - mean) / std), y[idx])
+                            opt.zero_grad()
+                            loss.backward()
+                            opt.step()
+
+                def classify(rgb, shape):
+                    f = encoder_features(encoder, rgb)
+                    logits = head((f - mean) / std).T.reshape(21, rgb.shape[0] // 16, rgb.shape[1] // 16)
+                    return F.interpolate(logits[None], size=shape, mode="bilinear", align_corners=False)[0].argmax(0)
+
+                conf = Confusion(21)
+                for _, img, lab in voc_items(shared):
+                    tw, th = model_size(*img.size, side)
+                    conf.add(classify(np.asarray(img.resize((tw, th), Image.BILINEAR)), lab.shape).numpy(), lab)
+                agree = Confusion(21)
+                for img, lab in unseen:
+                    rgb = np.asarray(cover_crop(img, Image.BILINEAR, (side, side * 3 // 4)))
+                    agree.add(classify(rgb, lab.shape).numpy(), lab)
+                key = f"encoder_{enc_name}_{'linear' if h == 0 else f'mlp{h}'}" + ("" if side == 256 else f"@{side}")
+                out[f"{key}_voc14_miou"] = conf.miou()
+                out[f"{key}_voc14_objects_miou"] = conf.miou(VOC_OBJECTS)
+                out[f"{key}_unseen_teacher513_miou"] = agree.miou()
+                print(key, round(conf.miou(), 3), round(agree.miou(), 3), f"({len(y)} cells)", flush=True)
     return out
 
 
@@ -363,7 +390,7 @@ def main():
     ap.add_argument("--checkpoint", help="a float checkpoint: model-only .pt or a run's checkpoint.pt")
     ap.add_argument("--data", default="../target/peel-data", help="with --checkpoint: its phrases.pkl")
     ap.add_argument("--shared", default="../../shared")
-    ap.add_argument("--sizes", type=int, nargs="+", default=[256], help="input long sides for VOC 14")
+    ap.add_argument("--sizes", type=int, nargs="+", default=[256], help="input long sides for VOC 14 (and for --parts encoder)")
     ap.add_argument("--parts", nargs="+", default=["voc", "fit", "camvid"], choices=["voc", "fit", "camvid", "ccp", "teachers", "encoder", "gates"])
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", required=True)
@@ -410,7 +437,7 @@ def main():
         for pretrained in (imagenet, voc_trunk):
             load_pretrained(pretrained, args.shared)
         report.update(encoder_probe({"student": student.model.encoder, "imagenet": imagenet.encoder.eval(),
-                                     "voc_teacher_trunk": voc_trunk.encoder.eval()}, args.shared, args.data))
+                                     "voc_teacher_trunk": voc_trunk.encoder.eval()}, args.shared, args.data, args.sizes))
     if "teachers" in args.parts:
         report.update(teachers_on_voc(args.shared))
         print(json.dumps({k: v for k, v in report.items() if k.endswith("_voc14_miou")}), flush=True)

@@ -37,12 +37,13 @@ def depth_to_walk(depth):
     return np.where(np.isinf(d), 1.0, f).astype(np.float32)
 
 
-def cover_crop(img: Image.Image, resample):
-    scale = max(W / img.width, H / img.height)
-    size = (max(W, round(img.width * scale)), max(H, round(img.height * scale)))
-    img = img.resize(size, resample)
-    x0, y0 = (img.width - W) // 2, (img.height - H) // 2
-    return img.crop((x0, y0, x0 + W, y0 + H))
+def cover_crop(img: Image.Image, resample, size=(W, H)):
+    """Resized to cover `size` (the cached 256x192 by default), then centre-cropped to it."""
+    w, h = size
+    scale = max(w / img.width, h / img.height)
+    img = img.resize((max(w, round(img.width * scale)), max(h, round(img.height * scale))), resample)
+    x0, y0 = (img.width - w) // 2, (img.height - h) // 2
+    return img.crop((x0, y0, x0 + w, y0 + h))
 
 
 def load_synth(dirs):

@@ -31,7 +31,7 @@ from .vocab import CAMVID_CLASSES, VOC_CLASSES, coco_name, load_table, lookups
 
 REPO = Path(__file__).resolve().parents[2]
 LIMIT = None  # --limit: score only the first N items of each set (a quick check, not a result)
-INPUT_LONG_SIDE = LONG_SIDE  # --input-long-side: paint from a smaller input than the app's (a probe, not the app)
+INPUT_LONG_SIDE = None  # --input-long-side: every task from another input size than the app's (a probe, not the app)
 PEEL = REPO / "target/release/peel"
 # Depth is scored up to 80 m (predictions are clamped to it), so a pixel painted as sky costs a
 # finite error instead of making AbsRel infinite.
@@ -81,8 +81,19 @@ def load_shipped(weights_dir):
             network = load_network(Path(weights_dir) / spec["weights_file"])
             by_task.update({TASKS.index(t): network for t in spec["tasks"]})
         model = TaskRouted(model, by_task).eval()
+    model.input_sides = input_sides(manifest)
     phrases, words = lookups(load_table(Path(weights_dir) / manifest["phrases_file"]))
     return model, phrases, words
+
+
+def input_sides(manifest):
+    """{task index: the long side its photos are resized to}: its network's own, else the manifest's (as
+    `Manifest::input_long_side_for`)."""
+    sides = dict.fromkeys(range(len(TASKS)), manifest["input_long_side"])
+    for spec in manifest.get("task_networks", []):
+        sides.update(dict.fromkeys((TASKS.index(t) for t in spec["tasks"]),
+                                   spec.get("input_long_side", manifest["input_long_side"])))
+    return sides
 
 
 def load_float(run_dir):
@@ -92,10 +103,10 @@ def load_float(run_dir):
     return model.eval()
 
 
-def preprocess(img: Image.Image):
+def preprocess(img: Image.Image, long_side=LONG_SIDE):
     """The app's model input (crates/peel-model/src/preprocess.rs `prepare`): the size by the same rule
     (`sizes.model_size`), PIL's antialiased bilinear resize (Rust: image's Triangle filter), rgb/127.5 - 1."""
-    tw, th = model_size(*img.size, INPUT_LONG_SIDE)
+    tw, th = model_size(*img.size, long_side)
     x = np.asarray(img.convert("RGB").resize((tw, th), Image.BILINEAR), dtype=np.float32)
     return torch.from_numpy(x).permute(2, 0, 1)[None] / 127.5 - 1
 
@@ -103,7 +114,8 @@ def preprocess(img: Image.Image):
 def painting(model, img, task, entries, bg, phrases, words):
     """-> uint8 PIL image at the photo's size, enlarged by `peel upsample`: the app's own code (guided
     by the photo), so evaluation scores what users see."""
-    rgb = paint(model, preprocess(img), task, entries, bg, phrases, words)
+    side = INPUT_LONG_SIDE or getattr(model, "input_sides", {}).get(task, LONG_SIDE)
+    rgb = paint(model, preprocess(img, side), task, entries, bg, phrases, words)
     arr = (rgb.permute(1, 2, 0).clamp(0, 1).numpy() * 255 + 0.5).astype(np.uint8)
     with tempfile.TemporaryDirectory(prefix="peel-upsample-") as tmp:
         low, guide, out = Path(tmp) / "painting.png", Path(tmp) / "photo.png", Path(tmp) / "out.png"
@@ -475,14 +487,15 @@ def main():
     ap.add_argument("--write-manifest", action="store_true")
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--sets", nargs="+", choices=SETS, default=list(SETS), help="score only these sets")
-    ap.add_argument("--input-long-side", type=int, default=LONG_SIDE,
-                    help="the model input's long side (the app's: %(default)s); 128 is the half-resolution training size")
+    ap.add_argument("--input-long-side", type=int, default=None,
+                    help="every task's input long side (default: the manifest's, as the app paints); 128 is the "
+                         "half-resolution training size")
     args = ap.parse_args()
     global LIMIT, INPUT_LONG_SIDE
     LIMIT = args.limit
     INPUT_LONG_SIDE = args.input_long_side
-    if args.write_manifest and INPUT_LONG_SIDE != LONG_SIDE:
-        ap.error("--write-manifest records the app's figures: leave --input-long-side at its default")
+    if args.write_manifest and INPUT_LONG_SIDE:
+        ap.error("--write-manifest records the app's figures: leave --input-long-side out")
     torch.set_grad_enabled(False)
     model, ph, wd = load_shipped(args.weights)
     report = {"int8": evaluate(model, args.shared, args.synth, Path(args.out) / "int8", ph, wd, args.sets)}

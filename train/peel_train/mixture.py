@@ -11,6 +11,7 @@ from PIL import Image, ImageFilter
 
 from . import ccp
 from .data import IGNORE, MIN_PIXELS, extent
+from .sizes import model_size
 from .generator import (MAX_INSTANCES, PHRASE_DIM, TASK_DEPTH, TASK_INSTANCE, TASK_NORMALS, TASK_REFERRING,
                         TASK_SEMANTIC)
 from .vocab import CAMVID_CLASSES, SYNONYMS, VOC_CLASSES, embed, lookups, normalize
@@ -442,8 +443,20 @@ def downscale(a, factor):
     return a[: h * factor, : w * factor].reshape(h, factor, w, factor, *a.shape[2:]).mean(axis=(1, 3))
 
 
-def collate(examples, embedder, rng, scale=1):
-    """Examples -> a dict of tensors. `scale` > 1 trains at 1/scale of the cached resolution.
+def enlarged(a, size, resample):
+    """An HxW(xC) uint8 image resized to `size` (w, h); a target is sampled nearest."""
+    if resample == Image.NEAREST:
+        h, w = a.shape[:2]
+        rows = ((np.arange(size[1]) + 0.5) * h / size[1]).astype(int)
+        cols = ((np.arange(size[0]) + 0.5) * w / size[0]).astype(int)
+        return a[rows][:, cols]
+    return np.asarray(Image.fromarray(a).resize(size, resample))
+
+
+def collate(examples, embedder, rng, scale=1, side=None):
+    """Examples -> a dict of tensors. `scale` > 1 trains at 1/scale of the cached resolution; `side`, at full
+    resolution, enlarges the cached crops to the app's input size for that long side (`sizes.model_size`; an
+    input-size ablation: no new detail, larger objects against the network's strides).
 
     Targets are at the network's output resolution (half its input): depth walk [B,h,w] (NaN where
     the task is not depth or the depth is unknown), normals [B,3,h,w] (0 = none), segmentation labels [B,h,w] (IGNORE = none).
@@ -458,20 +471,25 @@ def collate(examples, embedder, rng, scale=1):
             phrases[i, k] = embedder(p, rng)
             slots[i, k] = e["slots"][k]
             mask[i, k] = True
-    image = np.stack([downscale(e["rgb"], scale).round().astype(np.uint8) if scale > 1 else e["rgb"]
-                      for e in examples])
+    cached_h, cached_w = examples[0]["rgb"].shape[:2]
+    size = model_size(cached_w, cached_h, side) if scale == 1 and side and side != cached_w else None
+    image = np.stack([downscale(e["rgb"], scale).round().astype(np.uint8) if scale > 1 else
+                      enlarged(e["rgb"], size, Image.BILINEAR) if size else e["rgb"] for e in examples])
     stride = 2 * scale
     h, w = image.shape[1] // 2, image.shape[2] // 2
+
+    def at_output(a):
+        return enlarged(a, (w, h), Image.NEAREST) if size else a[::stride, ::stride][:h, :w]
     walk = np.full((b, h, w), np.nan, np.float32)
     normal = np.zeros((b, 3, h, w), np.float32)
     seg = np.full((b, h, w), IGNORE, np.int64)
     for i, e in enumerate(examples):
         if "walk" in e:
-            walk[i] = e["walk"][::stride, ::stride][:h, :w]
+            walk[i] = at_output(e["walk"])
         elif "normal" in e:
-            normal[i] = np.moveaxis(e["normal"][::stride, ::stride][:h, :w], -1, 0)
+            normal[i] = np.moveaxis(at_output(e["normal"]), -1, 0)
         else:
-            seg[i] = e["target"][::stride, ::stride][:h, :w]
+            seg[i] = at_output(e["target"])
     return {
         "image": torch.from_numpy(image).permute(0, 3, 1, 2),  # uint8; train_step normalizes
         "task": torch.tensor([e["task"] for e in examples]),

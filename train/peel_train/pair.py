@@ -9,7 +9,7 @@ Each input is an `export.py` directory; --geometry may also be a pair (the shipp
 whose main network is then kept as it is, to replace only the scene network. The geometry network's
 weights file stays the main one (`peel-gen.safetensors`, loaded first: the app's first painting is
 depth); the scene network's becomes `peel-gen-scene.safetensors`, which the page fetches after the
-first painting or when a segmentation needs it. The phrase tables are the scene network's: its `phrase_proj.weight` is
+first painting or when a segmentation needs it; --scene-long-side gives it an input size of its own. The phrase tables are the scene network's: its `phrase_proj.weight` is
 folded into them, and depth and normals take no phrases. The parity fixtures are each network's
 own, for its tasks.
 """
@@ -40,6 +40,9 @@ def main():
     ap.add_argument("--weights", required=True, help="output directory (must not be an input)")
     ap.add_argument("--fixtures", required=True, help="output fixtures directory (must not be an input)")
     ap.add_argument("--name", required=True)
+    ap.add_argument("--scene-long-side", type=int, default=None,
+                    help="the scene network's input long side, where it is not the geometry network's (the "
+                         "network's `input_long_side` in the manifest)")
     args = ap.parse_args()
     geo_dir, scene_dir, out, fix_out = map(lambda p: Path(p).resolve(),
                                            (args.geometry, args.scene, args.weights, args.fixtures))
@@ -72,6 +75,7 @@ def main():
             "architecture": scene["architecture"],
             "weights_file": SCENE_FILE, "sha256": sha256(out / SCENE_FILE),
             "weights_bytes": (out / SCENE_FILE).stat().st_size,
+            **({"input_long_side": args.scene_long_side} if args.scene_long_side else {}),
         }],
         # The loss logs stay in the checkpoints' notes: every visitor downloads the manifest.
         "training": {"geometry network": {"name": geo["name"], **without_log(geo.get("training", {}))},

@@ -133,7 +133,7 @@ class StepBatches(torch.utils.data.Dataset):
         seed = (self.args.seed * 1_000_003 + step) * 64 + self.rank
         examples = self.mix.batch(seed, self.args.batch)
         scale = resolution_scale(step, self.args.total_steps, self.args.low_res_until, self.args.full_res_every)
-        return collate(examples, self.embedder, random.Random(seed + 1), scale)
+        return collate(examples, self.embedder, random.Random(seed + 1), scale, self.args.input_side)
 
 
 def ignore_stop_signals(_worker_id):
@@ -280,6 +280,8 @@ def parse_args(argv=None):
     ap.add_argument("--zoom", type=float, default=0.0,
                     help="this share of depth and normals examples is seen through a longer lens: cropped and "
                          "enlarged back, depth unchanged (mixture.zoomed)")
+    ap.add_argument("--input-side", type=int, default=None,
+                    help="train full-resolution steps at this long side, the cached crops enlarged (an ablation)")
     ap.add_argument("--tasks", nargs="+", choices=TASKS, default=TASKS,
                     help="train only these tasks (at their usual relative weights; an ablation)")
     ap.add_argument("--semantic-prompts", choices=SEMANTIC_PROMPTS, default="mixed",

@@ -111,7 +111,7 @@ pub fn run(args: Args) -> CliResult {
     painting.save(&args.out).context(args.out.display())?;
 
     let manifest = generator.manifest();
-    let (model_w, model_h) = peel_model::preprocess::model_size(photo.width(), photo.height(), manifest.input_long_side);
+    let (model_w, model_h) = peel_model::preprocess::model_size(photo.width(), photo.height(), manifest.input_long_side_for(task.name()));
     let mut summary = json!({
         "task": task.name(),
         "width": photo.width(),

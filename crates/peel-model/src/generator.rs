@@ -185,7 +185,7 @@ impl Generator {
             return Err(PaintError::EmptyImage { width, height });
         }
         let conditioning = self.condition(request)?;
-        let input = preprocess::prepare(photo, self.manifest.input_long_side);
+        let input = preprocess::prepare(photo, self.manifest.input_long_side_for(request.task().name()));
         let shape = [1, 3, input.height as usize, input.width as usize];
         let tensor = Tensor::<3>::from_data(TensorData::new(input.chw, [3, shape[2], shape[3]]), &self.device).unsqueeze();
         Ok((tensor, conditioning))

@@ -1,7 +1,7 @@
 //! Photo → model input, and the painted output → a visualization at the photo's size.
 //!
 //! Any size and aspect is accepted. The photo is resized (bilinear, `FilterType::Triangle`) so
-//! its long side is the manifest's `input_long_side`, each side rounded to a multiple of
+//! its long side is the manifest's `input_long_side` (or the painting network's own), each side rounded to a multiple of
 //! [`SIZE_MULTIPLE`] (at least one multiple), which can change the aspect by up to about 7 %
 //! at the default 256 (half a multiple on the short side); pixels are normalised to `rgb / 127.5 − 1`.
 //! [`model_size`] is the one sizing rule: the Python evaluation copies it, and

@@ -107,6 +107,10 @@ pub struct TaskNetwork {
     /// Its size in bytes, for the page's download progress.
     #[serde(default)]
     pub weights_bytes: Option<u64>,
+    /// The long side its photos are resized to, where it is not the manifest's
+    /// `input_long_side` (peel-gen-3's scene network reads more at 320 px: docs/MODEL.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_long_side: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -212,8 +216,9 @@ impl Manifest {
                 self.size_multiple, self.output_stride
             ));
         }
-        if self.input_long_side < SIZE_MULTIPLE as u32 || self.input_long_side > 4096 {
-            return bad(format!("input_long_side {}", self.input_long_side));
+        let sides = std::iter::once(self.input_long_side).chain(self.task_networks.iter().filter_map(|n| n.input_long_side));
+        if let Some(side) = sides.into_iter().find(|&s| s < SIZE_MULTIPLE as u32 || s > 4096) {
+            return bad(format!("input_long_side {side}"));
         }
         if self.normalization != NORMALIZATION {
             return bad(format!("input normalization {:?} (this build implements {NORMALIZATION:?})", self.normalization));
@@ -257,6 +262,12 @@ impl Manifest {
     /// main network.
     pub fn network_for(&self, task: &str) -> Option<usize> {
         self.task_networks.iter().position(|n| n.tasks.iter().any(|t| t == task))
+    }
+
+    /// The long side photos are resized to when painting `task`: its network's, else the
+    /// manifest's.
+    pub fn input_long_side_for(&self, task: &str) -> u32 {
+        self.network_for(task).and_then(|i| self.task_networks[i].input_long_side).unwrap_or(self.input_long_side)
     }
 }
 
@@ -464,6 +475,13 @@ mod tests {
         assert_eq!(manifest.network_for("semantic"), Some(0));
         assert_eq!(manifest.network_for("referring"), Some(0));
         assert_eq!(manifest.network_for("depth"), None);
+        let side = manifest.input_long_side;
+        assert_eq!(manifest.input_long_side_for("semantic"), side, "a network without a side of its own");
+        let mut own_side = value.clone();
+        own_side["task_networks"][0]["input_long_side"] = (side + 64).into();
+        let own_side = Manifest::from_json(&own_side.to_string()).expect("a network with its own input side");
+        assert_eq!(own_side.input_long_side_for("semantic"), side + 64);
+        assert_eq!(own_side.input_long_side_for("depth"), side, "the main network's tasks keep the manifest's");
         let refused = |edit: &dyn Fn(&mut serde_json::Value), needle: &str| {
             let mut v = value.clone();
             edit(&mut v);
@@ -476,6 +494,7 @@ mod tests {
         refused(&|v| v["task_networks"][0]["weights_file"] = v["weights_file"].clone(), "another file of the model");
         refused(&|v| v["task_networks"][0]["architecture"]["width"] = 32.into(), "width 32");
         refused(&|v| v["task_networks"][0]["architecture"]["encoder"] = "resnet".into(), "\"resnet\"");
+        refused(&|v| v["task_networks"][0]["input_long_side"] = 8.into(), "input_long_side 8");
         refused(
             &|v| {
                 v["tasks"] = serde_json::json!(["depth", "semantic"]);
