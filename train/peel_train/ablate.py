@@ -189,21 +189,29 @@ def teacher_photos(shared, every=10):
 
 
 def teacher_labelled(voc_teacher, files):
-    """(photo, label) pairs: each photo on the teacher's crop, with the VOC teacher's confident labels."""
+    """(photo, label) pairs: each photo on the teacher's crop at twice the labels' size (so that larger inputs
+    than 256 px see the photo's detail), with the VOC teacher's confident labels on the 256x192 crop."""
     for path in files:
-        img = cover_crop(Image.open(path).convert("RGB"), Image.BILINEAR)
-        yield img, teachers.confident(teachers.infer(voc_teacher, "voc", img), "voc")
+        img = Image.open(path).convert("RGB")
+        label = teachers.confident(teachers.infer(voc_teacher, "voc", cover_crop(img, Image.BILINEAR)), "voc")
+        yield cover_crop(img, Image.BILINEAR, (2 * label.shape[1], 2 * label.shape[0])), label
 
 
-def teacher_agreement(student, pairs):
+def on_labels(pred, lab):
+    """A label map at the photo's size sampled on the labels' grid (`teacher_labelled` photos are 2x theirs)."""
+    step = pred.shape[0] // lab.shape[0]
+    return pred[::step, ::step]
+
+
+def teacher_agreement(student, pairs, long_side=256):
     """mIoU of the student (all VOC names) against the VOC teacher's confident labels (`teacher_labelled`
     pairs), on the teacher's crop."""
     full, present = Confusion(21), Confusion(21)
     for img, lab in pairs:
-        full.add(predict(student, img, VOC_CLASSES, range(21)), lab)
+        full.add(on_labels(predict(student, img, VOC_CLASSES, range(21), long_side), lab), lab)
         here = sorted(int(c) for c in np.unique(lab) if c != IGNORE)
         if here:
-            present.add(predict(student, img, [VOC_CLASSES[c] for c in here], here), lab)
+            present.add(on_labels(predict(student, img, [VOC_CLASSES[c] for c in here], here, long_side), lab), lab)
     return {"all_named_miou": full.miou(), "all_named_objects_miou": full.miou(VOC_OBJECTS),
             "present_named_miou": present.miou(), "photos": len(pairs)}
 
@@ -237,7 +245,8 @@ def gates(student, shared, labelled):
                 for gate, fn in GATES.items():
                     lg = ungated.clone()
                     lg[:, 1:] += fn(out.presence)[:, :, None, None]
-                    scores[prompt, gate].add(predict(student, img, None, ids, logits=student.at_photo_size(lg, img)), lab)
+                    pred = predict(student, img, None, ids, logits=student.at_photo_size(lg, img))
+                    scores[prompt, gate].add(on_labels(pred, lab), lab)
         report[set_name] = {f"{prompt}_named": {gate: round(scores[prompt, gate].miou(), 3) for gate in GATES}
                             for prompt in ("all", "present")}
     return report
@@ -416,10 +425,12 @@ def main():
         labelled = {"unseen": list(teacher_labelled(voc_teacher, val_files)),
                     "trained": list(teacher_labelled(voc_teacher, train_files))}
     if "fit" in args.parts:
-        report["teacher_agreement_trained_photos"] = teacher_agreement(student, labelled["trained"])
-        report["teacher_agreement_unseen_photos"] = teacher_agreement(student, labelled["unseen"])
-        print("fit", json.dumps(report["teacher_agreement_trained_photos"]),
-              json.dumps(report["teacher_agreement_unseen_photos"]), f"({time.time() - t:.0f}s)", flush=True)
+        for side in args.sizes:
+            at = "" if side == 256 else f"@{side}"
+            for kind in ("trained", "unseen"):
+                report[f"teacher_agreement_{kind}_photos{at}"] = teacher_agreement(student, labelled[kind], side)
+            print(f"fit{at}", json.dumps(report[f"teacher_agreement_trained_photos{at}"]),
+                  json.dumps(report[f"teacher_agreement_unseen_photos{at}"]), f"({time.time() - t:.0f}s)", flush=True)
     if "gates" in args.parts:
         report["presence_gates"] = gates(student, args.shared, labelled)
         print("gates", json.dumps(report["presence_gates"]), f"({time.time() - t:.0f}s)", flush=True)

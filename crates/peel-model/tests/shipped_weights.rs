@@ -128,15 +128,17 @@ fn paints_every_task_at_the_photo_size_and_reports_the_time() {
         let painting = generator.paint(&photo, &parse(prompt).unwrap()).unwrap();
         assert_eq!(painting.dimensions(), (301, 97), "{prompt}");
     }
-    // The plain resize: nearest neighbour for segmentation (painted at 128x96, every 2x2 block is
-    // one painted pixel), bilinear for depth (blocks blend).
+    // The plain resize: nearest neighbour for segmentation (a photo of the segmentation network's
+    // input size, side x side/2, is painted at half that: every 2x2 block is one painted pixel),
+    // bilinear for depth (blocks blend).
     let request = parse(r#"using this color mapping: {"person": "red", "sky": "blue"}"#).unwrap();
-    let small = image::RgbImage::from_fn(256, 192, |x, y| image::Rgb([(x ^ y) as u8, y as u8, 200]));
+    let side = generator.manifest().input_long_side_for("semantic");
+    let small = image::RgbImage::from_fn(side, side / 2, |x, y| image::Rgb([(x ^ y) as u8, y as u8, 200]));
     let painting = generator.paint_with(&small, &request, Upsampling::Resize).unwrap();
-    assert_eq!(painting.dimensions(), (256, 192));
+    assert_eq!(painting.dimensions(), (side, side / 2));
     let blocky = |p: &image::RgbImage| {
-        (0..96).all(|by| {
-            (0..128).all(|bx| {
+        (0..p.height() / 2).all(|by| {
+            (0..p.width() / 2).all(|bx| {
                 let c = p.get_pixel(2 * bx, 2 * by);
                 [(1, 0), (0, 1), (1, 1)].iter().all(|&(dx, dy)| p.get_pixel(2 * bx + dx, 2 * by + dy) == c)
             })
@@ -149,10 +151,11 @@ fn paints_every_task_at_the_photo_size_and_reports_the_time() {
     assert!(generator.paint(&small, &request).unwrap().pixels().all(|p| painted.contains(p)));
 
     let depth = parse(prompts[0]).unwrap();
+    let timed = image::RgbImage::from_fn(256, 192, |x, y| image::Rgb([(x ^ y) as u8, y as u8, 200]));
     let mut times = Vec::new();
     for _ in 0..3 {
         let start = Instant::now();
-        generator.paint(&small, &depth).unwrap();
+        generator.paint(&timed, &depth).unwrap();
         times.push(start.elapsed().as_secs_f64() * 1000.0);
     }
     println!("native CPU (flex) paint of a 256x192 photo, depth: {times:.0?} ms");
