@@ -4,7 +4,7 @@
 //! is an all-MiniLM-L6-v2 embedding already multiplied by the network's `phrase_proj.weight`
 //! (384 → d, no bias): the projection is linear and the rule averages without renormalizing,
 //! so projecting the average equals averaging the projections, and d-dimensional rows let a
-//! 42,552-word vocabulary fit in about 2 MB (the words training never saw at 4 bits). The rule
+//! 42,559-word vocabulary fit in about 2 MB (the words training never saw at 4 bits). The rule
 //! must match `vocab.embed` in the training code exactly:
 //!
 //! 1. [`normalize`]: lower-case; every character outside `[a-z0-9]` becomes a space; split on
