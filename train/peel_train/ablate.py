@@ -399,7 +399,8 @@ def main():
     ap.add_argument("--checkpoint", help="a float checkpoint: model-only .pt or a run's checkpoint.pt")
     ap.add_argument("--data", default="../target/peel-data", help="with --checkpoint: its phrases.pkl")
     ap.add_argument("--shared", default="../../shared")
-    ap.add_argument("--sizes", type=int, nargs="+", default=[256], help="input long sides for VOC 14 (and for --parts encoder)")
+    ap.add_argument("--sizes", type=int, nargs="+", default=None,
+                    help="input long sides (default: the segmentation network's, as the app paints; 256 for a checkpoint)")
     ap.add_argument("--parts", nargs="+", default=["voc", "fit", "camvid"], choices=["voc", "fit", "camvid", "ccp", "teachers", "encoder", "gates"])
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", required=True)
@@ -412,6 +413,7 @@ def main():
     if "gates" in args.parts and student.model.presence is None:
         ap.error("--parts gates needs a model with a presence head")
     report = {"model": args.weights or args.checkpoint}
+    args.sizes = args.sizes or [getattr(student.model, "input_sides", {}).get(TASK_SEMANTIC, 256)]
     t = time.time()
     if "voc" in args.parts:
         for side in args.sizes:
