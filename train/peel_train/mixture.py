@@ -444,7 +444,8 @@ def downscale(a, factor):
 
 
 def enlarged(a, size, resample):
-    """An HxW(xC) uint8 image resized to `size` (w, h); a target is sampled nearest."""
+    """An HxW(xC) array resized to `size` (w, h): a uint8 photo by `resample`, a target (Image.NEAREST) sampled
+    at the nearest cell, whatever its dtype."""
     if resample == Image.NEAREST:
         h, w = a.shape[:2]
         rows = ((np.arange(size[1]) + 0.5) * h / size[1]).astype(int)

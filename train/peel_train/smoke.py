@@ -307,6 +307,7 @@ def check_training(data, tmp, run_dir):
     from .data import IGNORE
     from .losses import losses
     from .mixture import NO_TARGET_TEMPLATES, Embedder, Mixture, paste, zoomed
+    from .sizes import model_size
     from .train import Batches, parse_args, phrase_table, resolution_scale
     from .generator import TASK_DEPTH, TASK_SEMANTIC, Outputs, PeelGenerator
 
@@ -469,6 +470,16 @@ def check_training(data, tmp, run_dir):
           and np.array_equal(near["normal"][-1, -1], ex["normal"][ch - 1, w - 1])
           and np.isin(near["walk"][~np.isnan(near["walk"])], ex["walk"]).all(),
           "--zoom crops about the chosen corner and enlarges back, depth and normals by nearest (z = 1 changes nothing)")
+    # --input-side: full-resolution steps enlarged to the app's input for that side, targets by nearest.
+    big_args = parse_args(["--data", str(data), "--run", str(tmp / "x"), "--batch", "8", "--workers", "0",
+                           "--input-side", "320"])
+    big = Batches(mix, Embedder(phrase_table(mix, data, "")), big_args, 0, 0).next()
+    ch, cw = scene["rgb"].shape[:2]
+    tw, th = model_size(cw, ch, 320)
+    seg = big["seg"][big["seg"] != IGNORE]
+    check(tuple(big["image"].shape[2:]) == (th, tw) and tuple(big["seg"].shape[1:]) == (th // 2, tw // 2)
+          and tuple(big["walk"].shape[1:]) == (th // 2, tw // 2) and bool(((seg >= 0) & (seg < 64)).all()),
+          f"--input-side 320 trains {cw}x{ch} crops at {tw}x{th}, targets at half that ({tuple(big['seg'].shape[1:])})")
     halves = [resolution_scale(s, 100, 0.5, full_res_every=4) for s in range(8)] + [resolution_scale(60, 100, 0.5, 4)]
     check(halves == [2, 2, 2, 1, 2, 2, 2, 1, 1], f"--full-res-every 4 puts every 4th half-resolution step at full ({halves})")
 
