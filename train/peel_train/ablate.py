@@ -311,8 +311,10 @@ def encoder_probe(encoders, shared, data, sides=(256,), count=1500, hidden=(0, 2
     rng = np.random.default_rng(0)
     samples = [samples[i] for i in rng.permutation(len(samples))[:count]]
     voc513 = {"voc513": teachers.Teacher(shared, "deeplabv3_mnv2_pascal_quant.tflite", 513, "logits/semantic/BiasAdd")}
-    unseen = [(Image.open(p).convert("RGB"), teachers.confident(teachers.infer(voc513, "voc513", cover_crop(
-        Image.open(p).convert("RGB"), Image.BILINEAR)), "voc513")) for p in teacher_photos(shared)[1]]
+    unseen = []
+    for path in teacher_photos(shared)[1]:
+        img = Image.open(path).convert("RGB")
+        unseen.append((img, teachers.confident(teachers.infer(voc513, "voc513", cover_crop(img, Image.BILINEAR)), "voc513")))
     out = {}
     for side in sides:
         photos = [photo_at(shared, s, side) for s in samples]

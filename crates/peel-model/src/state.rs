@@ -216,8 +216,8 @@ impl Manifest {
                 self.size_multiple, self.output_stride
             ));
         }
-        let sides = std::iter::once(self.input_long_side).chain(self.task_networks.iter().filter_map(|n| n.input_long_side));
-        if let Some(side) = sides.into_iter().find(|&s| s < SIZE_MULTIPLE as u32 || s > 4096) {
+        let mut sides = std::iter::once(self.input_long_side).chain(self.task_networks.iter().filter_map(|n| n.input_long_side));
+        if let Some(side) = sides.find(|&s| s < SIZE_MULTIPLE as u32 || s > 4096) {
             return bad(format!("input_long_side {side}"));
         }
         if self.normalization != NORMALIZATION {
