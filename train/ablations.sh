@@ -35,7 +35,10 @@
 # full resolution, probed at 256 and 320 px:
 #   side256    the control: the scene network fine-tuned at the cached 256 px
 #   side320    the same at 320 px (--input-side: the cached crops enlarged)
-# INIT=FILE (a model-only checkpoint with its FILE.json) starts the arms there instead of peel-gen.pt.
+#   side320-ref  side320 with referring drawn twice as often (--task-weight referring 0.3: 40 % of examples
+#              instead of 25 %), to keep the referring row while the 320-px steps continue
+# INIT=FILE (a model-only checkpoint with its FILE.json) starts the arms there instead of peel-gen.pt; SEED=N
+# changes the seed (0).
 set -euo pipefail
 cd "$(dirname "$0")"
 steps=${STEPS:-1500}
@@ -74,12 +77,14 @@ for arm in "$@"; do
     presence-probes-g2) data=../target/peel-data-513; flags=(--presence-head --presence-probes 16) ;;
     side256) data=../target/peel-data-513; flags=("${scene[@]}"); sizes=(256 320) ;;
     side320) data=../target/peel-data-513; flags=("${scene[@]}" --input-side 320); sizes=(256 320) ;;
+    side320-ref) data=../target/peel-data-513; flags=("${scene[@]}" --input-side 320 --task-weight referring 0.3)
+      sizes=(320) ;;
     *) echo "unknown arm $arm" >&2; exit 2 ;;
   esac
   run=../target/ablate/run-$arm
   py -m peel_train.train --data "$data" --run-dir "$run" --shared ../../shared --init "$init" \
     --total-steps "$total" --batch 16 --lr 2e-4 --si-weight 2 --low-res-until "$low_res" \
-    --freeze-blocks 4 --freeze-until 1.0 "${flags[@]}" --workers 1 --threads 1 --seed 0 > "$run.log" 2>&1
+    --freeze-blocks 4 --freeze-until 1.0 "${flags[@]}" --workers 1 --threads 1 --seed "${SEED:-0}" > "$run.log" 2>&1
   py -m peel_train.ablate --checkpoint "$run/checkpoint.pt" --data "$data" --out "../target/ablate/$arm.json" \
     --sizes "${sizes[@]}" >> "$run.log" 2>&1
 done

@@ -325,14 +325,12 @@ def paint_normals(normal):
     return torch.stack([(1 - x) / 2, (1 + y) / 2, (1 + z) / 2], dim=1)
 
 
-# Logits are sharpened before painting: nearly the most likely entry's colour, so segments stay
-# within the decoders' colour tolerance where the network is unsure (training never paints).
-PAINT_SHARPNESS = 10.0
-
-
 def paint_segmentation(logits, colours):
-    """logits [B,1+T,h,w], colours [B,1+T,3] in [0,1] (entry 0 = background) -> RGB."""
-    return torch.einsum("bthw,btc->bchw", torch.softmax(logits * PAINT_SHARPNESS, dim=1), colours)
+    """logits [B,1+T,h,w], colours [B,1+T,3] in [0,1] (entry 0 = background) -> RGB: each pixel in its most
+    likely entry's colour (entries tied for the top share it equally). A blend of colours is never painted: with
+    many entries, a blend of two is often near a third one's colour, and decodes as that (training never paints)."""
+    top = (logits == logits.amax(dim=1, keepdim=True)).to(logits.dtype)
+    return torch.einsum("bthw,btc->bchw", top / top.sum(dim=1, keepdim=True), colours)
 
 
 def load_pretrained_encoder(model: PeelGenerator, path: str):

@@ -306,10 +306,10 @@ def check_training(data, tmp, run_dir):
     from .pack import load_sources
     from .data import IGNORE
     from .losses import losses
-    from .mixture import NO_TARGET_TEMPLATES, Embedder, Mixture, paste, zoomed
+    from .mixture import NO_TARGET_TEMPLATES, TASK_WEIGHTS, Embedder, Mixture, paste, zoomed
     from .sizes import model_size
-    from .train import Batches, parse_args, phrase_table, resolution_scale
-    from .generator import TASK_DEPTH, TASK_SEMANTIC, Outputs, PeelGenerator
+    from .train import Batches, parse_args, phrase_table, resolution_scale, task_weights
+    from .generator import TASK_DEPTH, TASK_SEMANTIC, TASKS, Outputs, PeelGenerator
 
     train = [sys.executable, "-m", "peel_train.train", "--data", data, "--batch", "2", "--total-steps", "6",
              "--checkpoint-every", "100", "--log-every", "1", "--device", "cpu", "--threads", "1", "--si-weight", "1",
@@ -480,6 +480,17 @@ def check_training(data, tmp, run_dir):
     check(tuple(big["image"].shape[2:]) == (th, tw) and tuple(big["seg"].shape[1:]) == (th // 2, tw // 2)
           and tuple(big["walk"].shape[1:]) == (th // 2, tw // 2) and bool(((seg >= 0) & (seg < 64)).all()),
           f"--input-side 320 trains {cw}x{ch} crops at {tw}x{th}, targets at half that ({tuple(big['seg'].shape[1:])})")
+    # --task-weight: one task's share changed, the others' kept; a task not trained or a bad weight refused.
+    drawn = task_weights(["semantic", "instance", "referring"], [["referring", "0.3"]])
+    check(drawn == {TASKS.index("semantic"): TASK_WEIGHTS[TASKS.index("semantic")],
+                    TASKS.index("instance"): TASK_WEIGHTS[TASKS.index("instance")], TASKS.index("referring"): 0.3},
+          f"--task-weight referring 0.3 changes only the referring share ({drawn})")
+    for bad in (["depth", "1"], ["referring", "x"], ["referring", "0"]):
+        try:
+            task_weights(["semantic", "referring"], [bad])
+            check(False, f"--task-weight {' '.join(bad)} is refused")
+        except SystemExit as refusal:
+            check("--task-weight" in str(refusal), f"--task-weight {' '.join(bad)} is refused: {refusal}")
     halves = [resolution_scale(s, 100, 0.5, full_res_every=4) for s in range(8)] + [resolution_scale(60, 100, 0.5, 4)]
     check(halves == [2, 2, 2, 1, 2, 2, 2, 1, 1], f"--full-res-every 4 puts every 4th half-resolution step at full ({halves})")
 

@@ -227,6 +227,21 @@ def load_model_only(path):
     return {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
 
 
+def task_weights(tasks, overrides):
+    """{task index: relative weight} for the tasks trained: mixture.TASK_WEIGHTS unless --task-weight says."""
+    weights = {TASKS.index(t): TASK_WEIGHTS[TASKS.index(t)] for t in tasks}
+    for name, value in overrides:
+        if name not in tasks:
+            raise SystemExit(f"--task-weight {name}: not one of the trained tasks ({' '.join(tasks)})")
+        try:
+            weights[TASKS.index(name)] = float(value)
+        except ValueError:
+            raise SystemExit(f"--task-weight {name} {value}: the weight is not a number") from None
+        if not weights[TASKS.index(name)] > 0:
+            raise SystemExit(f"--task-weight {name} {value}: the weight must be above 0")
+    return weights
+
+
 def parse_args(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True, help="directory of source pickles, or one packed pickle (pack.py)")
@@ -284,6 +299,8 @@ def parse_args(argv=None):
                     help="train full-resolution steps at this long side, the cached crops enlarged (an ablation)")
     ap.add_argument("--tasks", nargs="+", choices=TASKS, default=TASKS,
                     help="train only these tasks (at their usual relative weights; an ablation)")
+    ap.add_argument("--task-weight", nargs=2, action="append", default=[], metavar=("TASK", "WEIGHT"),
+                    help="draw TASK at this relative weight instead of mixture.TASK_WEIGHTS' (repeatable)")
     ap.add_argument("--semantic-prompts", choices=SEMANTIC_PROMPTS, default="mixed",
                     help="how semantic prompts choose their names (see SEMANTIC_PROMPTS)")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -311,7 +328,8 @@ def main(argv=None):
     run = Path(args.run)
     run.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(args.seed)
-    mix = Mixture(load_sources(args.data), {TASKS.index(t): TASK_WEIGHTS[TASKS.index(t)] for t in args.tasks},
+    weights = task_weights(args.tasks, args.task_weight)
+    mix = Mixture(load_sources(args.data), weights,
                   args.semantic_prompts, args.presence_probes, args.copy_paste, args.zoom)
     embedder = Embedder(phrase_table(mix, args.data, args.shared))
 

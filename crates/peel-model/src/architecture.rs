@@ -7,10 +7,6 @@ use peel_protocol::prompt::Task;
 
 /// Every spatial side of the input must be a multiple of this (five stride-2 levels).
 pub const SIZE_MULTIPLE: usize = 32;
-/// Logits are multiplied by this before the painter's softmax (as in `generator.py`): nearly
-/// the most likely entry's colour, so segment colours stay within the decoders' tolerance
-/// where the network is unsure, yet still continuous.
-pub const PAINT_SHARPNESS: f32 = 10.0;
 /// The heads paint at the input resolution divided by this.
 pub const OUTPUT_STRIDE: usize = 2;
 /// Task names in the order of `task_embedding`'s rows: the protocol's [`Task::ALL`] (`generator.py`'s

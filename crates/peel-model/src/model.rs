@@ -399,11 +399,16 @@ pub fn paint_normals(normal: Tensor<4>) -> Tensor<4> {
 }
 
 /// Logits `[B, E, h, w]` and entry colours `[B, E, 3]` in `[0, 1]` (entry 0 = background) →
-/// the softmax-weighted sum of the entries' colours, `[B, 3, h, w]`.
+/// each pixel in its most likely entry's colour (entries tied exactly share it), `[B, 3, h, w]`,
+/// as `generator.py` paints. A blend is never painted: with many entries, a blend of two is often
+/// nearest a third entry's colour, and would decode as that.
 pub fn paint_segmentation(logits: Tensor<4>, colours: Tensor<3>) -> Tensor<4> {
     let [b, e, h, w] = logits.dims();
-    let probs = softmax(logits.mul_scalar(PAINT_SHARPNESS), 1).reshape([b, e, h * w]);
-    colours.swap_dims(1, 2).matmul(probs).reshape([b, 3, h, w])
+    let top = logits.clone().max_dim(1).expand([b, e, h, w]);
+    let chosen = logits.greater_equal(top).float();
+    let ties = chosen.clone().sum_dim(1).expand([b, e, h, w]);
+    let share = (chosen / ties).reshape([b, e, h * w]);
+    colours.swap_dims(1, 2).matmul(share).reshape([b, 3, h, w])
 }
 
 #[cfg(test)]
@@ -488,10 +493,16 @@ mod tests {
         let rgb = values(paint_normals(n));
         assert!((rgb[0] - 0.5).abs() < 1e-6 && (rgb[1] - 0.8).abs() < 1e-6 && (rgb[2] - 0.9).abs() < 1e-6);
 
-        let logits = Tensor::<1>::from_floats([0.0f32, 20.0, 0.0].as_slice(), &device).reshape([1, 3, 1, 1]);
-        let colours = Tensor::<1>::from_floats([0.0f32, 0.0, 0.0, 1.0, 0.5, 0.25, 0.0, 1.0, 0.0].as_slice(), &device)
-            .reshape([1, 3, 3]);
+        // Entries black (background), red, lime, olive; three pixels: red barely the most likely (a
+        // blend of red and lime would be olive's colour), olive the most likely, an exact red–lime tie.
+        let colours = [0.0f32, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.5, 0.5, 0.0];
+        let colours = Tensor::<1>::from_floats(colours.as_slice(), &device).reshape([1, 4, 3]);
+        // [1, entry, 1, pixel]: one row of logits per entry.
+        let logits = [-5.0f32, -5.0, -5.0, 2.01, -1.0, 2.0, 2.0, -1.0, 2.0, 0.0, 3.0, 0.0];
+        let logits = Tensor::<1>::from_floats(logits.as_slice(), &device).reshape([1, 4, 1, 3]);
         let rgb = values(paint_segmentation(logits, colours));
-        assert!((rgb[0] - 1.0).abs() < 1e-6 && (rgb[1] - 0.5).abs() < 1e-6 && (rgb[2] - 0.25).abs() < 1e-6, "{rgb:?}");
+        // [1, channel, 1, pixel]: red, olive, the tie's shared colour.
+        let expected = [1.0f32, 0.5, 0.5, 0.0, 0.5, 0.5, 0.0, 0.0, 0.0];
+        assert!(rgb.iter().zip(expected).all(|(a, b)| (a - b).abs() < 1e-6), "{rgb:?}");
     }
 }

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use burn::prelude::*;
-use ndarray::{ArrayD, IxDyn};
+use ndarray::{ArrayD, Axis, IxDyn};
 use ndarray_npy::read_npy;
 use peel_model::{Generator, LoadError, PaintError, Upsampling};
 use peel_protocol::prompt::parse;
@@ -84,6 +84,11 @@ fn edited(edit: impl FnOnce(&mut Vec<(String, safetensors::Dtype, Vec<usize>, Ve
     (manifest, bytes, phrases)
 }
 
+/// The share of a segmentation painting's pixels that may take another entry's colour than PyTorch's
+/// dequantized model paints (near-ties), and than its float model paints (what int8 changes).
+const SEGMENTATION_NEAR_TIES: f32 = 0.002;
+const SEGMENTATION_FLOAT_CHANGES: f32 = 0.03;
+
 #[test]
 fn burn_reproduces_the_pytorch_parity_fixtures() {
     let spec: Value = serde_json::from_str(&std::fs::read_to_string(fixtures().join("gen_parity.json")).unwrap()).unwrap();
@@ -97,16 +102,32 @@ fn burn_reproduces_the_pytorch_parity_fixtures() {
         let conditioning = generator.condition(&request).unwrap();
         let x = Tensor::<1>::from_floats(input.as_slice().unwrap(), &Device::flex()).reshape(shape);
         let got = generator.paint_tensor(x, &conditioning).unwrap().into_data().try_to_vec::<f32>().unwrap();
-        for (tag, limit_max, limit_mean) in [("dequant", 1e-3f32, f32::INFINITY), ("float", f32::INFINITY, 0.03)] {
+        // Segmentation paints each pixel in one entry's colour, so where two entries' logits nearly tie,
+        // a difference of 1e-4 may paint the other colour: there, only the share of pixels painted
+        // otherwise is held. Depth and normals paint continuously.
+        let segmentation = !matches!(name, "depth" | "normals");
+        for tag in ["dequant", "float"] {
             let expected: ArrayD<f32> = read_npy(fixtures().join(case[tag].as_str().unwrap())).unwrap();
             assert_eq!(got.len(), expected.len(), "{name}: painted {} values, PyTorch {:?}", got.len(), expected.shape());
             let got = ArrayD::from_shape_vec(IxDyn(expected.shape()), got.clone()).unwrap();
             let diff = (&got - &expected).mapv(f32::abs);
             let max = diff.iter().fold(0.0f32, |m, &d| m.max(d));
             let mean = diff.mean().unwrap();
-            println!("{name:>9} vs PyTorch {tag:>7}: max abs {max:.2e}, mean abs {mean:.2e}");
-            if max > limit_max || mean > limit_mean {
-                failures.push(format!("{name} vs {tag}: max {max}, mean {mean}"));
+            // [(B,) 3, h, w]: a pixel is painted otherwise when any of its channels is.
+            let channels = Axis(diff.ndim() - 3);
+            let per_pixel = diff.map_axis(channels, |v| v.iter().fold(0.0f32, |m, &d| m.max(d)));
+            let otherwise = per_pixel.iter().filter(|&&d| d > 1e-3).count() as f32 / per_pixel.len() as f32;
+            let share =
+                if segmentation { format!(", painted otherwise {:.3} %", 100.0 * otherwise) } else { String::new() };
+            println!("{name:>9} vs PyTorch {tag:>7}: max abs {max:.2e}, mean abs {mean:.2e}{share}");
+            let within = match (segmentation, tag) {
+                (false, "dequant") => max <= 1e-3,
+                (false, _) => mean <= 0.03,
+                (true, "dequant") => otherwise <= SEGMENTATION_NEAR_TIES,
+                (true, _) => otherwise <= SEGMENTATION_FLOAT_CHANGES,
+            };
+            if !within {
+                failures.push(format!("{name} vs {tag}: max {max}, mean {mean}, painted otherwise {otherwise}"));
             }
         }
     }
