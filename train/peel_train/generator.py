@@ -327,8 +327,9 @@ def paint_normals(normal):
 
 def paint_segmentation(logits, colours):
     """logits [B,1+T,h,w], colours [B,1+T,3] in [0,1] (entry 0 = background) -> RGB: each pixel in its most
-    likely entry's colour (entries tied for the top share it equally). A blend of colours is never painted: with
-    many entries, a blend of two is often near a third one's colour, and decodes as that (training never paints)."""
+    likely entry's colour (entries tied for the top share it equally). Nothing else is blended: with many entries,
+    a blend of two likely entries' colours is often nearest a third one's, and decodes as that (training never
+    paints)."""
     top = (logits == logits.amax(dim=1, keepdim=True)).to(logits.dtype)
     return torch.einsum("bthw,btc->bchw", top / top.sum(dim=1, keepdim=True), colours)
 

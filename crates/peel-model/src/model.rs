@@ -400,8 +400,8 @@ pub fn paint_normals(normal: Tensor<4>) -> Tensor<4> {
 
 /// Logits `[B, E, h, w]` and entry colours `[B, E, 3]` in `[0, 1]` (entry 0 = background) →
 /// each pixel in its most likely entry's colour (entries tied exactly share it), `[B, 3, h, w]`,
-/// as `generator.py` paints. A blend is never painted: with many entries, a blend of two is often
-/// nearest a third entry's colour, and would decode as that.
+/// as `generator.py` paints. Nothing else is blended: with many entries, a blend of two likely
+/// entries' colours is often nearest a third entry's, and would decode as that.
 pub fn paint_segmentation(logits: Tensor<4>, colours: Tensor<3>) -> Tensor<4> {
     let [b, e, h, w] = logits.dims();
     let top = logits.clone().max_dim(1).expand([b, e, h, w]);
