@@ -85,9 +85,8 @@ fn edited(edit: impl FnOnce(&mut Vec<(String, safetensors::Dtype, Vec<usize>, Ve
 }
 
 /// The share of a segmentation painting's pixels that may take another entry's colour than PyTorch's
-/// dequantized model paints (near-ties), and than its float model paints (what int8 changes).
+/// dequantized model paints (near-ties).
 const SEGMENTATION_NEAR_TIES: f32 = 0.002;
-const SEGMENTATION_FLOAT_CHANGES: f32 = 0.03;
 
 #[test]
 fn burn_reproduces_the_pytorch_parity_fixtures() {
@@ -120,11 +119,11 @@ fn burn_reproduces_the_pytorch_parity_fixtures() {
             let share =
                 if segmentation { format!(", painted otherwise {:.3} %", 100.0 * otherwise) } else { String::new() };
             println!("{name:>9} vs PyTorch {tag:>7}: max abs {max:.2e}, mean abs {mean:.2e}{share}");
+            // Against the float model (what int8 costs), every task: a mean difference of at most 0.03.
             let within = match (segmentation, tag) {
                 (false, "dequant") => max <= 1e-3,
-                (false, _) => mean <= 0.03,
                 (true, "dequant") => otherwise <= SEGMENTATION_NEAR_TIES,
-                (true, _) => otherwise <= SEGMENTATION_FLOAT_CHANGES,
+                _ => mean <= 0.03,
             };
             if !within {
                 failures.push(format!("{name} vs {tag}: max {max}, mean {mean}, painted otherwise {otherwise}"));
