@@ -237,8 +237,8 @@ def task_weights(tasks, overrides):
             weights[TASKS.index(name)] = float(value)
         except ValueError:
             raise SystemExit(f"--task-weight {name} {value}: the weight is not a number") from None
-        if not weights[TASKS.index(name)] > 0:
-            raise SystemExit(f"--task-weight {name} {value}: the weight must be above 0")
+        if not 0 < weights[TASKS.index(name)] < math.inf:
+            raise SystemExit(f"--task-weight {name} {value}: the weight must be above 0 and finite")
     return weights
 
 
