@@ -6,7 +6,7 @@ same logits of the shipped (int8) scene network, each decoded by the nearest pro
 - `argmax_bilinear`: the arg-max of the logits enlarged bilinearly to the photo (ablate.py's probe);
 - `argmax_nearest`: the same logits enlarged by nearest neighbour (what half resolution costs);
 - `painted_argmax`: the painter (generator.paint_segmentation) at half resolution, enlarged by nearest;
-- `painted_softmax10`: the painter before stop 47, a softmax of the logits x 10 mixing the entries' colours;
+- `painted_softmax10`: the painter until 2026-12-07, a softmax of the logits x 10 mixing the entries' colours;
 - `painted_softmax10_full`: that painter applied to the bilinearly enlarged logits (blends at full resolution).
 """
 
