@@ -40,15 +40,15 @@ def main():
     _, entries = semantic_prompt(VOC_CLASSES)
     # Entry 0 is the unnamed background (black); entries 1..21 are VOC's ids 0..20.
     colours = torch.tensor([(0, 0, 0)] + [c for _, c in entries], dtype=torch.float32) / 255
-    named = colours[1:].numpy() * 255
+    palette = colours.numpy() * 255
     ids = np.array([NOTHING] + list(range(len(VOC_CLASSES))))
     ways = ["argmax_bilinear", "argmax_nearest", "painted_argmax", "painted_softmax10", "painted_softmax10_full"]
     scores = {way: Confusion(len(VOC_CLASSES)) for way in ways}
 
     def decoded(rgb):
-        """[h,w,3] in [0,1] -> 8-bit -> the VOC id of the nearest named colour."""
+        """[h,w,3] in [0,1] -> 8-bit -> the VOC id of the nearest entry's colour (the unnamed background's: nothing)."""
         rgb = np.round(rgb.numpy() * 255)
-        return ((rgb[..., None, :] - named) ** 2).sum(-1).argmin(-1)
+        return ids[((rgb[..., None, :] - palette) ** 2).sum(-1).argmin(-1)]
 
     for _, img, label in voc_items(args.shared):
         task, rows, slots, mask, _ = condition(TASK_SEMANTIC, entries, None, phrases, words)
