@@ -32,6 +32,7 @@ from .vocab import CAMVID_CLASSES, VOC_CLASSES, coco_name, load_table, lookups
 REPO = Path(__file__).resolve().parents[2]
 LIMIT = None  # --limit: score only the first N items of each set (a quick check, not a result)
 INPUT_LONG_SIDE = None  # --input-long-side: every task from another input size than the app's (a probe, not the app)
+SPECK_SHARE = None  # --speck-share: `peel upsample --speck-share` (None: the app's; 0 scores the raw painting)
 PEEL = REPO / "target/release/peel"
 # Depth is scored up to 80 m (predictions are clamped to it), so a pixel painted as sky costs a
 # finite error instead of making AbsRel infinite.
@@ -121,8 +122,9 @@ def painting(model, img, task, entries, bg, phrases, words):
         low, guide, out = Path(tmp) / "painting.png", Path(tmp) / "photo.png", Path(tmp) / "out.png"
         Image.fromarray(arr).save(low)
         img.convert("RGB").save(guide)
-        done = subprocess.run([str(PEEL), "upsample", TASKS[task], str(low), "--guide", str(guide), "--out", str(out)],
-                              capture_output=True, text=True)
+        cmd = [str(PEEL), "upsample", TASKS[task], str(low), "--guide", str(guide), "--out", str(out)]
+        extra = [] if SPECK_SHARE is None else ["--speck-share", str(SPECK_SHARE)]
+        done = subprocess.run(cmd + extra, capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(done.stderr.strip())
         return Image.open(out).convert("RGB")
@@ -490,12 +492,16 @@ def main():
     ap.add_argument("--input-long-side", type=int, default=None,
                     help="every task's input long side (default: the manifest's, as the app paints); 128 is the "
                          "half-resolution training size")
+    ap.add_argument("--speck-share", type=float, default=None,
+                    help="instance and referring paintings: repaint pieces under this share of the painting "
+                         "(`peel upsample --speck-share`; default the app's, 0 keeps them: the painter's raw output)")
     args = ap.parse_args()
-    global LIMIT, INPUT_LONG_SIDE
+    global LIMIT, INPUT_LONG_SIDE, SPECK_SHARE
     LIMIT = args.limit
     INPUT_LONG_SIDE = args.input_long_side
-    if args.write_manifest and INPUT_LONG_SIDE:
-        ap.error("--write-manifest records the app's figures: leave --input-long-side out")
+    SPECK_SHARE = args.speck_share
+    if args.write_manifest and (INPUT_LONG_SIDE or SPECK_SHARE is not None):
+        ap.error("--write-manifest records the app's figures: leave --input-long-side and --speck-share out")
     torch.set_grad_enabled(False)
     model, ph, wd = load_shipped(args.weights)
     report = {"int8": evaluate(model, args.shared, args.synth, Path(args.out) / "int8", ph, wd, args.sets)}

@@ -1,14 +1,14 @@
-//! `peel upsample TASK PAINTING --guide PHOTO --out OUT [--method guided|resize]`: bring a
-//! low-resolution painting to the photo's size exactly as `peel run` and the page do.
+//! `peel upsample TASK PAINTING --guide PHOTO --out OUT [--method guided|resize] [--speck-share S]`: bring
+//! a low-resolution painting to the photo's size exactly as `peel run` and the page do (instance and
+//! referring paintings lose their specks first: `peel_model::despeckle`).
 //!
 //! For paintings made elsewhere (the Python evaluation paints with the PyTorch mirror), so that
 //! they are scored as users see them. A one-line JSON summary goes to stdout.
 
 use std::path::PathBuf;
 
-use peel_model::preprocess::to_photo_size;
 use peel_model::Upsampling;
-use peel_model::upsample::Combine;
+use peel_model::preprocess::{SPECK_SHARE, finish};
 use peel_protocol::prompt::Task;
 use serde_json::json;
 
@@ -31,9 +31,16 @@ pub struct Args {
     pub out: PathBuf,
     #[arg(long, value_enum, default_value_t = UpsampleArg::Guided)]
     pub method: UpsampleArg,
+    /// Instance and referring paintings: pieces of one colour under this share of the painting are
+    /// repainted from their surroundings, as the app does; 0 keeps them (the painter's raw output).
+    #[arg(long, default_value_t = SPECK_SHARE, allow_hyphen_values = true)]
+    pub speck_share: f64,
 }
 
 pub fn run(args: Args) -> CliResult {
+    if !(0.0..=1.0).contains(&args.speck_share) {
+        return Err(CliError::msg(format!("--speck-share {}: a share of the painting, between 0 and 1", args.speck_share)));
+    }
     image::ImageFormat::from_path(&args.out)
         .map_err(|_| CliError::msg(format!("--out {}: unknown image extension (use .png)", args.out.display())))?;
     let painting = io::open_image(&args.painting)?;
@@ -42,7 +49,7 @@ pub fn run(args: Args) -> CliResult {
     }
     let photo = io::open_image(&args.guide)?.to_rgb8();
     let task = Task::from(args.task);
-    let result = to_photo_size(painting.to_rgb8(), &photo, Combine::for_task(task), args.method.into());
+    let result = finish(painting.to_rgb8(), &photo, task, args.method.into(), args.speck_share);
     result.save(&args.out).context(args.out.display())?;
     let summary = json!({
         "task": task.name(),

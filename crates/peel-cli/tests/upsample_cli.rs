@@ -63,6 +63,29 @@ fn upsample_blends_depth() {
 }
 
 #[test]
+fn upsample_repaints_instance_specks_unless_told_not_to() {
+    let dir = common::scratch("peel-upsample-cli", "specks");
+    let (photo, painting) = photo_and_painting(&dir);
+    // One red pixel inside the blue: under the app's share of the 600 painted pixels (1/400, 1.5 pixels).
+    // Resized by nearest neighbour, so that only the speck rule can remove it.
+    let speckled = dir.join("speckled.png");
+    let mut img = image::open(&painting).unwrap().to_rgb8();
+    img.put_pixel(25, 10, RED);
+    img.save(&speckled).unwrap();
+    let red_right_of_edge = |task: &str, extra: &[&str]| {
+        let out = dir.join(format!("{task}-{}.png", extra.len()));
+        let args = ["upsample", task, s(&speckled), "--guide", s(&photo), "--out", s(&out), "--method", "resize"];
+        ok_json(peel(&[&args[..], extra].concat()));
+        image::open(&out).unwrap().to_rgb8().enumerate_pixels().filter(|&(x, y, p)| *p == RED && x > 180 && (60..110).contains(&y)).count()
+    };
+    assert_eq!(red_right_of_edge("instance", &[]), 0);
+    assert_eq!(red_right_of_edge("referring", &[]), 0);
+    assert!(red_right_of_edge("instance", &["--speck-share", "0"]) > 0);
+    // Semantic paintings keep every piece: a small region of a class is still that class.
+    assert!(red_right_of_edge("semantic", &[]) > 0);
+}
+
+#[test]
 fn upsample_rejects_bad_input_with_one_line() {
     let dir = common::scratch("peel-upsample-cli", "bad");
     let (photo, painting) = photo_and_painting(&dir);
@@ -72,6 +95,9 @@ fn upsample_rejects_bad_input_with_one_line() {
     bad_input(peel(&["upsample", "semantic", s(&grey), "--guide", s(&photo), "--out", s(&out)]), "not grey");
     bad_input(peel(&["upsample", "depth", s(&painting), "--guide", s(&dir.join("missing.png")), "--out", s(&out)]), "missing.png");
     bad_input(peel(&["upsample", "depth", s(&painting), "--guide", s(&photo), "--out", s(&dir.join("o.xyz"))]), "unknown image extension");
+    for share in ["1.5", "-0.1", "NaN"] {
+        bad_input(peel(&["upsample", "instance", s(&painting), "--guide", s(&photo), "--out", s(&out), "--speck-share", share]), "--speck-share");
+    }
 }
 
 #[test]

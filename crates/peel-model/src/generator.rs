@@ -4,14 +4,13 @@
 
 use burn::prelude::*;
 use image::RgbImage;
-use peel_protocol::prompt::Request;
+use peel_protocol::prompt::{Request, Task};
 
 use crate::conditioning::{self, Conditioning, Painter};
 use crate::model::{self, PeelGenerator, Tokens};
 use crate::phrases::PhraseTable;
 use crate::preprocess::{self, Upsampling};
 use crate::state::{self, LoadError, Manifest, load_model, load_network};
-use crate::upsample::Combine;
 use crate::{PaintError, PaintTimings};
 
 /// A loaded generator on one device: the networks, the phrase table and the manifest.
@@ -191,12 +190,12 @@ impl Generator {
         Ok((tensor, conditioning))
     }
 
-    fn finish(photo: &RgbImage, painted: TensorData, combine: Combine, upsampling: Upsampling) -> Result<RgbImage, PaintError> {
+    fn finish(photo: &RgbImage, painted: TensorData, task: Task, upsampling: Upsampling) -> Result<RgbImage, PaintError> {
         let [_, _, h, w]: [usize; 4] =
             painted.shape().as_slice().try_into().map_err(|_| PaintError::Readback("unexpected painting rank".into()))?;
         let values = painted.try_to_vec::<f32>().map_err(|e| PaintError::Readback(format!("{e:?}")))?;
         let painting = preprocess::chw_to_rgb8(&values, w as u32, h as u32);
-        Ok(preprocess::to_photo_size(painting, photo, combine, upsampling))
+        Ok(preprocess::finish(painting, photo, task, upsampling, preprocess::SPECK_SHARE))
     }
 
     /// Paints the visualization `request` asks for, at the photo's size (see [`preprocess`]),
@@ -211,7 +210,7 @@ impl Generator {
         let (input, conditioning) = self.prepare(photo, request)?;
         let painted = self.paint_tensor(input, &conditioning)?;
         let data = painted.try_into_data().map_err(|e| PaintError::Readback(format!("{e:?}")))?;
-        Self::finish(photo, data, Combine::for_task(request.task()), upsampling)
+        Self::finish(photo, data, request.task(), upsampling)
     }
 
     /// As [`Self::paint`], reading the result back without blocking (required on WebGPU), and
@@ -228,7 +227,7 @@ impl Generator {
         let painted = self.paint_tensor(input, &conditioning)?;
         let data = painted.into_data_async().await.map_err(|e| PaintError::Readback(format!("{e:?}")))?;
         let read_back = now();
-        let painting = Self::finish(photo, data, Combine::for_task(request.task()), Upsampling::default())?;
+        let painting = Self::finish(photo, data, request.task(), Upsampling::default())?;
         let timings = PaintTimings {
             prepare_ms: prepared - started,
             network_ms: read_back - prepared,

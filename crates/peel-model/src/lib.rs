@@ -9,6 +9,7 @@
 
 pub mod architecture;
 pub mod conditioning;
+pub mod despeckle;
 #[cfg(feature = "burn")]
 mod generator;
 #[cfg(feature = "burn")]

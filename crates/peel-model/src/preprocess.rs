@@ -6,7 +6,8 @@
 //! at the default 256 (half a multiple on the short side); pixels are normalised to `rgb / 127.5 − 1`.
 //! [`model_size`] is the one sizing rule: the Python evaluation copies it, and
 //! `tests/fixtures/model_sizes.json` (written by Python) holds both to it. The generator paints at half that resolution
-//! ([`OUTPUT_STRIDE`]), and the painting is brought back to the photo's own size ([`to_photo_size`]):
+//! ([`OUTPUT_STRIDE`]), and the painting is brought back to the photo's own size ([`finish`]: instance and
+//! referring paintings lose their specks first, then [`to_photo_size`]):
 //!
 //! - [`Upsampling::Guided`] (the default, in the page and `peel run`): joint bilateral
 //!   upsampling guided by the photo ([`crate::upsample`]), so painted edges follow the photo's;
@@ -17,8 +18,10 @@
 //!   walk or the normal sphere decode to in-between values).
 
 use crate::architecture::{OUTPUT_STRIDE, SIZE_MULTIPLE};
+use crate::despeckle::despeckle;
 use crate::upsample::{self, Combine};
 use image::{RgbImage, imageops::FilterType};
+use peel_protocol::prompt::Task;
 
 /// Model-input size for a photo of `width`×`height`.
 pub fn model_size(width: u32, height: u32, long_side: u32) -> (u32, u32) {
@@ -78,6 +81,22 @@ pub enum Upsampling {
     Guided,
     /// A photo-blind resize: nearest neighbour for [`Combine::Vote`], bilinear for [`Combine::Average`].
     Resize,
+}
+
+/// Share of an instance or referring painting under which a piece of one colour is a speck, not a
+/// thing ([`crate::despeckle`]). Chosen on synthetic scenes rendered for it and on COCO128 train, not
+/// on an evaluation set (docs/MODEL.md, "Specks are not instances").
+pub const SPECK_SHARE: f64 = 1.0 / 400.0;
+
+/// The generator's painting for `task` as users get it: for instance and referring paintings, whose
+/// decoders count pieces, pieces under `speck_share` of the painting repainted from their surroundings
+/// (the app passes [`SPECK_SHARE`]; 0 keeps them); then at the photo's size.
+pub fn finish(mut painting: RgbImage, photo: &RgbImage, task: Task, upsampling: Upsampling, speck_share: f64) -> RgbImage {
+    if matches!(task, Task::Instance | Task::Referring) {
+        let pixels = painting.width() as f64 * painting.height() as f64;
+        despeckle(&mut painting, (pixels * speck_share).ceil() as usize);
+    }
+    to_photo_size(painting, photo, Combine::for_task(task), upsampling)
 }
 
 /// The painting at the photo's size, by `upsampling`; `combine` says whether its colours may blend.
