@@ -39,6 +39,8 @@
 #              instead of 25 %), to keep the referring row while the 320-px steps continue
 #   side320-lowlr  side320 at a third of its peak learning rate (5e-5): does the restarted schedule's step
 #              size cost the referring row?
+#   side320-inst  side320-lowlr with instances drawn twice as often (--task-weight instance 0.3: 40 % of
+#              examples instead of 25 %): does instance recall, low even on the training photos, follow the share?
 # INIT=FILE (a model-only checkpoint with its FILE.json) starts the arms there instead of peel-gen.pt; SEED=N
 # changes the seed (0).
 set -euo pipefail
@@ -82,6 +84,8 @@ for arm in "$@"; do
     side320-ref) data=../target/peel-data-513; flags=("${scene[@]}" --input-side 320 --task-weight referring 0.3)
       sizes=(320) ;;
     side320-lowlr) data=../target/peel-data-513; flags=("${scene[@]}" --input-side 320 --lr 5e-5); sizes=(320) ;;
+    side320-inst) data=../target/peel-data-513
+      flags=("${scene[@]}" --input-side 320 --lr 5e-5 --task-weight instance 0.3); sizes=(320) ;;
     *) echo "unknown arm $arm" >&2; exit 2 ;;
   esac
   run=../target/ablate/run-$arm

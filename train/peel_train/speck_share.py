@@ -1,0 +1,175 @@
+"""How the speck rule was chosen (`peel_model::preprocess::SPECK_SHARE`; docs/MODEL.md, "Specks are not
+instances"), on data no evaluation uses: COCO128 train2017 (trained on) and synthetic scenes rendered for
+the choice with their own seed.
+
+Each instance, referring and no-target prompt is painted once at the network's resolution, then enlarged
+by `peel upsample --speck-share S` for each share S (0 keeps every piece) and scored by `peel metrics`.
+Before that, the pieces the instance decoder finds in COCO128 train's raw paintings are counted by size,
+with how many of them match a true instance (IoU > 0.5).
+
+    peel synth --count 120 --seed 77 --size 256x192 --out target/synth-select
+    cd train && PYTHONPATH=. ../.venv/bin/python -m peel_train.speck_share --weights ../weights \\
+        --synth ../target/synth-select --out ../target/speck-share
+"""
+import argparse
+import json
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw
+
+from . import evaluate as ev
+from .conditioning import paint
+from .generator import TASK_INSTANCE, TASK_REFERRING
+
+SHARES = (0, 1 / 1600, 1 / 800, 1 / 400, 1 / 200, 1 / 100)
+INSTANCE_PROMPT = "Generate an instance segmentation visualization of this image. Each object is colored differently."
+REFERRING_PROMPT = "The target is rendered in white."
+SIZE_BINS = (0, 0.001, 0.005, 0.02, 0.1, 1.01)  # shares of the photo
+
+
+def coco_train(shared):
+    """(stem, photo, {class id: polygons}) per COCO128 train2017 image, and the class names."""
+    import yaml
+    root = Path(shared) / "data/coco128"
+    cfg = yaml.safe_load(open(root / "instance_segmentation/config.yaml"))
+    names = {int(k): ev.coco_name(v) for k, v in cfg["names"].items()}
+    out = []
+    for label_file in sorted((root / "instance_segmentation/labels/train2017").glob("*.txt")):
+        img = Image.open(root / "images/train2017" / f"{label_file.stem}.jpg").convert("RGB")
+        by_class = {}
+        for line in label_file.read_text().split("\n"):
+            parts = line.split()
+            if len(parts) >= 7:
+                xy = np.array(parts[1:], dtype=np.float64).reshape(-1, 2) * img.size
+                by_class.setdefault(int(parts[0]), []).append([tuple(p) for p in xy])
+        out.append((label_file.stem, img, by_class))
+    return out, names
+
+
+def instance_gt(polys, size):
+    gt = Image.new("I;16", size, 0)
+    draw = ImageDraw.Draw(gt)
+    for k, poly in enumerate(polys):
+        draw.polygon(poly, fill=k + 1)
+    return gt
+
+
+def piece_sizes(painting, gt_path):
+    """[(share of the photo, matches a true instance)] for each piece the instance decoder finds."""
+    gt = np.asarray(Image.open(gt_path)).astype(np.int64)
+    with tempfile.TemporaryDirectory(prefix="peel-specks-") as tmp:
+        subprocess.run([str(ev.PEEL), "decode", "instance", str(painting), "--prompt", INSTANCE_PROMPT,
+                        "--out", f"{tmp}/labels.png"], check=True, capture_output=True)
+        labels = np.asarray(Image.open(f"{tmp}/labels.png")).astype(np.int64)
+    truths = [gt == g for g in np.unique(gt) if g]
+    out = []
+    for k in np.unique(labels):
+        if k:
+            m = labels == k
+            best = max(((m & t).sum() / (m | t).sum() for t in truths), default=0.0)
+            out.append((m.sum() / m.size, best > 0.5))  # IoU above 0.5, as `peel metrics instance` counts
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--weights", default=str(ev.REPO / "weights"))
+    ap.add_argument("--shared", default=str(ev.REPO.parent / "shared"))
+    ap.add_argument("--synth", required=True, help="synthetic scenes rendered for the choice (not target/synth-heldout)")
+    ap.add_argument("--out", default=str(ev.REPO / "target/speck-share"))
+    args = ap.parse_args()
+    if Path(args.synth).resolve() == (ev.REPO / "target/synth-heldout").resolve():
+        ap.error("--synth: the held-out scenes are an evaluation set; render others (see the module's docstring)")
+    torch.set_grad_enabled(False)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    model, ph, wd = ev.load_shipped(args.weights)
+    jobs = []  # (kind, source, low-resolution painting, photo, truth)
+
+    def low(img, task, entries, name):
+        side = getattr(model, "input_sides", {}).get(task, ev.LONG_SIDE)  # as evaluate.painting sizes it
+        rgb = paint(model, ev.preprocess(img, side), task, entries, None, ph, wd)
+        path = out / f"{name}_low.png"
+        Image.fromarray((rgb.permute(1, 2, 0).clamp(0, 1).numpy() * 255 + 0.5).astype(np.uint8)).save(path)
+        return path
+
+    images, names = coco_train(args.shared)
+    ids = {v: k for k, v in names.items()}
+    for n, (stem, img, by_class) in enumerate(images):
+        photo = out / f"coco_{stem}.png"
+        img.save(photo)
+        for cid, polys in by_class.items():
+            g = out / f"coco_{stem}_{cid}_gt.png"
+            instance_gt(polys, img.size).save(g)
+            jobs.append(("instance", "coco", low(img, TASK_INSTANCE, [(names[cid], None)], f"coco_{stem}_{cid}"), photo, g))
+        for k, (text, mask) in enumerate(ev.coco_referring_expressions(by_class, names, img.size)):
+            g = out / f"cocoref_{stem}_{k}_gt.png"
+            Image.fromarray(mask.astype(np.uint8) * 255).save(g)
+            jobs.append(("referring", "coco", low(img, TASK_REFERRING, [(text, (255, 255, 255))], f"cocoref_{stem}_{k}"),
+                         photo, g))
+        absent = [c for c in ev.NO_TARGET_PROBES if ids[c] not in by_class]
+        for k, name in enumerate(absent[n % max(len(absent), 1):][:2]):
+            g = out / f"nothing_{stem}_{k}_gt.png"
+            Image.new("L", img.size, 0).save(g)
+            jobs.append(("no-target", "coco", low(img, TASK_REFERRING, [(f"the {name}", (255, 255, 255))],
+                                                  f"nothing_{stem}_{k}"), photo, g))
+    for d in sorted(Path(args.synth).iterdir()):
+        if not (d / "meta.json").exists():
+            continue
+        meta = json.loads((d / "meta.json").read_text())
+        inst = np.asarray(Image.open(d / "instance.png"))
+        img = Image.open(d / "rgb.png").convert("RGB")
+        by_class = {}
+        for i in meta["instances"]:
+            if i["thing"]:
+                by_class.setdefault(i["class"], []).append(i["id"])
+        for cls, instance_ids in by_class.items():
+            gt = np.zeros(inst.shape, np.uint16)
+            for k, i in enumerate(instance_ids):
+                gt[inst == i] = k + 1
+            g = out / f"synth_{d.name}_{cls}_gt.png"
+            Image.fromarray(gt).save(g)
+            jobs.append(("instance", "synth", low(img, TASK_INSTANCE, [(cls, None)], f"synth_{d.name}_{cls}"), d / "rgb.png", g))
+        for k, e in enumerate(meta["expressions"]):
+            g = out / f"synthref_{d.name}_{k}_gt.png"
+            Image.fromarray((np.isin(inst, e["instance_ids"]) * 255).astype(np.uint8)).save(g)
+            jobs.append(("referring", "synth", low(img, TASK_REFERRING, [(e["text"], (255, 255, 255))],
+                                                   f"synthref_{d.name}_{k}"), d / "rgb.png", g))
+    print(f"{len(jobs)} paintings", flush=True)
+    report = {}
+    for share in SHARES:
+        groups = {}
+        for kind, source, low_path, photo, g in jobs:
+            big = out / low_path.name.replace("_low.png", f"_share{share:.5f}.png")
+            subprocess.run([str(ev.PEEL), "upsample", "instance" if kind == "instance" else "referring", str(low_path),
+                            "--guide", str(photo), "--out", str(big), "--speck-share", str(share)],
+                           check=True, capture_output=True)
+            groups.setdefault((kind, source), ([], []))
+            groups[(kind, source)][0].append(big)
+            groups[(kind, source)][1].append(g)
+        for (kind, source), (preds, gts) in sorted(groups.items()):
+            if kind == "instance":
+                m = ev.peel_metrics("instance", preds, gts, "--prompt", INSTANCE_PROMPT)
+                figure = {"f1": m["f1"], "precision": m["precision"], "recall": m["recall"]}
+            else:
+                m = ev.peel_metrics("referring", preds, gts, "--prompt", REFERRING_PROMPT)
+                figure = {"ciou": m["ciou"], "giou": m["giou"]} if kind == "referring" else {"painted_nothing": m["giou"]}
+            report[f"{share:.5f} {kind} {source}"] = figure
+            print(f"share {share:.5f}  {kind:9s} {source:5s} n={len(preds):4d}  "
+                  + "  ".join(f"{k} {v:.3f}" for k, v in figure.items()), flush=True)
+        if share == 0:
+            pieces = [p for kind, source, low_path, _, g in jobs if (kind, source) == ("instance", "coco")
+                      for p in piece_sizes(out / low_path.name.replace("_low.png", "_share0.00000.png"), g)]
+            for lo, hi in zip(SIZE_BINS, SIZE_BINS[1:]):
+                inside = [match for s, match in pieces if lo <= s < hi]
+                print(f"  COCO128 train, raw: pieces of {lo:.1%}-{min(hi, 1):.1%} of the photo: {len(inside):4d}, "
+                      f"{sum(inside)} of them a true instance", flush=True)
+    (out / "report.json").write_text(json.dumps(report, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
