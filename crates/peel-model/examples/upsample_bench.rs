@@ -8,12 +8,15 @@
 //! The photo defaults to static/samples/coffee.png (the app's case: static/samples/chelsea.png,
 //! the benchmark's photo). The segmentation-like painting is the photo at the painting's size
 //! cut into 8 brightness bands (more edges than a real segmentation, so the vote's cost is not
-//! flattered); the depth-like one is the photo at the painting's size.
+//! flattered); the depth-like one is the photo at the painting's size. The speck step that
+//! instance and referring paintings take first (`despeckle`, at the app's share) is timed on the
+//! banded painting too.
 
 use std::time::Instant;
 
 use image::{Rgb, RgbImage, imageops::FilterType};
-use peel_model::preprocess::{self, Upsampling, to_photo_size};
+use peel_model::despeckle::despeckle;
+use peel_model::preprocess::{self, SPECK_SHARE, Upsampling, to_photo_size};
 use peel_model::upsample::Combine;
 
 fn median_ms(mut run: impl FnMut()) -> f64 {
@@ -48,6 +51,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let guided = median_ms(|| drop(to_photo_size(painting.clone(), photo, combine, Upsampling::Guided)));
             println!("{name:>14}: resize {resize:6.2} ms, guided {guided:6.2} ms ({:.1}x)", guided / resize);
         }
+        let min_pixels = (f64::from(pw * ph) * SPECK_SHARE).ceil() as usize;
+        let specks = median_ms(|| drop(despeckle(&mut bands.clone(), min_pixels)));
+        println!("{:>14}: {specks:6.2} ms (pieces under {min_pixels} pixels repainted)", "despeckle");
     }
     Ok(())
 }
