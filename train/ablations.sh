@@ -41,6 +41,8 @@
 #              size cost the referring row?
 #   side320-inst  side320-lowlr with instances drawn twice as often (--task-weight instance 0.3: 40 % of
 #              examples instead of 25 %): does instance recall, low even on the training photos, follow the share?
+#   side320-instbal  side320-lowlr with each true instance's pixels weighted by area^-0.5 (--instance-balance 0.5):
+#              do small instances, which it misses even on its training photos, follow their weight?
 # INIT=FILE (a model-only checkpoint with its FILE.json) starts the arms there instead of peel-gen.pt; SEED=N
 # changes the seed (0).
 set -euo pipefail
@@ -86,6 +88,8 @@ for arm in "$@"; do
     side320-lowlr) data=../target/peel-data-513; flags=("${scene[@]}" --input-side 320 --lr 5e-5); sizes=(320) ;;
     side320-inst) data=../target/peel-data-513
       flags=("${scene[@]}" --input-side 320 --lr 5e-5 --task-weight instance 0.3); sizes=(320) ;;
+    side320-instbal) data=../target/peel-data-513
+      flags=("${scene[@]}" --input-side 320 --lr 5e-5 --instance-balance 0.5); sizes=(320) ;;
     *) echo "unknown arm $arm" >&2; exit 2 ;;
   esac
   run=../target/ablate/run-$arm

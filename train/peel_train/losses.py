@@ -31,7 +31,7 @@ def walk_to_log_depth(f):
     return torch.log(10 * ((1 - f).rsqrt() - 1))
 
 
-def losses(outputs, batch, si_weight=0.0):
+def losses(outputs, batch, si_weight=0.0, instance_balance=0.0):
     """Per-task mean of per-example losses, computed for the whole batch at once.
 
     depth: 4 x L1 on the walk position, plus `si_weight` x the scale-invariant log-depth error (the variance
@@ -44,6 +44,8 @@ def losses(outputs, batch, si_weight=0.0):
     any pixel, and an absent one weighs the share of the photo that is labelled (`presence_weights`;
     instance slots are left to the pixel loss); and on the batch's probe names, if any
     (`batch["probe_labels"]`, Mixture's `--presence-probes`), which never enter the prompt.
+    With `instance_balance` β > 0, an instance example's pixels of each true instance weigh area^-β,
+    scaled so that its instances' pixels keep their total weight: small instances count for more.
     """
     walk, normal, logits, presence = outputs.walk, outputs.normal, outputs.logits, outputs.presence
     task = batch["task"]
@@ -87,12 +89,14 @@ def losses(outputs, batch, si_weight=0.0):
         target = batch["seg"][is_seg]
         lg = logits[is_seg].float()
         matched = batch["matched"][is_seg]
+        counted = (target != IGNORE).float()
         if matched.any():
             target = target.clone()
             for k in torch.nonzero(matched).flatten().tolist():
                 target[k] = assign_instances_to_slots(lg[k], target[k])
+                if instance_balance:
+                    counted[k] = instance_weights(target[k], instance_balance)
         pixel = F.cross_entropy(lg, target, ignore_index=IGNORE, reduction="none")
-        counted = (target != IGNORE).float()
         count = counted.sum(dim=(1, 2))
         per_example[is_seg] = (pixel * counted).sum(dim=(1, 2)) / count.clamp(min=1)
         seg_ok[is_seg] = count > 0
@@ -120,6 +124,20 @@ def losses(outputs, batch, si_weight=0.0):
     if si_weight and (keep & is_depth).any():
         parts["depth_si"] = si[(keep & is_depth)[is_depth]].mean()
     return total, {k: float(v.detach()) for k, v in parts.items()}
+
+
+def instance_weights(target, beta):
+    """Pixel weights for one instance example: 1 on the background, area^-beta on each instance's pixels,
+    scaled so that the instances' pixels keep their total weight; 0 where unlabelled."""
+    weight = (target != IGNORE).float()
+    ids = [v for v in target.unique().tolist() if 0 < v < IGNORE]
+    if ids:
+        areas = {v: float((target == v).sum()) for v in ids}
+        raw = {v: areas[v] ** -beta for v in ids}
+        scale = sum(areas.values()) / sum(raw[v] * areas[v] for v in ids)
+        for v in ids:
+            weight[target == v] = raw[v] * scale
+    return weight
 
 
 def assign_instances_to_slots(lg, target):

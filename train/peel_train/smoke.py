@@ -305,7 +305,7 @@ def check_training(data, tmp, run_dir):
     from .export import mean_state
     from .pack import load_sources
     from .data import IGNORE
-    from .losses import losses
+    from .losses import instance_weights, losses
     from .mixture import NO_TARGET_TEMPLATES, TASK_WEIGHTS, Embedder, Mixture, paste, zoomed
     from .sizes import model_size
     from .train import Batches, parse_args, phrase_table, resolution_scale, task_weights
@@ -345,6 +345,16 @@ def check_training(data, tmp, run_dir):
     (lv, pv), (lr, pr) = losses(out, batch), losses_per_example(out, batch)
     check(abs(float(lv) - float(lr)) < 1e-4 and pv.keys() == pr.keys(),
           f"batched loss {float(lv):.5f} equals the per-example loop's {float(lr):.5f}")
+    # --instance-balance: a 1-pixel instance beside a 64-pixel one weighs sqrt(64) = 8 times more per pixel at
+    # β 0.5, the instances' total weight is kept, the background stays at 1 and unlabelled pixels at 0.
+    seg = torch.zeros(10, 10, dtype=torch.long)
+    seg[:8, :8], seg[9, 9], seg[0, 9] = 1, 2, IGNORE
+    w = instance_weights(seg, 0.5)
+    check(abs(float(w[9, 9] / w[0, 0]) - 8) < 1e-4 and abs(float(w[(seg == 1) | (seg == 2)].sum()) - 65) < 1e-3
+          and float(w[8, 0]) == 1 and float(w[0, 9]) == 0, f"instance_weights balances instances ({w[9, 9]:.3f}, {w[0, 0]:.3f})")
+    balanced = losses(out, batch, instance_balance=0.5)[1]
+    check(all(math.isfinite(v) for v in balanced.values()) and balanced.keys() == pv.keys(),
+          f"the loss with --instance-balance is finite ({balanced.get('instance')})")
 
     # The ablations' semantic prompts: "fixed" names the whole label set in its own order, every time; "absent"
     # sometimes names more absent classes in a partial prompt than "mixed" ever does (2).

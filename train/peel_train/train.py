@@ -299,6 +299,9 @@ def parse_args(argv=None):
                     help="train full-resolution steps at this long side, the cached crops enlarged (an ablation)")
     ap.add_argument("--tasks", nargs="+", choices=TASKS, default=TASKS,
                     help="train only these tasks (at their usual relative weights; an ablation)")
+    ap.add_argument("--instance-balance", type=float, default=0.0,
+                    help="β: each true instance's pixels weigh area^-β in the instance loss, so that small "
+                         "instances count for more (losses.instance_weights; 0 = every pixel alike)")
     ap.add_argument("--task-weight", nargs=2, action="append", default=[], metavar=("TASK", "WEIGHT"),
                     help="draw TASK at this relative weight instead of mixture.TASK_WEIGHTS' (repeatable)")
     ap.add_argument("--semantic-prompts", choices=SEMANTIC_PROMPTS, default="mixed",
@@ -425,7 +428,7 @@ def main(argv=None):
         if frozen != frozen_now:
             set_encoder_frozen(core, frozen)
             frozen_now = frozen
-        loss_fn = functools.partial(losses, si_weight=args.si_weight)
+        loss_fn = functools.partial(losses, si_weight=args.si_weight, instance_balance=args.instance_balance)
         if anchor is not None:
             loss_fn = functools.partial(anchor, loss_fn)
         parts = train_step(model, opt, batches.next(), device, args.channels_last, autocast, loss_fn)
