@@ -193,17 +193,17 @@ def eval_voc(model, shared, out, ph, wd):
     return {"voc14_miou": m["miou"], "voc_images": len(preds)}
 
 
-def coco_val(shared):
-    """COCO128 val2017 (never trained on): (image id, photo, {class id: instance polygons in
-    pixels}) per image, and the class names."""
+def coco_val(shared, split="val2017"):
+    """COCO128 val2017 (never trained on; `split` "train2017" for the photos trained on): (image id,
+    photo, {class id: instance polygons in pixels}) per image, and the class names."""
     import yaml
     root = Path(shared) / "data/coco128"
     cfg = yaml.safe_load(open(root / "instance_segmentation/config.yaml"))
     names = {int(k): coco_name(v) for k, v in cfg["names"].items()}
 
     def images():
-        for label_file in sorted((root / "instance_segmentation/labels/val2017").glob("*.txt"))[:LIMIT]:
-            img = Image.open(root / "images/val2017" / f"{label_file.stem}.jpg").convert("RGB")
+        for label_file in sorted((root / f"instance_segmentation/labels/{split}").glob("*.txt"))[:LIMIT]:
+            img = Image.open(root / f"images/{split}" / f"{label_file.stem}.jpg").convert("RGB")
             by_class = {}
             for line in label_file.read_text().split("\n"):
                 parts = line.split()

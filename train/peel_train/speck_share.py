@@ -31,25 +31,6 @@ REFERRING_PROMPT = "The target is rendered in white."
 SIZE_BINS = (0, 0.001, 0.005, 0.02, 0.1, 1.01)  # shares of the photo
 
 
-def coco_train(shared):
-    """(stem, photo, {class id: polygons}) per COCO128 train2017 image, and the class names."""
-    import yaml
-    root = Path(shared) / "data/coco128"
-    cfg = yaml.safe_load(open(root / "instance_segmentation/config.yaml"))
-    names = {int(k): ev.coco_name(v) for k, v in cfg["names"].items()}
-    out = []
-    for label_file in sorted((root / "instance_segmentation/labels/train2017").glob("*.txt")):
-        img = Image.open(root / "images/train2017" / f"{label_file.stem}.jpg").convert("RGB")
-        by_class = {}
-        for line in label_file.read_text().split("\n"):
-            parts = line.split()
-            if len(parts) >= 7:
-                xy = np.array(parts[1:], dtype=np.float64).reshape(-1, 2) * img.size
-                by_class.setdefault(int(parts[0]), []).append([tuple(p) for p in xy])
-        out.append((label_file.stem, img, by_class))
-    return out, names
-
-
 def instance_gt(polys, size):
     gt = Image.new("I;16", size, 0)
     draw = ImageDraw.Draw(gt)
@@ -97,7 +78,7 @@ def main():
         Image.fromarray((rgb.permute(1, 2, 0).clamp(0, 1).numpy() * 255 + 0.5).astype(np.uint8)).save(path)
         return path
 
-    images, names = coco_train(args.shared)
+    images, names = ev.coco_val(args.shared, "train2017")
     ids = {v: k for k, v in names.items()}
     for n, (stem, img, by_class) in enumerate(images):
         photo = out / f"coco_{stem}.png"
