@@ -193,9 +193,9 @@ def eval_voc(model, shared, out, ph, wd):
     return {"voc14_miou": m["miou"], "voc_images": len(preds)}
 
 
-def coco_val(shared, split="val2017"):
-    """COCO128 val2017 (never trained on; `split` "train2017" for the photos trained on): (image id,
-    photo, {class id: instance polygons in pixels}) per image, and the class names."""
+def coco_photos(shared, split="val2017"):
+    """COCO128's `split`, by default val2017 (never trained on; "train2017" holds the photos trained on):
+    (image id, photo, {class id: instance polygons in pixels}) per image, and the class names."""
     import yaml
     root = Path(shared) / "data/coco128"
     cfg = yaml.safe_load(open(root / "instance_segmentation/config.yaml"))
@@ -216,7 +216,7 @@ def coco_val(shared, split="val2017"):
 
 
 def eval_coco_instances(model, shared, out, ph, wd):
-    images, names = coco_val(shared)
+    images, names = coco_photos(shared)
     preds, gts = [], []
     for stem, img, by_class in images:
         for cid, polys in by_class.items():
@@ -266,7 +266,7 @@ def coco_referring_expressions(polys_by_class, names, size):
 
 def eval_coco_referring(model, shared, out, ph, wd):
     """COCO128 val2017 (never trained on): one expression per image and class, scored by cIoU."""
-    images, names = coco_val(shared)
+    images, names = coco_photos(shared)
     preds, gts = [], []
     for stem, img, by_class in images:
         for k, (text, mask) in enumerate(coco_referring_expressions(by_class, names, img.size)):
@@ -289,7 +289,7 @@ def eval_coco_no_target(model, shared, out, ph, wd):
     contain (its labels list every COCO thing in it), as a user asks about what is not there. Scored as
     gRefCOCO's no-target accuracy (the share of prompts painted empty: `peel metrics`' per-sample IoU against
     an empty mask) and the mean share of the photo painted (`peel decode`'s pixel count)."""
-    images, names = coco_val(shared)
+    images, names = coco_photos(shared)
     ids = {v: k for k, v in names.items()}
     preds, gts, shares = [], [], []
     for n, (stem, img, by_class) in enumerate(images):

@@ -503,6 +503,13 @@ def check_training(data, tmp, run_dir):
             refusal = str(refused)
         check(refusal is not None and refusal.startswith("--task-weight"),
               f"--task-weight {' '.join(bad)} is refused: {refusal}")
+    for bad in ("-1", "nan", "x"):
+        try:
+            parse_args(["--data", str(data), "--run", str(tmp / "x"), "--instance-balance", bad])
+            refused = False
+        except SystemExit:
+            refused = True
+        check(refused, f"--instance-balance {bad} is refused")
     halves = [resolution_scale(s, 100, 0.5, full_res_every=4) for s in range(8)] + [resolution_scale(60, 100, 0.5, 4)]
     check(halves == [2, 2, 2, 1, 2, 2, 2, 1, 1], f"--full-res-every 4 puts every 4th half-resolution step at full ({halves})")
 

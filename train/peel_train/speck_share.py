@@ -78,7 +78,7 @@ def main():
         Image.fromarray((rgb.permute(1, 2, 0).clamp(0, 1).numpy() * 255 + 0.5).astype(np.uint8)).save(path)
         return path
 
-    images, names = ev.coco_val(args.shared, "train2017")
+    images, names = ev.coco_photos(args.shared, "train2017")
     ids = {v: k for k, v in names.items()}
     for n, (stem, img, by_class) in enumerate(images):
         photo = out / f"coco_{stem}.png"

@@ -227,6 +227,17 @@ def load_model_only(path):
     return {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
 
 
+def exponent(text):
+    """--instance-balance's β: a finite number, 0 or above."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value < math.inf:
+        raise argparse.ArgumentTypeError(f"{text!r}: β must be 0 or above and finite")
+    return value
+
+
 def task_weights(tasks, overrides):
     """{task index: relative weight} for the tasks trained: mixture.TASK_WEIGHTS unless --task-weight says."""
     weights = {TASKS.index(t): TASK_WEIGHTS[TASKS.index(t)] for t in tasks}
@@ -299,7 +310,7 @@ def parse_args(argv=None):
                     help="train full-resolution steps at this long side, the cached crops enlarged (an ablation)")
     ap.add_argument("--tasks", nargs="+", choices=TASKS, default=TASKS,
                     help="train only these tasks (at their usual relative weights; an ablation)")
-    ap.add_argument("--instance-balance", type=float, default=0.0,
+    ap.add_argument("--instance-balance", type=exponent, default=0.0,
                     help="β: each true instance's pixels weigh area^-β in the instance loss, so that small "
                          "instances count for more (losses.instance_weights; 0 = every pixel alike)")
     ap.add_argument("--task-weight", nargs=2, action="append", default=[], metavar=("TASK", "WEIGHT"),
