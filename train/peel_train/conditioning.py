@@ -4,7 +4,7 @@ import numpy as np
 import torch
 
 from .generator import (MAX_INSTANCES, TASK_DEPTH, TASK_INSTANCE, TASK_NORMALS,
-                        TASK_SEMANTIC, paint_depth, paint_normals, paint_segmentation)
+                        TASK_SEMANTIC, paint_depth, paint_normals, paint_segmentation, scale_presence_gate)
 from .vocab import embed
 
 # Instance colours: the first 8 at least INSTANCE_MARGIN (8-bit units, Euclidean) from the background are used.
@@ -71,10 +71,13 @@ def condition(task, entries, background, phrases, words):
 
 @torch.no_grad()
 def paint(model, image, task, entries, background, phrases, words):
-    """image [1,3,H,W] normalized -> painted RGB [3,H/2,W/2] in [0,1]."""
+    """image [1,3,H,W] normalized -> painted RGB [3,H/2,W/2] in [0,1]. The model's `presence_gate_scales`
+    ({task index: scale}, from the manifest as `evaluate.load_shipped` sets it; absent: 1) scale the gate,
+    as the app's painter does."""
     t, ph, sl, mask, col = condition(task, entries, background, phrases, words)
     out = model(image, t, ph, sl, mask)
-    walk, normal, logits = out.walk, out.normal, out.logits
+    walk, normal = out.walk, out.normal
+    logits = scale_presence_gate(out.logits, out.presence, getattr(model, "presence_gate_scales", {}).get(task, 1.0))
     if task == TASK_DEPTH:
         return paint_depth(walk)[0]
     if task == TASK_NORMALS:

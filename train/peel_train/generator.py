@@ -325,6 +325,17 @@ def paint_normals(normal):
     return torch.stack([(1 - x) / 2, (1 + y) / 2, (1 + z) / 2], dim=1)
 
 
+def scale_presence_gate(logits, presence, scale):
+    """logits [B,1+T,h,w] as the network paints them (each entry gated by log-sigmoid(presence)), presence
+    [B,T] -> the same logits with each entry's gate scale x log-sigmoid(presence) instead: an inference-time
+    setting per task (the manifest's `presence_gate_scales`; docs/MODEL.md, "A stricter gate for semantic
+    prompts"). The background is untouched; scale 1 or no presence head returns `logits` as they are."""
+    if scale == 1 or presence is None:
+        return logits
+    gate = (scale - 1) * F.logsigmoid(presence)
+    return torch.cat([logits[:, :1], logits[:, 1:] + gate[:, :, None, None]], dim=1)
+
+
 def paint_segmentation(logits, colours):
     """logits [B,1+T,h,w], colours [B,1+T,3] in [0,1] (entry 0 = background) -> RGB: each pixel in its most
     likely entry's colour (entries tied for the top share it equally). Nothing else is blended: with many entries,

@@ -142,7 +142,9 @@ impl Generator {
             return Err(PaintError::UnsupportedTask { task: task.to_string(), supported: self.manifest.tasks.join(", ") });
         }
         let palette = &self.manifest.instance_palette;
-        Ok(conditioning::condition(request, &self.phrases, palette, self.manifest.architecture.max_instances)?)
+        let mut conditioning = conditioning::condition(request, &self.phrases, palette, self.manifest.architecture.max_instances)?;
+        conditioning.presence_gate_scale = self.manifest.presence_gate_scale(task);
+        Ok(conditioning)
     }
 
     /// Runs the network on a normalised `[1, 3, H, W]` input and paints: `[1, 3, H/2, W/2]` in `[0, 1]`.
@@ -172,7 +174,11 @@ impl Generator {
                 let e = colours.len();
                 let flat: Vec<f32> = colours.iter().flatten().map(|&c| f32::from(c) / 255.0).collect();
                 let colours = Tensor::<3>::from_data(TensorData::new(flat, [1, e, 3]), device);
-                model::paint_segmentation(heads.logits, colours)
+                let logits = match heads.presence {
+                    Some(presence) => model::scale_presence_gate(heads.logits, presence, conditioning.presence_gate_scale),
+                    None => heads.logits,
+                };
+                model::paint_segmentation(logits, colours)
             }
         })
     }

@@ -1,0 +1,212 @@
+"""How each segmentation task's presence-gate scale was chosen (the manifest's `presence_gate_scales`;
+docs/MODEL.md, "A stricter gate for semantic prompts"), on data no evaluation uses: COCO128 train2017
+and CamVid train (both trained on) and synthetic scenes rendered for the choice with their own seed.
+
+The scene network adds log-sigmoid(presence) to each entry's pixel logits; at inference the painter may
+add it `scale` times instead. Each prompt is run through the network once; its logits and presence
+logits are painted at every scale, enlarged by `peel upsample` (the app's code) and scored by `peel
+metrics`:
+- semantic: COCO128 train2017 with all 20 VOC classes named (each photo's COCO masks of those classes,
+  the rest background, as VOC labels it), and every 4th CamVid train photo with its 11 classes;
+- referring: COCO128 train2017's template expressions and absent names (no-target), and the synthetic
+  scenes' expressions;
+- instance: COCO128 train2017's classes and the synthetic scenes' things.
+
+    peel synth --count 120 --seed 77 --size 256x192 --out target/synth-select
+    cd train && PYTHONPATH=. ../.venv/bin/python -m peel_train.gate_scale --synth ../target/synth-select
+
+`--apply TASK SCALE --checkpoint CKPT` then writes the chosen scale into the manifest and repaints that
+task's parity fixtures with it (the int8 weights as shipped; CKPT, the network's float checkpoint, with
+MiniLM rows for the prompt's phrases), so the Rust parity test holds Burn's painter to it:
+
+    PYTHONPATH=. ../.venv/bin/python -m peel_train.gate_scale --apply semantic 4 --checkpoint checkpoints/peel-gen.pt
+"""
+import argparse
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw
+
+from . import evaluate as ev
+from .conditioning import condition, paint
+from .export import FIXTURES, PARITY_CASES, mean_state
+from .generator import (TASK_INSTANCE, TASK_REFERRING, TASK_SEMANTIC, TASKS, PeelGenerator, paint_segmentation,
+                        scale_presence_gate)
+from .speck_share import INSTANCE_PROMPT, REFERRING_PROMPT, instance_gt
+from .vocab import CAMVID_CLASSES, VOC_CLASSES, minilm_embed, normalize
+
+SCALES = (0.5, 1, 2, 3, 4, 6)
+# COCO's names for VOC's classes where they differ.
+COCO_AS_VOC = {"couch": "sofa", "tv": "tv monitor"}
+
+
+def voc_labels(by_class, names, size):
+    """COCO polygons -> VOC class index per pixel (classes VOC lacks are background, as VOC labels them)."""
+    lab = Image.new("L", size, 0)
+    draw = ImageDraw.Draw(lab)
+    for cid, polys in by_class.items():
+        name = COCO_AS_VOC.get(names[cid], names[cid])
+        if name in VOC_CLASSES[1:]:
+            for poly in polys:
+                draw.polygon(poly, fill=VOC_CLASSES.index(name))
+    return lab
+
+
+def apply(weights, fixtures, task, scale, checkpoint):
+    """Writes `scale` for `task` into the manifest and repaints the task's parity fixtures with it."""
+    path = Path(weights) / "manifest.json"
+    manifest = json.loads(path.read_text())
+    scales = {**manifest.get("presence_gate_scales", {}), task: scale}
+    manifest["presence_gate_scales"] = {t: k for t, k in scales.items() if k != 1}
+    path.write_text(json.dumps(manifest, indent=1) + "\n")
+    int8, ph, wd = ev.load_shipped(weights)
+    state = mean_state([checkpoint])
+    float_model = PeelGenerator.for_state(state)
+    float_model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+    float_model.eval().presence_gate_scales = int8.presence_gate_scales
+    fixtures = Path(fixtures)
+    x = torch.from_numpy(np.load(fixtures / "gen_parity_input.npy"))
+    spec = json.loads((fixtures / "gen_parity.json").read_text())
+    for name, task_index, _, entries, bg in PARITY_CASES:
+        if TASKS[task_index] != task:
+            continue
+        texts = [normalize(p) for p, _ in entries]
+        rows = dict(zip(texts, minilm_embed(texts).astype(np.float32)))  # the phrases' own 384-d rows
+        np.save(fixtures / f"gen_parity_{name}_dequant.npy", paint(int8, x, task_index, entries, bg, ph, wd).numpy())
+        np.save(fixtures / f"gen_parity_{name}_float.npy", paint(float_model, x, task_index, entries, bg, rows, rows).numpy())
+        for case in spec["cases"]:
+            if case["name"] == name:
+                case["presence_gate_scale"] = scale
+                if scale == 1:
+                    del case["presence_gate_scale"]
+    (fixtures / "gen_parity.json").write_text(json.dumps(spec, indent=1) + "\n")
+    print(f"{path}: {task} paints with gate scale {scale}; its parity fixtures in {fixtures} repainted")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--weights", default=str(ev.REPO / "weights"))
+    ap.add_argument("--shared", default=str(ev.REPO.parent / "shared"))
+    ap.add_argument("--synth", help="synthetic scenes rendered for the choice (not target/synth-heldout)")
+    ap.add_argument("--out", default=str(ev.REPO / "target/gate-scale"))
+    ap.add_argument("--apply", nargs=2, metavar=("TASK", "SCALE"), help="write the chosen scale (see the docstring)")
+    ap.add_argument("--checkpoint", help="with --apply: the float checkpoint of the network that paints TASK")
+    ap.add_argument("--fixtures", default=str(FIXTURES))
+    args = ap.parse_args()
+    torch.set_grad_enabled(False)
+    if args.apply:
+        task, text = args.apply
+        try:
+            scale = float(text)
+        except ValueError:
+            scale = float("nan")
+        if task not in ("semantic", "instance", "referring") or not 0 <= scale <= 64 or not args.checkpoint:
+            ap.error("--apply TASK SCALE: a segmentation task, a scale from 0 to 64, and --checkpoint")
+        return apply(args.weights, args.fixtures, task, scale, args.checkpoint)
+    if not args.synth:
+        ap.error("--synth is required (or --apply)")
+    if Path(args.synth).resolve() == (ev.REPO / "target/synth-heldout").resolve():
+        ap.error("--synth: the held-out scenes are an evaluation set; render others (see the module's docstring)")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    model, ph, wd = ev.load_shipped(args.weights)
+    jobs = []  # (task, set, name, logits, presence, colours, photo, truth)
+
+    def run(img, task, entries, set_name, name, photo, truth):
+        t, p, sl, mask, col = condition(task, entries, None, ph, wd)
+        o = model(ev.preprocess(img, model.input_sides[task]), t, p, sl, mask)
+        n = int(mask.sum())
+        jobs.append((task, set_name, name, o.logits[:, : n + 1], o.presence[:, :n], col[:, : n + 1], photo, truth))
+
+    voc_prompt, voc_entries = ev.semantic_prompt(VOC_CLASSES)
+    images, names = ev.coco_photos(args.shared, "train2017")
+    ids = {v: k for k, v in names.items()}
+    for n, (stem, img, by_class) in enumerate(images):
+        photo = out / f"coco_{stem}.png"
+        img.save(photo)
+        g = out / f"coco_{stem}_voc_gt.png"
+        voc_labels(by_class, names, img.size).save(g)
+        run(img, TASK_SEMANTIC, voc_entries, "COCO128 train, VOC names", f"coco_{stem}_voc", photo, g)
+        for cid, polys in by_class.items():
+            g = out / f"coco_{stem}_{cid}_gt.png"
+            instance_gt(polys, img.size).save(g)
+            run(img, TASK_INSTANCE, [(names[cid], None)], "COCO128 train", f"coco_{stem}_{cid}", photo, g)
+        for k, (text, mask) in enumerate(ev.coco_referring_expressions(by_class, names, img.size)):
+            g = out / f"cocoref_{stem}_{k}_gt.png"
+            Image.fromarray(mask.astype(np.uint8) * 255).save(g)
+            run(img, TASK_REFERRING, [(text, (255, 255, 255))], "COCO128 train", f"cocoref_{stem}_{k}", photo, g)
+        absent = [c for c in ev.NO_TARGET_PROBES if ids[c] not in by_class]
+        for k, name in enumerate(absent[n % max(len(absent), 1):][:2]):
+            g = out / f"nothing_{stem}_{k}_gt.png"
+            Image.new("L", img.size, 0).save(g)
+            run(img, TASK_REFERRING, [(f"the {name}", (255, 255, 255))], "COCO128 train, absent", f"nothing_{stem}_{k}",
+                photo, g)
+    camvid_prompt, camvid_entries = ev.semantic_prompt(CAMVID_CLASSES)
+    root = Path(args.shared) / "data/camvid"
+    for name in sorted(os.listdir(root / "train"))[::4]:
+        stem = Path(name).stem
+        run(Image.open(root / "train" / name).convert("RGB"), TASK_SEMANTIC, camvid_entries, "CamVid train",
+            f"camvid_{stem}", root / "train" / name, root / "trainannot" / f"{stem}.png")
+    for d in sorted(Path(args.synth).iterdir()):
+        if not (d / "meta.json").exists():
+            continue
+        meta = json.loads((d / "meta.json").read_text())
+        inst = np.asarray(Image.open(d / "instance.png"))
+        img = Image.open(d / "rgb.png").convert("RGB")
+        by_class = {}
+        for i in meta["instances"]:
+            if i["thing"]:
+                by_class.setdefault(i["class"], []).append(i["id"])
+        for cls, instance_ids in by_class.items():
+            gt = np.zeros(inst.shape, np.uint16)
+            for k, i in enumerate(instance_ids):
+                gt[inst == i] = k + 1
+            g = out / f"synth_{d.name}_{cls}_gt.png"
+            Image.fromarray(gt).save(g)
+            run(img, TASK_INSTANCE, [(cls, None)], "synthetic", f"synth_{d.name}_{cls}", d / "rgb.png", g)
+        for k, e in enumerate(meta["expressions"]):
+            g = out / f"synthref_{d.name}_{k}_gt.png"
+            Image.fromarray((np.isin(inst, e["instance_ids"]) * 255).astype(np.uint8)).save(g)
+            run(img, TASK_REFERRING, [(e["text"], (255, 255, 255))], "synthetic", f"synthref_{d.name}_{k}",
+                d / "rgb.png", g)
+    print(f"{len(jobs)} prompts", flush=True)
+
+    def score(task, set_name, preds, gts):
+        if task == TASK_SEMANTIC:
+            voc = set_name.startswith("COCO")
+            prompt = voc_prompt if voc else camvid_prompt
+            extra = ["--num-classes", "21"] if voc else ["--num-classes", "11", "--ignore-index", "11"]
+            return {"miou": ev.peel_metrics("semantic", preds, gts, "--prompt", prompt, *extra)["miou"]}
+        if task == TASK_INSTANCE:
+            m = ev.peel_metrics("instance", preds, gts, "--prompt", INSTANCE_PROMPT)
+            return {"f1": m["f1"], "precision": m["precision"], "recall": m["recall"]}
+        m = ev.peel_metrics("referring", preds, gts, "--prompt", REFERRING_PROMPT)
+        return {"painted_nothing": m["giou"]} if set_name.endswith("absent") else {"ciou": m["ciou"], "giou": m["giou"]}
+
+    report = {}
+    for scale in SCALES:
+        groups = {}
+        for task, set_name, name, logits, presence, colours, photo, truth in jobs:
+            rgb = paint_segmentation(scale_presence_gate(logits, presence, scale), colours)[0]
+            low = out / f"{name}_low.png"
+            Image.fromarray((rgb.permute(1, 2, 0).clamp(0, 1).numpy() * 255 + 0.5).astype(np.uint8)).save(low)
+            big = out / f"{name}_scale{scale}.png"
+            subprocess.run([str(ev.PEEL), "upsample", TASKS[task], str(low), "--guide", str(photo), "--out", str(big)],
+                           check=True, capture_output=True)
+            groups.setdefault((task, set_name), ([], []))
+            groups[(task, set_name)][0].append(big)
+            groups[(task, set_name)][1].append(truth)
+        for (task, set_name), (preds, gts) in sorted(groups.items()):
+            figure = score(task, set_name, preds, gts)
+            report[f"{scale} {TASKS[task]} {set_name}"] = figure
+            print(f"scale {scale:<4} {TASKS[task]:9s} {set_name:25s} n={len(preds):4d}  "
+                  + "  ".join(f"{k} {v:.4f}" for k, v in figure.items()), flush=True)
+    (out / "report.json").write_text(json.dumps(report, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
