@@ -71,9 +71,8 @@ def condition(task, entries, background, phrases, words):
 
 @torch.no_grad()
 def paint(model, image, task, entries, background, phrases, words):
-    """image [1,3,H,W] normalized -> painted RGB [3,H/2,W/2] in [0,1]. The model's `presence_gate_scales`
-    ({task index: scale}, from the manifest as `evaluate.load_shipped` sets it; absent: 1) scale the gate,
-    as the app's painter does."""
+    """image [1,3,H,W] normalized -> painted RGB [3,H/2,W/2] in [0,1]. A model given `presence_gate_scales`
+    ({task index: scale}; only `evaluate.py --presence-gate-scale`, a probe) paints with its gate scaled."""
     t, ph, sl, mask, col = condition(task, entries, background, phrases, words)
     out = model(image, t, ph, sl, mask)
     walk, normal = out.walk, out.normal

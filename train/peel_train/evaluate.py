@@ -83,7 +83,6 @@ def load_shipped(weights_dir):
             by_task.update({TASKS.index(t): network for t in spec["tasks"]})
         model = TaskRouted(model, by_task).eval()
     model.input_sides = input_sides(manifest)
-    model.presence_gate_scales = presence_gate_scales(manifest)
     phrases, words = lookups(load_table(Path(weights_dir) / manifest["phrases_file"]))
     return model, phrases, words
 
@@ -96,12 +95,6 @@ def input_sides(manifest):
         sides.update(dict.fromkeys((TASKS.index(t) for t in spec["tasks"]),
                                    spec.get("input_long_side", manifest["input_long_side"])))
     return sides
-
-
-def presence_gate_scales(manifest):
-    """{task index: scale} from the manifest's `presence_gate_scales` (tasks it leaves out paint with the gate
-    as trained, scale 1), as `Manifest::presence_gate_scale`."""
-    return {TASKS.index(t): float(k) for t, k in manifest.get("presence_gate_scales", {}).items()}
 
 
 def load_float(run_dir):
@@ -503,7 +496,7 @@ def main():
                     help="instance and referring paintings: repaint pieces under this share of the painting "
                          "(`peel upsample --speck-share`; default the app's, 0 keeps them: the painter's raw output)")
     ap.add_argument("--presence-gate-scale", nargs=2, action="append", default=[], metavar=("TASK", "SCALE"),
-                    help="paint TASK with its presence gate scaled by SCALE instead of the manifest's (1: as trained)")
+                    help="a probe: paint TASK with its presence gate counted SCALE times (the app: once, as trained)")
     args = ap.parse_args()
     global LIMIT, INPUT_LONG_SIDE, SPECK_SHARE
     LIMIT = args.limit
@@ -523,11 +516,11 @@ def main():
         gate_overrides[TASKS.index(task)] = scale
     torch.set_grad_enabled(False)
     model, ph, wd = load_shipped(args.weights)
-    model.presence_gate_scales.update(gate_overrides)
+    model.presence_gate_scales = gate_overrides
     report = {"int8": evaluate(model, args.shared, args.synth, Path(args.out) / "int8", ph, wd, args.sets)}
     if args.float_run:
         float_model = load_float(args.float_run)
-        float_model.presence_gate_scales = model.presence_gate_scales
+        float_model.presence_gate_scales = gate_overrides
         report["float"] = evaluate(float_model, args.shared, args.synth,
                                    Path(args.out) / "float", ph, wd, args.sets)
     Path(args.out).mkdir(parents=True, exist_ok=True)

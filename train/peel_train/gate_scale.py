@@ -1,25 +1,20 @@
-"""How each segmentation task's presence-gate scale was chosen (the manifest's `presence_gate_scales`;
-docs/MODEL.md, "A stricter gate for semantic prompts"), on data no evaluation uses: COCO128 train2017
-and CamVid train (both trained on) and synthetic scenes rendered for the choice with their own seed.
+"""What scaling the presence gate does to each segmentation task (docs/MODEL.md, "A stricter gate for semantic
+prompts (not shipped)"), on data no evaluation uses: COCO128 train2017 and CamVid train (both trained on)
+and synthetic scenes rendered for it with their own seed.
 
-The scene network adds log-sigmoid(presence) to each entry's pixel logits; at inference the painter may
-add it `scale` times instead. Each prompt is run through the network once; its logits and presence
-logits are painted at every scale, enlarged by `peel upsample` (the app's code) and scored by `peel
-metrics`:
+The scene network adds log-sigmoid(presence) to each entry's pixel logits; a painter could add it `scale`
+times instead (`generator.scale_presence_gate`). Each prompt is run through the network once; its logits
+and presence logits are painted at every scale, enlarged by `peel upsample` (the app's code) and scored
+by `peel metrics` (or, for present-named prompts, decoded by `peel decode`):
 - semantic: COCO128 train2017 with all 20 VOC classes named (each photo's COCO masks of those classes,
-  the rest background, as VOC labels it), and every 4th CamVid train photo with its 11 classes;
+  the rest background, as VOC labels it) and with only the VOC classes in the photo named; every 4th
+  CamVid train photo with its 11 classes;
 - referring: COCO128 train2017's template expressions and absent names (no-target), and the synthetic
   scenes' expressions;
 - instance: COCO128 train2017's classes and the synthetic scenes' things.
 
     peel synth --count 120 --seed 77 --size 256x192 --out target/synth-select
     cd train && PYTHONPATH=. ../.venv/bin/python -m peel_train.gate_scale --synth ../target/synth-select
-
-`--apply TASK SCALE --checkpoint CKPT` then writes the chosen scale into the manifest and repaints that
-task's parity fixtures with it (the int8 weights as shipped; CKPT, the network's float checkpoint, with
-MiniLM rows for the prompt's phrases), so the Rust parity test holds Burn's painter to it:
-
-    PYTHONPATH=. ../.venv/bin/python -m peel_train.gate_scale --apply semantic 4 --checkpoint checkpoints/peel-gen.pt
 """
 import argparse
 import json
@@ -32,14 +27,12 @@ import torch
 from PIL import Image, ImageDraw
 
 from . import evaluate as ev
-from .conditioning import condition, paint
-from .export import FIXTURES, PARITY_CASES, mean_state
-from .generator import (TASK_INSTANCE, TASK_REFERRING, TASK_SEMANTIC, TASKS, PeelGenerator, paint_segmentation,
-                        scale_presence_gate)
+from .conditioning import condition
+from .generator import TASK_INSTANCE, TASK_REFERRING, TASK_SEMANTIC, TASKS, paint_segmentation, scale_presence_gate
 from .speck_share import INSTANCE_PROMPT, REFERRING_PROMPT, instance_gt
-from .vocab import CAMVID_CLASSES, VOC_CLASSES, minilm_embed, normalize
+from .vocab import CAMVID_CLASSES, VOC_CLASSES
 
-SCALES = (0.5, 1, 2, 3, 4, 6)
+SCALES = (0.5, 1, 1.5, 2, 3, 4, 6)
 # COCO's names for VOC's classes where they differ.
 COCO_AS_VOC = {"couch": "sofa", "tv": "tv monitor"}
 
@@ -56,59 +49,32 @@ def voc_labels(by_class, names, size):
     return lab
 
 
-def apply(weights, fixtures, task, scale, checkpoint):
-    """Writes `scale` for `task` into the manifest and repaints the task's parity fixtures with it."""
-    path = Path(weights) / "manifest.json"
-    manifest = json.loads(path.read_text())
-    scales = {**manifest.get("presence_gate_scales", {}), task: scale}
-    manifest["presence_gate_scales"] = {t: k for t, k in scales.items() if k != 1}
-    path.write_text(json.dumps(manifest, indent=1) + "\n")
-    int8, ph, wd = ev.load_shipped(weights)
-    state = mean_state([checkpoint])
-    float_model = PeelGenerator.for_state(state)
-    float_model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
-    float_model.eval().presence_gate_scales = int8.presence_gate_scales
-    fixtures = Path(fixtures)
-    x = torch.from_numpy(np.load(fixtures / "gen_parity_input.npy"))
-    spec = json.loads((fixtures / "gen_parity.json").read_text())
-    for name, task_index, _, entries, bg in PARITY_CASES:
-        if TASKS[task_index] != task:
-            continue
-        texts = [normalize(p) for p, _ in entries]
-        rows = dict(zip(texts, minilm_embed(texts).astype(np.float32)))  # the phrases' own 384-d rows
-        np.save(fixtures / f"gen_parity_{name}_dequant.npy", paint(int8, x, task_index, entries, bg, ph, wd).numpy())
-        np.save(fixtures / f"gen_parity_{name}_float.npy", paint(float_model, x, task_index, entries, bg, rows, rows).numpy())
-        for case in spec["cases"]:
-            if case["name"] == name:
-                case["presence_gate_scale"] = scale
-                if scale == 1:
-                    del case["presence_gate_scale"]
-    (fixtures / "gen_parity.json").write_text(json.dumps(spec, indent=1) + "\n")
-    print(f"{path}: {task} paints with gate scale {scale}; its parity fixtures in {fixtures} repainted")
+def present_named_miou(preds, truths):
+    """mIoU over VOC's 21 classes of semantic paintings each prompted with its own photo's classes: truths are
+    (VOC label image, the prompt's classes in order); `peel decode` labels entry i as i + 1 and unlisted as 0."""
+    confusion = np.zeros((21, 21), np.int64)
+    for pred, (truth, classes) in zip(preds, truths):
+        prompt = ev.semantic_prompt([VOC_CLASSES[i] for i in classes])[0]
+        decoded = pred.with_name(pred.stem + "_labels.png")
+        subprocess.run([str(ev.PEEL), "decode", "semantic", str(pred), "--prompt", prompt, "--out", str(decoded)],
+                       check=True, capture_output=True)
+        entry = np.asarray(Image.open(decoded)).astype(np.int64)
+        voc = np.asarray(classes + [0])[entry - 1]  # entry 0 (unlisted) -> index -1 -> background
+        np.add.at(confusion, (np.asarray(Image.open(truth)).astype(np.int64).ravel(), voc.ravel()), 1)
+    inter = np.diag(confusion)
+    union = confusion.sum(0) + confusion.sum(1) - inter
+    seen = confusion.sum(1) > 0
+    return float(np.mean(inter[seen] / union[seen]))
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--weights", default=str(ev.REPO / "weights"))
     ap.add_argument("--shared", default=str(ev.REPO.parent / "shared"))
-    ap.add_argument("--synth", help="synthetic scenes rendered for the choice (not target/synth-heldout)")
+    ap.add_argument("--synth", required=True, help="synthetic scenes rendered for it (not target/synth-heldout)")
     ap.add_argument("--out", default=str(ev.REPO / "target/gate-scale"))
-    ap.add_argument("--apply", nargs=2, metavar=("TASK", "SCALE"), help="write the chosen scale (see the docstring)")
-    ap.add_argument("--checkpoint", help="with --apply: the float checkpoint of the network that paints TASK")
-    ap.add_argument("--fixtures", default=str(FIXTURES))
     args = ap.parse_args()
     torch.set_grad_enabled(False)
-    if args.apply:
-        task, text = args.apply
-        try:
-            scale = float(text)
-        except ValueError:
-            scale = float("nan")
-        if task not in ("semantic", "instance", "referring") or not 0 <= scale <= 64 or not args.checkpoint:
-            ap.error("--apply TASK SCALE: a segmentation task, a scale from 0 to 64, and --checkpoint")
-        return apply(args.weights, args.fixtures, task, scale, args.checkpoint)
-    if not args.synth:
-        ap.error("--synth is required (or --apply)")
     if Path(args.synth).resolve() == (ev.REPO / "target/synth-heldout").resolve():
         ap.error("--synth: the held-out scenes are an evaluation set; render others (see the module's docstring)")
     out = Path(args.out)
@@ -131,6 +97,11 @@ def main():
         g = out / f"coco_{stem}_voc_gt.png"
         voc_labels(by_class, names, img.size).save(g)
         run(img, TASK_SEMANTIC, voc_entries, "COCO128 train, VOC names", f"coco_{stem}_voc", photo, g)
+        present = [0] + sorted(set(np.unique(np.asarray(Image.open(g)))) - {0})
+        if len(present) > 1:  # background and the VOC classes in the photo, in VOC's order
+            present_entries = ev.semantic_prompt([VOC_CLASSES[i] for i in present])[1]
+            run(img, TASK_SEMANTIC, present_entries, "COCO128 train, present", f"coco_{stem}_present", photo,
+                (g, present))
         for cid, polys in by_class.items():
             g = out / f"coco_{stem}_{cid}_gt.png"
             instance_gt(polys, img.size).save(g)
@@ -176,6 +147,8 @@ def main():
     print(f"{len(jobs)} prompts", flush=True)
 
     def score(task, set_name, preds, gts):
+        if set_name.endswith("present"):
+            return {"miou": present_named_miou(preds, gts)}
         if task == TASK_SEMANTIC:
             voc = set_name.startswith("COCO")
             prompt = voc_prompt if voc else camvid_prompt

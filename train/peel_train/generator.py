@@ -327,9 +327,9 @@ def paint_normals(normal):
 
 def scale_presence_gate(logits, presence, scale):
     """logits [B,1+T,h,w] as the network paints them (each entry gated by log-sigmoid(presence)), presence
-    [B,T] -> the same logits with each entry's gate scale x log-sigmoid(presence) instead: an inference-time
-    setting per task (the manifest's `presence_gate_scales`; docs/MODEL.md, "A stricter gate for semantic
-    prompts"). The background is untouched; scale 1 or no presence head returns `logits` as they are."""
+    [B,T] -> the same logits with each entry's gate scale x log-sigmoid(presence) instead. A probe
+    (`evaluate.py --presence-gate-scale`, `gate_scale.py`), not the app's painter: docs/MODEL.md, "A stricter
+    gate for semantic prompts (not shipped)". Scale 1 or no presence head returns `logits` as they are."""
     if scale == 1 or presence is None:
         return logits
     gate = (scale - 1) * F.logsigmoid(presence)

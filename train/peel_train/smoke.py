@@ -82,7 +82,6 @@ def smoke(args, tmp):
 
     check_street_depth()
     check_plural_lookup()
-    check_presence_gate_scale()
     check_architecture_constants()
     check_conditioning_constants()
     check_colour_names()
@@ -151,18 +150,6 @@ def check_plural_lookup():
              "series": "series", "s": None, "es": None, "kayaks": None, "cupz": None}
     got = {w: singular(w, words) for w in cases}
     check(got == cases, f"plurals take the known singular and nothing else: {got}")
-
-
-def check_presence_gate_scale():
-    """generator.scale_presence_gate gives what model.rs's unit test asks of Burn's (the same numbers)."""
-    from .generator import scale_presence_gate
-    logits = torch.tensor([0.5, -0.5, 1.0, 2.0, -3.0, 0.25]).reshape(1, 3, 1, 2)
-    presence = torch.tensor([[0.0, -2.0]])
-    a, b = -3 * math.log(2), -3 * math.log(1 + math.exp(2))
-    expected = torch.tensor([0.5, -0.5, 1.0 + a, 2.0 + a, -3.0 + b, 0.25 + b]).reshape(1, 3, 1, 2)
-    got = scale_presence_gate(logits, presence, 4.0)
-    check(torch.allclose(got, expected, atol=1e-5), f"a gate scale of 4 adds three more gates per entry: {got.flatten()}")
-    check(scale_presence_gate(logits, presence, 1.0) is logits, "a gate scale of 1 paints as trained")
 
 
 def check_architecture_constants():

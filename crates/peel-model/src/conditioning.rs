@@ -34,7 +34,7 @@ pub enum Painter {
     Depth,
     /// Normals → RGB.
     Normals,
-    /// Each pixel in its most likely entry's colour; one colour per entry, entry 0 the background.
+    /// Softmax over entries; one colour per entry, entry 0 the background.
     Segmentation { colours: Vec<Rgb8> },
 }
 
@@ -49,10 +49,6 @@ pub struct Conditioning {
     /// One slot per token.
     pub slots: Vec<i64>,
     pub painter: Painter,
-    /// How many times each entry's presence gate counts when it is painted (1: as the network was
-    /// trained; [`crate::model::scale_presence_gate`]). [`condition`] sets 1; the generator sets the
-    /// manifest's `presence_gate_scales` for the task.
-    pub presence_gate_scale: f32,
 }
 
 impl Conditioning {
@@ -130,7 +126,7 @@ pub fn condition(
     instance_palette: &[Rgb8],
     max_instances: usize,
 ) -> Result<Conditioning, ConditionError> {
-    let none = |task, painter| Conditioning { task, phrases: Vec::new(), slots: Vec::new(), painter, presence_gate_scale: 1.0 };
+    let none = |task, painter| Conditioning { task, phrases: Vec::new(), slots: Vec::new(), painter };
     Ok(match request {
         Request::Depth(codec) => {
             if !is_paper_codec(codec) {
@@ -144,8 +140,7 @@ pub fn condition(
             let class_colours: Vec<Rgb8> = classes.iter().map(|c| c.color).collect();
             let mut colours = vec![semantic_background(&class_colours)?];
             colours.extend(class_colours);
-            let painter = Painter::Segmentation { colours };
-            Conditioning { task: TASK_SEMANTIC, slots: vec![0; phrases.len()], phrases, painter, presence_gate_scale: 1.0 }
+            Conditioning { task: TASK_SEMANTIC, slots: vec![0; phrases.len()], phrases, painter: Painter::Segmentation { colours } }
         }
         Request::Instance { class, background } => {
             let phrase = table.embed(class)?;
@@ -156,15 +151,13 @@ pub fn condition(
                 phrases: vec![phrase; max_instances],
                 slots: (1..=max_instances as i64).collect(),
                 painter: Painter::Segmentation { colours },
-                presence_gate_scale: 1.0,
             }
         }
         Request::Referring { targets, background } => {
             let phrases = targets.iter().map(|t| table.embed(&t.name)).collect::<Result<Vec<_>, _>>()?;
             let mut colours = vec![*background];
             colours.extend(targets.iter().map(|t| t.color));
-            let painter = Painter::Segmentation { colours };
-            Conditioning { task: TASK_REFERRING, slots: vec![0; phrases.len()], phrases, painter, presence_gate_scale: 1.0 }
+            Conditioning { task: TASK_REFERRING, slots: vec![0; phrases.len()], phrases, painter: Painter::Segmentation { colours } }
         }
     })
 }

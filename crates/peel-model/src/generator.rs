@@ -142,9 +142,7 @@ impl Generator {
             return Err(PaintError::UnsupportedTask { task: task.to_string(), supported: self.manifest.tasks.join(", ") });
         }
         let palette = &self.manifest.instance_palette;
-        let mut conditioning = conditioning::condition(request, &self.phrases, palette, self.manifest.architecture.max_instances)?;
-        conditioning.presence_gate_scale = self.manifest.presence_gate_scale(task);
-        Ok(conditioning)
+        Ok(conditioning::condition(request, &self.phrases, palette, self.manifest.architecture.max_instances)?)
     }
 
     /// Runs the network on a normalised `[1, 3, H, W]` input and paints: `[1, 3, H/2, W/2]` in `[0, 1]`.
@@ -174,11 +172,7 @@ impl Generator {
                 let e = colours.len();
                 let flat: Vec<f32> = colours.iter().flatten().map(|&c| f32::from(c) / 255.0).collect();
                 let colours = Tensor::<3>::from_data(TensorData::new(flat, [1, e, 3]), device);
-                let logits = match heads.presence {
-                    Some(presence) => model::scale_presence_gate(heads.logits, presence, conditioning.presence_gate_scale),
-                    None => heads.logits,
-                };
-                model::paint_segmentation(logits, colours)
+                model::paint_segmentation(heads.logits, colours)
             }
         })
     }

@@ -215,11 +215,8 @@ pub struct Heads {
     pub walk: Tensor<4>,
     /// Unit normals, `[B, 3, h, w]`.
     pub normal: Tensor<4>,
-    /// Per-entry logits, `[B, 1 + T, h, w]`; entry 0 is the background. With a presence head, each
-    /// entry's already include its gate, log-sigmoid of its presence logit.
+    /// Per-entry logits, `[B, 1 + T, h, w]`; entry 0 is the background.
     pub logits: Tensor<4>,
-    /// The presence head's logit per entry, `[B, T]`; `None` without a head or without tokens.
-    pub presence: Option<Tensor<2>>,
 }
 
 /// What remains of PyTorch's `phrase_proj` (Linear 384 → d): its bias. Its weight is folded
@@ -329,9 +326,9 @@ impl PeelGenerator {
         let d = self.null_token.dims()[1];
         let task_vec = self.task_embedding.forward(task.unsqueeze_dim(1)).reshape([b, d]);
         let tok = tokens.map(|t| self.tokens(t));
-        // Each token's presence logit, `[B, T]`; its log-sigmoid is added to its pixel logits below.
-        let presence = match (&self.presence, &tok) {
-            (Some(head), Some(tok)) => Some(head.forward(f32.clone(), tok.clone())),
+        // log-sigmoid of each token's presence logit, `[B, T]`: added to its pixel logits below.
+        let gate = match (&self.presence, &tok) {
+            (Some(head), Some(tok)) => Some(log_sigmoid(head.forward(f32.clone(), tok.clone()))),
             _ => None,
         };
         let null = self.null_token.val().unsqueeze_dim::<3>(0).expand([b, 1, d]);
@@ -362,15 +359,15 @@ impl PeelGenerator {
                 let t = query.dims()[1];
                 let token_logits =
                     query.matmul(pix.reshape([b, f, h * w])).reshape([b, t, h, w]) / (f as f64).sqrt();
-                let token_logits = match &presence {
-                    Some(presence) => token_logits + log_sigmoid(presence.clone()).reshape([b, t, 1, 1]),
+                let token_logits = match gate {
+                    Some(gate) => token_logits + gate.reshape([b, t, 1, 1]),
                     None => token_logits,
                 };
                 Tensor::cat(vec![background, token_logits], 1)
             }
             None => background,
         };
-        Heads { walk, normal, logits, presence }
+        Heads { walk, normal, logits }
     }
 }
 
@@ -401,22 +398,6 @@ pub fn paint_normals(normal: Tensor<4>) -> Tensor<4> {
     Tensor::cat(vec![(x.neg() + 1.0) / 2.0, (yz + 1.0) / 2.0], 1)
 }
 
-/// The logits `[B, 1 + T, h, w]` as [`PeelGenerator::forward`] gives them (each entry gated once by
-/// log-sigmoid of its presence logit, `presence` `[B, T]`) with each entry's gate counted `scale`
-/// times instead; the background is untouched, and scale 1 returns `logits` as they are. An
-/// inference-time setting per task (the manifest's `presence_gate_scales`): semantic prompts name
-/// many classes, most of them absent, and a stricter gate keeps those from painting
-/// (docs/MODEL.md, "A stricter gate for semantic prompts"). As `generator.py`'s `scale_presence_gate`.
-pub fn scale_presence_gate(logits: Tensor<4>, presence: Tensor<2>, scale: f32) -> Tensor<4> {
-    if scale == 1.0 {
-        return logits;
-    }
-    let [b, e, h, w] = logits.dims();
-    let extra = (log_sigmoid(presence) * (scale - 1.0)).reshape([b, e - 1, 1, 1]).expand([b, e - 1, h, w]);
-    let background = logits.clone().narrow(1, 0, 1);
-    Tensor::cat(vec![background, logits.narrow(1, 1, e - 1) + extra], 1)
-}
-
 /// Logits `[B, E, h, w]` and entry colours `[B, E, 3]` in `[0, 1]` (entry 0 = background) →
 /// each pixel in its most likely entry's colour (entries tied exactly share it), `[B, 3, h, w]`,
 /// as `generator.py` paints. Nothing else is blended: with many entries, a blend of two likely
@@ -435,10 +416,6 @@ mod tests {
     use super::*;
 
     fn values(t: Tensor<4>) -> Vec<f32> {
-        t.into_data().try_to_vec::<f32>().unwrap()
-    }
-
-    fn values2(t: Tensor<2>) -> Vec<f32> {
         t.into_data().try_to_vec::<f32>().unwrap()
     }
 
@@ -486,33 +463,13 @@ mod tests {
         // A zero token projection and offset 0: every entry's presence logit is 0, its gate log-sigmoid(0) = -ln 2.
         let zeros = LinearConfig::new(64, PRESENCE_HIDDEN).with_initializer(burn::nn::Initializer::Zeros).init(&device);
         model.presence = Some(PresenceHead { token: zeros, offset: Param::from_tensor(Tensor::zeros([1], &device)), ..head });
-        let heads = model.forward(image, task, Some(&tokens));
-        assert_eq!(values2(heads.presence.expect("the head's logits")), [0.0, 0.0]);
-        let gated = values(heads.logits);
+        let gated = values(model.forward(image, task, Some(&tokens)).logits);
         let plane = 32 * 32;
         assert_eq!(gated.len(), 3 * plane);
         for (i, (g, u)) in gated.iter().zip(&ungated).enumerate() {
             let expected = if i < plane { 0.0 } else { -std::f32::consts::LN_2 };
             assert!((g - u - expected).abs() < 1e-4, "entry {} pixel {}: {g} - {u} is not {expected}", i / plane, i % plane);
         }
-    }
-
-    #[test]
-    fn a_gate_scale_counts_each_entrys_gate_that_many_times() {
-        let device = Device::flex();
-        // Background and two entries over two pixels; presence logits 0 and -2.
-        let logits = [0.5f32, -0.5, 1.0, 2.0, -3.0, 0.25];
-        let logits = Tensor::<1>::from_floats(logits.as_slice(), &device).reshape([1, 3, 1, 2]);
-        let presence = Tensor::<1>::from_floats([0.0f32, -2.0].as_slice(), &device).reshape([1, 2]);
-        assert_eq!(values(scale_presence_gate(logits.clone(), presence.clone(), 1.0)), values(logits.clone()));
-        let scaled = values(scale_presence_gate(logits.clone(), presence, 4.0));
-        // Three more gates each: 3 * log-sigmoid(0) = -3 ln 2, 3 * log-sigmoid(-2) = -3 ln(1 + e^2).
-        let (a, b) = (-3.0 * std::f32::consts::LN_2, -3.0 * (1.0 + 2f32.exp()).ln());
-        let expected = [0.5, -0.5, 1.0 + a, 2.0 + a, -3.0 + b, 0.25 + b];
-        assert!(scaled.iter().zip(expected).all(|(s, e)| (s - e).abs() < 1e-5), "{scaled:?} is not {expected:?}");
-        // Scale 0 removes the gate the network added.
-        let removed = values(scale_presence_gate(logits, Tensor::<1>::from_floats([0.0f32, -2.0].as_slice(), &device).reshape([1, 2]), 0.0));
-        assert!((removed[2] - (1.0 + std::f32::consts::LN_2)).abs() < 1e-5, "{removed:?}");
     }
 
     #[test]

@@ -31,9 +31,6 @@ pub const MANIFEST_FORMAT: u32 = 3;
 /// The architecture this build implements.
 pub const ARCHITECTURE_KIND: &str = "peel-generator";
 
-/// The largest presence gate scale a manifest may give (a stricter gate than this paints any name
-/// the head doubts at all as absent).
-pub const MAX_PRESENCE_GATE_SCALE: f32 = 64.0;
 /// Suffix of a quantized tensor's scale.
 const QSCALE: &str = ".qscale";
 /// Tensors named `*.weight` that are stored as F32 (not convolution or Linear weights).
@@ -92,11 +89,6 @@ pub struct Manifest {
     /// every task). The main network (`architecture`, `weights_file`) paints the rest.
     #[serde(default)]
     pub task_networks: Vec<TaskNetwork>,
-    /// Per task, how many times each entry's presence gate counts when it is painted
-    /// ([`crate::model::scale_presence_gate`]); a task left out paints as trained (1). Chosen on
-    /// data no evaluation uses (`train/peel_train/gate_scale.py`).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub presence_gate_scales: BTreeMap<String, f32>,
 }
 
 /// A second network of the same architecture kind that paints some of the model's tasks from its
@@ -240,13 +232,6 @@ impl Manifest {
         if self.task_networks.len() > TASKS.len() {
             return bad(format!("{} task networks for {} tasks", self.task_networks.len(), TASKS.len()));
         }
-        for (task, &scale) in &self.presence_gate_scales {
-            if !self.supports(task) || !(0.0..=MAX_PRESENCE_GATE_SCALE).contains(&scale) {
-                return bad(format!(
-                    "presence gate scale {scale} for {task:?} (a task of the manifest's, from 0 to {MAX_PRESENCE_GATE_SCALE})"
-                ));
-            }
-        }
         let mut claimed = BTreeSet::new();
         for (i, network) in self.task_networks.iter().enumerate() {
             network.architecture.validate()?;
@@ -277,12 +262,6 @@ impl Manifest {
     /// main network.
     pub fn network_for(&self, task: &str) -> Option<usize> {
         self.task_networks.iter().position(|n| n.tasks.iter().any(|t| t == task))
-    }
-
-    /// How many times each entry's presence gate counts when `task` is painted (1 unless the
-    /// manifest's `presence_gate_scales` says otherwise).
-    pub fn presence_gate_scale(&self, task: &str) -> f32 {
-        self.presence_gate_scales.get(task).copied().unwrap_or(1.0)
     }
 
     /// The long side photos are resized to when painting `task`: its network's, else the
@@ -522,26 +501,6 @@ mod tests {
             },
             "\"referring\"",
         );
-    }
-
-    #[test]
-    fn presence_gate_scales_name_the_manifests_tasks_and_stay_in_range() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../weights/manifest.json");
-        let mut value: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        value["presence_gate_scales"] = serde_json::json!({"semantic": 4.0});
-        let manifest = Manifest::from_json(&value.to_string()).expect("a valid scale");
-        assert_eq!((manifest.presence_gate_scale("semantic"), manifest.presence_gate_scale("referring")), (4.0, 1.0));
-        for (scales, needle) in [
-            (serde_json::json!({"segmentation": 2.0}), "\"segmentation\""),
-            (serde_json::json!({"semantic": -1.0}), "scale -1"),
-            (serde_json::json!({"semantic": 1e9}), "scale 1000000000"),
-        ] {
-            value["presence_gate_scales"] = scales;
-            let err = Manifest::from_json(&value.to_string()).expect_err(needle);
-            assert!(matches!(err, LoadError::Architecture(ref m) if m.contains(needle)), "{err}");
-        }
-        value["presence_gate_scales"] = serde_json::json!({"semantic": "strict"});
-        assert!(matches!(Manifest::from_json(&value.to_string()), Err(LoadError::Manifest(_))));
     }
 
     #[test]
