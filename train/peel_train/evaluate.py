@@ -171,10 +171,35 @@ def eval_camvid(model, shared, out, ph, wd):
     return {"camvid_test_miou": m["miou"], "camvid_images": len(preds)}
 
 
+def present_named_miou(preds, truths):
+    """mIoU over VOC's 21 classes of semantic paintings each prompted with its own photo's classes (as a
+    person who knows what is there names them): truths are (VOC label image, the prompt's class indices in
+    VOC's order, background first). `peel decode` labels entry i as i + 1 and unlisted pixels 0 (background).
+    Labels of 21 and over (VOC's border) are ignored."""
+    confusion = np.zeros((21, 21), np.int64)
+    for pred, (truth, classes) in zip(preds, truths):
+        prompt = semantic_prompt([VOC_CLASSES[i] for i in classes])[0]
+        decoded = Path(pred).with_name(Path(pred).stem + "_labels.png")
+        done = subprocess.run([str(PEEL), "decode", "semantic", str(pred), "--prompt", prompt, "--out", str(decoded)],
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(done.stderr.strip())
+        entry = np.asarray(Image.open(decoded)).astype(np.int64)
+        painted = np.asarray(list(classes) + [0])[entry - 1]  # entry 0 (unlisted) -> index -1 -> background
+        label = np.asarray(Image.open(truth)).astype(np.int64)
+        keep = label < 21
+        np.add.at(confusion, (label[keep], painted[keep]), 1)
+    inter = np.diag(confusion)
+    union = confusion.sum(0) + confusion.sum(1) - inter
+    seen = confusion.sum(1) > 0
+    return float(np.mean(inter[seen] / union[seen]))
+
+
 def eval_voc(model, shared, out, ph, wd):
+    """VOC 14 with all 20 classes named, and with only each photo's own classes named beside it."""
     prompt, entries = semantic_prompt(VOC_CLASSES)
     pal = voc_palette()
-    preds, gts = [], []
+    preds, gts, present_preds, present_gts = [], [], [], []
     root = Path(shared) / "data/voc-val-samples"
     for name in sorted(root.glob("*_image.png"))[:LIMIT]:
         img = Image.open(name).convert("RGB")
@@ -189,8 +214,14 @@ def eval_voc(model, shared, out, ph, wd):
         Image.fromarray(lab).save(g)
         preds.append(p)
         gts.append(g)
+        present = [0] + sorted(set(np.unique(lab).tolist()) - {0, IGNORE})
+        p = out / f"voc_{name.stem}_present.png"
+        painting(model, img, TASK_SEMANTIC, semantic_prompt([VOC_CLASSES[i] for i in present])[1], None, ph, wd).save(p)
+        present_preds.append(p)
+        present_gts.append((g, present))
     m = peel_metrics("semantic", preds, gts, "--prompt", prompt, "--num-classes", "21")
-    return {"voc14_miou": m["miou"], "voc_images": len(preds)}
+    return {"voc14_miou": m["miou"], "voc14_present_miou": present_named_miou(present_preds, present_gts),
+            "voc_images": len(preds)}
 
 
 def coco_photos(shared, split="val2017"):

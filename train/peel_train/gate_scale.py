@@ -49,24 +49,6 @@ def voc_labels(by_class, names, size):
     return lab
 
 
-def present_named_miou(preds, truths):
-    """mIoU over VOC's 21 classes of semantic paintings each prompted with its own photo's classes: truths are
-    (VOC label image, the prompt's classes in order); `peel decode` labels entry i as i + 1 and unlisted as 0."""
-    confusion = np.zeros((21, 21), np.int64)
-    for pred, (truth, classes) in zip(preds, truths):
-        prompt = ev.semantic_prompt([VOC_CLASSES[i] for i in classes])[0]
-        decoded = pred.with_name(pred.stem + "_labels.png")
-        subprocess.run([str(ev.PEEL), "decode", "semantic", str(pred), "--prompt", prompt, "--out", str(decoded)],
-                       check=True, capture_output=True)
-        entry = np.asarray(Image.open(decoded)).astype(np.int64)
-        voc = np.asarray(classes + [0])[entry - 1]  # entry 0 (unlisted) -> index -1 -> background
-        np.add.at(confusion, (np.asarray(Image.open(truth)).astype(np.int64).ravel(), voc.ravel()), 1)
-    inter = np.diag(confusion)
-    union = confusion.sum(0) + confusion.sum(1) - inter
-    seen = confusion.sum(1) > 0
-    return float(np.mean(inter[seen] / union[seen]))
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--weights", default=str(ev.REPO / "weights"))
@@ -148,7 +130,7 @@ def main():
 
     def score(task, set_name, preds, gts):
         if set_name.endswith("present"):
-            return {"miou": present_named_miou(preds, gts)}
+            return {"miou": ev.present_named_miou(preds, gts)}
         if task == TASK_SEMANTIC:
             voc = set_name.startswith("COCO")
             prompt = voc_prompt if voc else camvid_prompt
