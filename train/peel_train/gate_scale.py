@@ -28,8 +28,8 @@ from PIL import Image, ImageDraw
 
 from . import evaluate as ev
 from .conditioning import condition
-from .generator import TASK_INSTANCE, TASK_REFERRING, TASK_SEMANTIC, TASKS, paint_segmentation, scale_presence_gate
-from .speck_share import INSTANCE_PROMPT, REFERRING_PROMPT, instance_gt
+from .generator import TASK_INSTANCE, TASK_SEMANTIC, TASKS, paint_segmentation, scale_presence_gate
+from .speck_share import INSTANCE_PROMPT, REFERRING_PROMPT, selection_prompts
 from .vocab import CAMVID_CLASSES, VOC_CLASSES
 
 SCALES = (0.5, 1, 1.5, 2, 3, 4, 6)
@@ -72,8 +72,7 @@ def main():
 
     voc_prompt, voc_entries = ev.semantic_prompt(VOC_CLASSES)
     images, names = ev.coco_photos(args.shared, "train2017")
-    ids = {v: k for k, v in names.items()}
-    for n, (stem, img, by_class) in enumerate(images):
+    for stem, img, by_class in images:
         photo = out / f"coco_{stem}.png"
         img.save(photo)
         g = out / f"coco_{stem}_voc_gt.png"
@@ -84,48 +83,14 @@ def main():
             present_entries = ev.semantic_prompt([VOC_CLASSES[i] for i in present])[1]
             run(img, TASK_SEMANTIC, present_entries, "COCO128 train, present", f"coco_{stem}_present", photo,
                 (g, present))
-        for cid, polys in by_class.items():
-            g = out / f"coco_{stem}_{cid}_gt.png"
-            instance_gt(polys, img.size).save(g)
-            run(img, TASK_INSTANCE, [(names[cid], None)], "COCO128 train", f"coco_{stem}_{cid}", photo, g)
-        for k, (text, mask) in enumerate(ev.coco_referring_expressions(by_class, names, img.size)):
-            g = out / f"cocoref_{stem}_{k}_gt.png"
-            Image.fromarray(mask.astype(np.uint8) * 255).save(g)
-            run(img, TASK_REFERRING, [(text, (255, 255, 255))], "COCO128 train", f"cocoref_{stem}_{k}", photo, g)
-        absent = [c for c in ev.NO_TARGET_PROBES if ids[c] not in by_class]
-        for k, name in enumerate(absent[n % max(len(absent), 1):][:2]):
-            g = out / f"nothing_{stem}_{k}_gt.png"
-            Image.new("L", img.size, 0).save(g)
-            run(img, TASK_REFERRING, [(f"the {name}", (255, 255, 255))], "COCO128 train, absent", f"nothing_{stem}_{k}",
-                photo, g)
     camvid_prompt, camvid_entries = ev.semantic_prompt(CAMVID_CLASSES)
     root = Path(args.shared) / "data/camvid"
     for name in sorted(os.listdir(root / "train"))[::4]:
         stem = Path(name).stem
         run(Image.open(root / "train" / name).convert("RGB"), TASK_SEMANTIC, camvid_entries, "CamVid train",
             f"camvid_{stem}", root / "train" / name, root / "trainannot" / f"{stem}.png")
-    for d in sorted(Path(args.synth).iterdir()):
-        if not (d / "meta.json").exists():
-            continue
-        meta = json.loads((d / "meta.json").read_text())
-        inst = np.asarray(Image.open(d / "instance.png"))
-        img = Image.open(d / "rgb.png").convert("RGB")
-        by_class = {}
-        for i in meta["instances"]:
-            if i["thing"]:
-                by_class.setdefault(i["class"], []).append(i["id"])
-        for cls, instance_ids in by_class.items():
-            gt = np.zeros(inst.shape, np.uint16)
-            for k, i in enumerate(instance_ids):
-                gt[inst == i] = k + 1
-            g = out / f"synth_{d.name}_{cls}_gt.png"
-            Image.fromarray(gt).save(g)
-            run(img, TASK_INSTANCE, [(cls, None)], "synthetic", f"synth_{d.name}_{cls}", d / "rgb.png", g)
-        for k, e in enumerate(meta["expressions"]):
-            g = out / f"synthref_{d.name}_{k}_gt.png"
-            Image.fromarray((np.isin(inst, e["instance_ids"]) * 255).astype(np.uint8)).save(g)
-            run(img, TASK_REFERRING, [(e["text"], (255, 255, 255))], "synthetic", f"synthref_{d.name}_{k}",
-                d / "rgb.png", g)
+    for task, set_name, img, entries, name, photo, truth in selection_prompts(args.shared, args.synth, out):
+        run(img, task, entries, set_name, name, photo, truth)
     print(f"{len(jobs)} prompts", flush=True)
 
     def score(task, set_name, preds, gts):

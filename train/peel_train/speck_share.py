@@ -56,6 +56,53 @@ def piece_sizes(painting, gt_path):
     return out
 
 
+def selection_prompts(shared, synth, out):
+    """The instance and referring prompts of the selection data, their truths written to `out`:
+    (task, set name, photo, entries, file stem, photo file, truth file) for COCO128 train2017's classes,
+    template expressions and two absent names a photo ("COCO128 train", "COCO128 train, absent"), and
+    the synthetic scenes' things and expressions in `synth` ("synthetic")."""
+    images, names = ev.coco_photos(shared, "train2017")
+    ids = {v: k for k, v in names.items()}
+    for n, (stem, img, by_class) in enumerate(images):
+        photo = out / f"coco_{stem}.png"
+        img.save(photo)
+        for cid, polys in by_class.items():
+            g = out / f"coco_{stem}_{cid}_gt.png"
+            instance_gt(polys, img.size).save(g)
+            yield TASK_INSTANCE, "COCO128 train", img, [(names[cid], None)], f"coco_{stem}_{cid}", photo, g
+        for k, (text, mask) in enumerate(ev.coco_referring_expressions(by_class, names, img.size)):
+            g = out / f"cocoref_{stem}_{k}_gt.png"
+            Image.fromarray(mask.astype(np.uint8) * 255).save(g)
+            yield TASK_REFERRING, "COCO128 train", img, [(text, (255, 255, 255))], f"cocoref_{stem}_{k}", photo, g
+        absent = [c for c in ev.NO_TARGET_PROBES if ids[c] not in by_class]
+        for k, name in enumerate(absent[n % max(len(absent), 1):][:2]):
+            g = out / f"nothing_{stem}_{k}_gt.png"
+            Image.new("L", img.size, 0).save(g)
+            yield (TASK_REFERRING, "COCO128 train, absent", img, [(f"the {name}", (255, 255, 255))],
+                   f"nothing_{stem}_{k}", photo, g)
+    for d in sorted(Path(synth).iterdir()):
+        if not (d / "meta.json").exists():
+            continue
+        meta = json.loads((d / "meta.json").read_text())
+        inst = np.asarray(Image.open(d / "instance.png"))
+        img = Image.open(d / "rgb.png").convert("RGB")
+        by_class = {}
+        for i in meta["instances"]:
+            if i["thing"]:
+                by_class.setdefault(i["class"], []).append(i["id"])
+        for cls, instance_ids in by_class.items():
+            gt = np.zeros(inst.shape, np.uint16)
+            for k, i in enumerate(instance_ids):
+                gt[inst == i] = k + 1
+            g = out / f"synth_{d.name}_{cls}_gt.png"
+            Image.fromarray(gt).save(g)
+            yield TASK_INSTANCE, "synthetic", img, [(cls, None)], f"synth_{d.name}_{cls}", d / "rgb.png", g
+        for k, e in enumerate(meta["expressions"]):
+            g = out / f"synthref_{d.name}_{k}_gt.png"
+            Image.fromarray((np.isin(inst, e["instance_ids"]) * 255).astype(np.uint8)).save(g)
+            yield TASK_REFERRING, "synthetic", img, [(e["text"], (255, 255, 255))], f"synthref_{d.name}_{k}", d / "rgb.png", g
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--weights", default=str(ev.REPO / "weights"))
@@ -78,48 +125,9 @@ def main():
         Image.fromarray((rgb.permute(1, 2, 0).clamp(0, 1).numpy() * 255 + 0.5).astype(np.uint8)).save(path)
         return path
 
-    images, names = ev.coco_photos(args.shared, "train2017")
-    ids = {v: k for k, v in names.items()}
-    for n, (stem, img, by_class) in enumerate(images):
-        photo = out / f"coco_{stem}.png"
-        img.save(photo)
-        for cid, polys in by_class.items():
-            g = out / f"coco_{stem}_{cid}_gt.png"
-            instance_gt(polys, img.size).save(g)
-            jobs.append(("instance", "coco", low(img, TASK_INSTANCE, [(names[cid], None)], f"coco_{stem}_{cid}"), photo, g))
-        for k, (text, mask) in enumerate(ev.coco_referring_expressions(by_class, names, img.size)):
-            g = out / f"cocoref_{stem}_{k}_gt.png"
-            Image.fromarray(mask.astype(np.uint8) * 255).save(g)
-            jobs.append(("referring", "coco", low(img, TASK_REFERRING, [(text, (255, 255, 255))], f"cocoref_{stem}_{k}"),
-                         photo, g))
-        absent = [c for c in ev.NO_TARGET_PROBES if ids[c] not in by_class]
-        for k, name in enumerate(absent[n % max(len(absent), 1):][:2]):
-            g = out / f"nothing_{stem}_{k}_gt.png"
-            Image.new("L", img.size, 0).save(g)
-            jobs.append(("no-target", "coco", low(img, TASK_REFERRING, [(f"the {name}", (255, 255, 255))],
-                                                  f"nothing_{stem}_{k}"), photo, g))
-    for d in sorted(Path(args.synth).iterdir()):
-        if not (d / "meta.json").exists():
-            continue
-        meta = json.loads((d / "meta.json").read_text())
-        inst = np.asarray(Image.open(d / "instance.png"))
-        img = Image.open(d / "rgb.png").convert("RGB")
-        by_class = {}
-        for i in meta["instances"]:
-            if i["thing"]:
-                by_class.setdefault(i["class"], []).append(i["id"])
-        for cls, instance_ids in by_class.items():
-            gt = np.zeros(inst.shape, np.uint16)
-            for k, i in enumerate(instance_ids):
-                gt[inst == i] = k + 1
-            g = out / f"synth_{d.name}_{cls}_gt.png"
-            Image.fromarray(gt).save(g)
-            jobs.append(("instance", "synth", low(img, TASK_INSTANCE, [(cls, None)], f"synth_{d.name}_{cls}"), d / "rgb.png", g))
-        for k, e in enumerate(meta["expressions"]):
-            g = out / f"synthref_{d.name}_{k}_gt.png"
-            Image.fromarray((np.isin(inst, e["instance_ids"]) * 255).astype(np.uint8)).save(g)
-            jobs.append(("referring", "synth", low(img, TASK_REFERRING, [(e["text"], (255, 255, 255))],
-                                                   f"synthref_{d.name}_{k}"), d / "rgb.png", g))
+    for task, set_name, img, entries, name, photo, truth in selection_prompts(args.shared, args.synth, out):
+        kind = "instance" if task == TASK_INSTANCE else "no-target" if set_name.endswith("absent") else "referring"
+        jobs.append((kind, "synth" if set_name == "synthetic" else "coco", low(img, task, entries, name), photo, truth))
     print(f"{len(jobs)} paintings", flush=True)
     report = {}
     for share in SHARES:
