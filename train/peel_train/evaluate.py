@@ -195,6 +195,11 @@ def present_named_miou(preds, truths):
     return float(np.mean(inter[seen] / union[seen]))
 
 
+def present_classes(label):
+    """VOC class indices in a label map, background first (as `present_named_miou` takes them)."""
+    return [0] + sorted(set(np.unique(np.asarray(label)).tolist()) - {0, IGNORE})
+
+
 def eval_voc(model, shared, out, ph, wd):
     """VOC 14 with all 20 classes named, and with only each photo's own classes named beside it."""
     prompt, entries = semantic_prompt(VOC_CLASSES)
@@ -214,7 +219,7 @@ def eval_voc(model, shared, out, ph, wd):
         Image.fromarray(lab).save(g)
         preds.append(p)
         gts.append(g)
-        present = [0] + sorted(set(np.unique(lab).tolist()) - {0, IGNORE})
+        present = present_classes(lab)
         p = out / f"voc_{name.stem}_present.png"
         painting(model, img, TASK_SEMANTIC, semantic_prompt([VOC_CLASSES[i] for i in present])[1], None, ph, wd).save(p)
         present_preds.append(p)
@@ -244,6 +249,38 @@ def coco_photos(shared, split="val2017"):
             yield label_file.stem, img, by_class
 
     return images(), names
+
+
+# COCO's names for VOC's classes where they differ.
+COCO_AS_VOC = {"couch": "sofa", "tv": "tv monitor"}
+
+
+def voc_labels(by_class, names, size):
+    """COCO polygons -> VOC class index per pixel (classes VOC lacks are background, as VOC labels them)."""
+    lab = Image.new("L", size, 0)
+    draw = ImageDraw.Draw(lab)
+    for cid, polys in by_class.items():
+        name = COCO_AS_VOC.get(names[cid], names[cid])
+        if name in VOC_CLASSES[1:]:
+            for poly in polys:
+                draw.polygon(poly, fill=VOC_CLASSES.index(name))
+    return lab
+
+
+def eval_coco_voc(model, shared, out, ph, wd):
+    """COCO128 val with all 20 VOC classes named, its COCO masks as VOC labels: VOC 14's question on 100 photos."""
+    prompt, entries = semantic_prompt(VOC_CLASSES)
+    images, names = coco_photos(shared)
+    preds, gts = [], []
+    for stem, img, by_class in images:
+        g = out / f"cocovoc_{stem}_gt.png"
+        voc_labels(by_class, names, img.size).save(g)
+        p = out / f"cocovoc_{stem}.png"
+        painting(model, img, TASK_SEMANTIC, entries, None, ph, wd).save(p)
+        preds.append(p)
+        gts.append(g)
+    m = peel_metrics("semantic", preds, gts, "--prompt", prompt, "--num-classes", "21")
+    return {"coco128_val_voc_miou": m["miou"], "coco_voc_images": len(preds)}
 
 
 def eval_coco_instances(model, shared, out, ph, wd):
@@ -485,7 +522,7 @@ def eval_vision_banana(model, shared, out, ph, wd):
     return result
 
 
-SETS = ("camvid", "voc", "coco_instances", "coco_referring", "coco_no_target", "synth", "motorcycle", "middlebury", "street_depth",
+SETS = ("camvid", "voc", "coco_voc", "coco_instances", "coco_referring", "coco_no_target", "synth", "motorcycle", "middlebury", "street_depth",
         "vision_banana")
 
 
@@ -493,6 +530,7 @@ def evaluate(model, shared, synth_dir, out, ph, wd, sets=SETS):
     out.mkdir(parents=True, exist_ok=True)
     runs = {"camvid": lambda: eval_camvid(model, shared, out, ph, wd),
             "voc": lambda: eval_voc(model, shared, out, ph, wd),
+            "coco_voc": lambda: eval_coco_voc(model, shared, out, ph, wd),
             "coco_instances": lambda: eval_coco_instances(model, shared, out, ph, wd),
             "coco_referring": lambda: eval_coco_referring(model, shared, out, ph, wd),
             "coco_no_target": lambda: eval_coco_no_target(model, shared, out, ph, wd),

@@ -24,31 +24,15 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from . import evaluate as ev
 from .conditioning import condition
 from .generator import TASK_INSTANCE, TASK_SEMANTIC, TASKS, paint_segmentation, scale_presence_gate
-from .speck_share import INSTANCE_PROMPT, REFERRING_PROMPT, selection_prompts
+from .speck_share import INSTANCE_PROMPT, REFERRING_PROMPT, refuse_heldout, selection_prompts
 from .vocab import CAMVID_CLASSES, VOC_CLASSES
 
 SCALES = (0.5, 1, 1.5, 2, 3, 4, 6)
-# COCO's names for VOC's classes where they differ.
-COCO_AS_VOC = {"couch": "sofa", "tv": "tv monitor"}
-
-
-def voc_labels(by_class, names, size):
-    """COCO polygons -> VOC class index per pixel (classes VOC lacks are background, as VOC labels them)."""
-    lab = Image.new("L", size, 0)
-    draw = ImageDraw.Draw(lab)
-    for cid, polys in by_class.items():
-        name = COCO_AS_VOC.get(names[cid], names[cid])
-        if name in VOC_CLASSES[1:]:
-            for poly in polys:
-                draw.polygon(poly, fill=VOC_CLASSES.index(name))
-    return lab
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--weights", default=str(ev.REPO / "weights"))
@@ -57,8 +41,7 @@ def main():
     ap.add_argument("--out", default=str(ev.REPO / "target/gate-scale"))
     args = ap.parse_args()
     torch.set_grad_enabled(False)
-    if Path(args.synth).resolve() == (ev.REPO / "target/synth-heldout").resolve():
-        ap.error("--synth: the held-out scenes are an evaluation set; render others (see the module's docstring)")
+    refuse_heldout(ap, args.synth)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     model, ph, wd = ev.load_shipped(args.weights)
@@ -76,9 +59,10 @@ def main():
         photo = out / f"coco_{stem}.png"
         img.save(photo)
         g = out / f"coco_{stem}_voc_gt.png"
-        voc_labels(by_class, names, img.size).save(g)
+        labels = ev.voc_labels(by_class, names, img.size)
+        labels.save(g)
         run(img, TASK_SEMANTIC, voc_entries, "COCO128 train, VOC names", f"coco_{stem}_voc", photo, g)
-        present = [0] + sorted(set(np.unique(np.asarray(Image.open(g)))) - {0})
+        present = ev.present_classes(labels)
         if len(present) > 1:  # background and the VOC classes in the photo, in VOC's order
             present_entries = ev.semantic_prompt([VOC_CLASSES[i] for i in present])[1]
             run(img, TASK_SEMANTIC, present_entries, "COCO128 train, present", f"coco_{stem}_present", photo,

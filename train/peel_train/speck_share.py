@@ -56,6 +56,12 @@ def piece_sizes(painting, gt_path):
     return out
 
 
+def refuse_heldout(ap, synth):
+    """Selection scripts choose on scenes rendered for them: the held-out ones are an evaluation set."""
+    if Path(synth).resolve() == (ev.REPO / "target/synth-heldout").resolve():
+        ap.error("--synth: the held-out scenes are an evaluation set; render others (see the module's docstring)")
+
+
 def selection_prompts(shared, synth, out):
     """The instance and referring prompts of the selection data, their truths written to `out`:
     (task, set name, photo, entries, file stem, photo file, truth file) for COCO128 train2017's classes,
@@ -110,8 +116,7 @@ def main():
     ap.add_argument("--synth", required=True, help="synthetic scenes rendered for the choice (not target/synth-heldout)")
     ap.add_argument("--out", default=str(ev.REPO / "target/speck-share"))
     args = ap.parse_args()
-    if Path(args.synth).resolve() == (ev.REPO / "target/synth-heldout").resolve():
-        ap.error("--synth: the held-out scenes are an evaluation set; render others (see the module's docstring)")
+    refuse_heldout(ap, args.synth)
     torch.set_grad_enabled(False)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
